@@ -1,0 +1,436 @@
+//! The streaming reader: one transaction set at a time from any `Read`, in bounded memory.
+//!
+//! The reader owns a buffer of a few hundred KiB, tokenizes what it holds, feeds the envelope
+//! checker and copies the segments of the open transaction set into that set's own buffer. Peak
+//! memory is therefore the read buffer plus the largest transaction set, whatever the file size.
+//! A segment that runs past `MAX_SEGMENT` bytes without a terminator is reported and skipped,
+//! so a file with the wrong terminator cannot make the buffer grow without end.
+
+use crate::delim::Delimiters;
+use crate::envelope::{Checker, GroupHeader, InterchangeHeader, Role, Step};
+use crate::error::{Error, ErrorKind, Position, Severity};
+use crate::segment::SegmentRef;
+use crate::tokenizer::{Resume, Token, Tokenizer};
+use std::collections::VecDeque;
+use std::io::{self, Read};
+
+/// Longest segment accepted before the reader gives up on finding its terminator.
+pub const MAX_SEGMENT: usize = 1 << 20;
+const CHUNK: usize = 256 * 1024;
+
+/// The line break written after each segment terminator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LineEnding {
+    #[default]
+    None,
+    Lf,
+    CrLf,
+    Cr,
+}
+
+impl LineEnding {
+    pub fn as_bytes(self) -> &'static [u8] {
+        match self {
+            LineEnding::None => b"",
+            LineEnding::Lf => b"\n",
+            LineEnding::CrLf => b"\r\n",
+            LineEnding::Cr => b"\r",
+        }
+    }
+
+    /// The line break that follows a segment terminator at the start of `after`.
+    pub fn detect(after: &[u8]) -> LineEnding {
+        match after {
+            [b'\r', b'\n', ..] => LineEnding::CrLf,
+            [b'\n', ..] => LineEnding::Lf,
+            [b'\r', ..] => LineEnding::Cr,
+            _ => LineEnding::None,
+        }
+    }
+}
+
+/// One transaction set (ST through SE) with its own copy of the bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwnedSet {
+    /// ST through SE, each segment followed by the terminator and the interchange's line break.
+    pub bytes: Vec<u8>,
+    pub delimiters: Delimiters,
+    pub line_ending: LineEnding,
+    /// Byte offset of the ST in the file, and its 1-based segment number in the file.
+    pub byte: u64,
+    pub segment: u64,
+    /// ST01, ST02, ST03.
+    pub id: String,
+    pub control: String,
+    pub version: String,
+    /// Segments from ST to SE inclusive, as counted.
+    pub segment_count: u32,
+    /// Syntax errors found inside this set (including a missing SE or a bad SE01).
+    pub errors: Vec<Error>,
+    /// The GS of the group holding this set.
+    pub group: GroupHeader,
+}
+
+impl OwnedSet {
+    /// The segments of the set, ST and SE included, with file positions.
+    pub fn segments(&self) -> impl Iterator<Item = SegmentRef<'_>> {
+        let state = Resume {
+            base: self.byte,
+            segments: self.segment - 1,
+            delimiters: Some(self.delimiters),
+            warned_whitespace: true,
+        };
+        Tokenizer::resume(&self.bytes, state, true).filter_map(|t| match t {
+            Token::Segment(s) => Some(s),
+            Token::Issue(_) => None,
+        })
+    }
+
+    /// True when no syntax error (warnings aside) was found in the set.
+    pub fn is_clean(&self) -> bool {
+        self.errors.iter().all(|e| e.severity() == Severity::Warning)
+    }
+}
+
+/// What the reader yields, in file order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// A problem outside any interchange, or a warning anywhere.
+    Issue(Error),
+    InterchangeStart {
+        header: InterchangeHeader,
+        delimiters: Delimiters,
+        line_ending: LineEnding,
+        position: Position,
+    },
+    /// A TA1 segment (an acknowledgment of some earlier interchange) with its raw bytes.
+    Ta1 {
+        raw: Vec<u8>,
+        delimiters: Delimiters,
+        position: Position,
+    },
+    GroupStart {
+        header: GroupHeader,
+        position: Position,
+    },
+    Set(OwnedSet),
+    /// The group closed (by GE, or implicitly); `errors` are group-level problems.
+    GroupEnd {
+        header: GroupHeader,
+        sets: u32,
+        errors: Vec<Error>,
+    },
+    /// The interchange closed (by IEA, or implicitly); `errors` are interchange-level problems.
+    InterchangeEnd {
+        header: InterchangeHeader,
+        groups: u32,
+        errors: Vec<Error>,
+    },
+}
+
+struct OpenGroup {
+    header: GroupHeader,
+    sets: u32,
+    errors: Vec<Error>,
+}
+
+struct OpenInterchange {
+    header: InterchangeHeader,
+    delimiters: Delimiters,
+    line_ending: LineEnding,
+    groups: u32,
+    errors: Vec<Error>,
+}
+
+/// Streams events from any reader.
+///
+/// ```
+/// use x12::{Event, StreamReader};
+/// let file: &[u8] = b"ISA*00*          *00*          *ZZ*A              *ZZ*B              *261127*1200*^*00501*000000001*0*P*:~GS*HC*A*B*20261127*1200*1*X*005010X222A1~ST*837*0001*005010X222A1~BHT*0019*00*1*20261127*1200*CH~SE*3*0001~GE*1*1~IEA*1*000000001~";
+/// let sets: Vec<_> = StreamReader::new(file)
+///     .filter_map(|e| match e.expect("in-memory reads cannot fail") { Event::Set(s) => Some(s), _ => None })
+///     .collect();
+/// assert_eq!(sets.len(), 1);
+/// assert_eq!(sets[0].id, "837");
+/// assert!(sets[0].is_clean());
+/// ```
+pub struct StreamReader<R> {
+    input: R,
+    buf: Vec<u8>,
+    state: Resume,
+    eof: bool,
+    finished: bool,
+    skipping: bool,
+    checker: Checker,
+    events: VecDeque<Event>,
+    interchange: Option<OpenInterchange>,
+    group: Option<OpenGroup>,
+    set: Option<OwnedSet>,
+    last_position: Position,
+}
+
+impl<R: Read> StreamReader<R> {
+    pub fn new(input: R) -> StreamReader<R> {
+        StreamReader {
+            input,
+            buf: Vec::with_capacity(CHUNK),
+            state: Resume::start(),
+            eof: false,
+            finished: false,
+            skipping: false,
+            checker: Checker::new(),
+            events: VecDeque::new(),
+            interchange: None,
+            group: None,
+            set: None,
+            last_position: Position::default(),
+        }
+    }
+
+    fn fill(&mut self) -> io::Result<()> {
+        let start = self.buf.len();
+        self.buf.resize(start + CHUNK, 0);
+        let n = loop {
+            match self.input.read(&mut self.buf[start..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.buf.truncate(start);
+                    return Err(e);
+                }
+            }
+        };
+        self.buf.truncate(start + n);
+        if n == 0 {
+            self.eof = true;
+        }
+        Ok(())
+    }
+
+    /// Reads and tokenizes until at least one event is ready or the input ends.
+    fn advance(&mut self) -> io::Result<()> {
+        while self.events.is_empty() && !self.finished {
+            if !self.eof {
+                self.fill()?;
+            }
+            if self.skipping {
+                let d = self.state.delimiters.expect("because skipping starts inside an interchange");
+                match memchr::memchr(d.segment, &self.buf) {
+                    Some(i) => {
+                        self.state.base += (i + 1) as u64;
+                        self.buf.drain(..=i);
+                        self.skipping = false;
+                    }
+                    None => {
+                        self.state.base += self.buf.len() as u64;
+                        self.buf.clear();
+                        if self.eof {
+                            self.end();
+                        }
+                        continue;
+                    }
+                }
+            }
+            let buf = std::mem::take(&mut self.buf);
+            let chunk_base = self.state.base;
+            let mut tok = Tokenizer::resume(&buf, self.state, self.eof);
+            let mut tokens = Vec::new();
+            for t in tok.by_ref() {
+                tokens.push(t);
+            }
+            let used = tok.consumed();
+            self.state = tok.state();
+            for t in tokens {
+                self.token(t, &buf, chunk_base);
+            }
+            self.buf = buf;
+            self.buf.drain(..used);
+            if self.eof {
+                self.end();
+            } else if self.buf.len() > MAX_SEGMENT && self.state.delimiters.is_some() {
+                let p = Position { byte: self.state.base, segment: self.state.segments + 1, ..Position::default() };
+                self.route_stray(Error::new(ErrorKind::SegmentTooLong { limit: MAX_SEGMENT }, p));
+                self.state.base += self.buf.len() as u64;
+                self.buf.clear();
+                self.skipping = true;
+            }
+        }
+        Ok(())
+    }
+
+    fn end(&mut self) {
+        if self.finished {
+            return;
+        }
+        let step = self.checker.finish(self.last_position);
+        self.apply_closing(step);
+        self.finished = true;
+    }
+
+    /// Routes an error found between segments to the innermost open structure.
+    fn route_stray(&mut self, e: Error) {
+        if e.severity() == Severity::Warning {
+            self.events.push_back(Event::Issue(e));
+        } else if let Some(set) = self.set.as_mut() {
+            set.errors.push(e);
+        } else if let Some(i) = self.interchange.as_mut() {
+            i.errors.push(e);
+        } else {
+            self.events.push_back(Event::Issue(e));
+        }
+    }
+
+    fn token(&mut self, t: Token<'_>, buf: &[u8], chunk_base: u64) {
+        let seg = match t {
+            Token::Issue(e) => return self.route_stray(e),
+            Token::Segment(s) => s,
+        };
+        self.last_position = seg.position();
+        let (role, mut step) = self.checker.feed(&seg);
+        let own = std::mem::take(&mut step.own);
+        self.apply_closing(step);
+        match role {
+            Role::Isa => {
+                let off = (seg.byte() - chunk_base) as usize + seg.raw().len() + 1;
+                let line_ending = LineEnding::detect(buf.get(off..).unwrap_or(b""));
+                self.interchange = Some(OpenInterchange {
+                    header: InterchangeHeader::from_isa(&seg),
+                    delimiters: seg.delimiters(),
+                    line_ending,
+                    groups: 0,
+                    errors: own,
+                });
+                let i = self.interchange.as_ref().expect("because just set");
+                self.events.push_back(Event::InterchangeStart {
+                    header: i.header.clone(),
+                    delimiters: i.delimiters,
+                    line_ending,
+                    position: seg.position(),
+                });
+            }
+            Role::Ta1 => {
+                self.events.push_back(Event::Ta1 {
+                    raw: seg.raw().to_vec(),
+                    delimiters: seg.delimiters(),
+                    position: seg.position(),
+                });
+            }
+            Role::Gs => {
+                let header = GroupHeader::from_gs(&seg);
+                if let Some(i) = self.interchange.as_mut() {
+                    i.groups += 1;
+                }
+                self.events.push_back(Event::GroupStart { header: header.clone(), position: seg.position() });
+                self.group = Some(OpenGroup { header, sets: 0, errors: own });
+            }
+            Role::St => {
+                let line_ending = self.interchange.as_ref().map(|i| i.line_ending).unwrap_or_default();
+                let group = match self.group.as_mut() {
+                    Some(g) => {
+                        g.sets += 1;
+                        g.header.clone()
+                    }
+                    None => GroupHeader::default(),
+                };
+                let mut set = OwnedSet {
+                    bytes: Vec::with_capacity(4096),
+                    delimiters: seg.delimiters(),
+                    line_ending,
+                    byte: seg.byte(),
+                    segment: seg.index(),
+                    id: String::from_utf8_lossy(seg.get(1)).into_owned(),
+                    control: String::from_utf8_lossy(seg.get(2)).into_owned(),
+                    version: String::from_utf8_lossy(seg.get(3)).into_owned(),
+                    segment_count: 0,
+                    errors: own,
+                    group,
+                };
+                push_segment(&mut set, &seg);
+                self.set = Some(set);
+            }
+            Role::Body => {
+                if let Some(set) = self.set.as_mut() {
+                    push_segment(set, &seg);
+                    set.errors.extend(own);
+                }
+            }
+            Role::Se => {
+                if let Some(mut set) = self.set.take() {
+                    push_segment(&mut set, &seg);
+                    set.errors.extend(own);
+                    self.events.push_back(Event::Set(set));
+                }
+            }
+            Role::Ge => {
+                if let Some(mut g) = self.group.take() {
+                    g.errors.extend(own);
+                    self.events.push_back(Event::GroupEnd { header: g.header, sets: g.sets, errors: g.errors });
+                }
+            }
+            Role::Iea => {
+                if let Some(mut i) = self.interchange.take() {
+                    i.errors.extend(own);
+                    self.events.push_back(Event::InterchangeEnd {
+                        header: i.header,
+                        groups: i.groups,
+                        errors: i.errors,
+                    });
+                }
+            }
+            Role::Stray => {
+                for e in own {
+                    if let Some(i) = self.interchange.as_mut() {
+                        i.errors.push(e);
+                    } else {
+                        self.events.push_back(Event::Issue(e));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Emits the structures a step closed implicitly, with the errors that say so.
+    fn apply_closing(&mut self, step: Step) {
+        let mut closing = step.closing.into_iter();
+        if step.closed_set {
+            if let Some(mut set) = self.set.take() {
+                set.errors.extend(closing.next());
+                self.events.push_back(Event::Set(set));
+            }
+        }
+        if step.closed_group {
+            if let Some(mut g) = self.group.take() {
+                g.errors.extend(closing.next());
+                self.events.push_back(Event::GroupEnd { header: g.header, sets: g.sets, errors: g.errors });
+            }
+        }
+        if step.closed_interchange {
+            if let Some(mut i) = self.interchange.take() {
+                i.errors.extend(closing.next());
+                self.events.push_back(Event::InterchangeEnd { header: i.header, groups: i.groups, errors: i.errors });
+            }
+        }
+    }
+}
+
+fn push_segment(set: &mut OwnedSet, seg: &SegmentRef<'_>) {
+    set.bytes.extend_from_slice(seg.raw());
+    set.bytes.push(set.delimiters.segment);
+    set.bytes.extend_from_slice(set.line_ending.as_bytes());
+    set.segment_count += 1;
+}
+
+impl<R: Read> Iterator for StreamReader<R> {
+    type Item = io::Result<Event>;
+
+    fn next(&mut self) -> Option<io::Result<Event>> {
+        if self.events.is_empty() {
+            if let Err(e) = self.advance() {
+                self.finished = true;
+                return Some(Err(e));
+            }
+        }
+        self.events.pop_front().map(Ok)
+    }
+}

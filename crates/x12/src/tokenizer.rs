@@ -1,0 +1,338 @@
+//! The zero-copy segment tokenizer.
+//!
+//! This is the hot path: one `memchr` for the terminator per segment, a three-byte compare for
+//! `ISA` (a new interchange may bring new delimiters), and nothing allocated. It never does I/O:
+//! the streaming reader feeds it chunks and asks how far it got (`consumed`), as csv-core does.
+//!
+//! Tolerated with a warning: a UTF-8 byte-order mark, whitespace before a segment (reported once
+//! per tokenizer). CR, LF or CRLF after a terminator is normal and not reported.
+
+use crate::delim::{isa_position, Delimiters, ISA_LEN};
+use crate::error::{Error, ErrorKind, Position};
+use crate::segment::SegmentRef;
+use memchr::{memchr, memmem};
+
+/// What the tokenizer yields: a segment, or a problem it found between segments.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Token<'a> {
+    Segment(SegmentRef<'a>),
+    Issue(Error),
+}
+
+/// Tokenizer state that survives from one chunk to the next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Resume {
+    /// Byte offset of the chunk's first byte in the whole stream.
+    pub base: u64,
+    /// Number of segments already yielded before this chunk.
+    pub segments: u64,
+    /// The delimiters in force, `None` before the first ISA.
+    pub delimiters: Option<Delimiters>,
+    /// Whether the indentation warning was given already.
+    pub warned_whitespace: bool,
+}
+
+impl Resume {
+    pub fn start() -> Resume {
+        Resume { base: 0, segments: 0, delimiters: None, warned_whitespace: false }
+    }
+}
+
+/// Iterates the segments of `bytes`. With `last = false` (a chunk of a stream) it stops before
+/// an incomplete segment instead of reporting it, and `state()` says where to resume.
+pub struct Tokenizer<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    state: Resume,
+    last: bool,
+    done: bool,
+    pending: Option<Error>,
+}
+
+impl<'a> Tokenizer<'a> {
+    /// Tokenizes a whole file held in memory.
+    ///
+    /// ```
+    /// use x12::{Token, Tokenizer};
+    /// let file = b"ISA*00*          *00*          *ZZ*A              *ZZ*B              *261127*1200*^*00501*000000001*0*P*:~\nGS*HC*A*B*20261127*1200*1*X*005010X222A1~\n";
+    /// let ids: Vec<String> = Tokenizer::new(file)
+    ///     .filter_map(|t| match t { Token::Segment(s) => Some(String::from_utf8_lossy(s.id()).into_owned()), _ => None })
+    ///     .collect();
+    /// assert_eq!(ids, ["ISA", "GS"]);
+    /// ```
+    pub fn new(bytes: &'a [u8]) -> Tokenizer<'a> {
+        Tokenizer::resume(bytes, Resume::start(), true)
+    }
+
+    /// Tokenizes one chunk of a stream, continuing from `state`.
+    pub fn resume(bytes: &'a [u8], state: Resume, last: bool) -> Tokenizer<'a> {
+        let mut t = Tokenizer { bytes, pos: 0, state, last, done: false, pending: None };
+        if state.base == 0 && state.segments == 0 && bytes.starts_with(b"\xEF\xBB\xBF") {
+            t.pos = 3;
+            t.pending = Some(Error::new(ErrorKind::ByteOrderMark, Position::at_byte(0)));
+        }
+        t
+    }
+
+    /// Bytes of this chunk fully consumed so far.
+    pub fn consumed(&self) -> usize {
+        self.pos
+    }
+
+    /// The state to resume from after `consumed()` bytes.
+    pub fn state(&self) -> Resume {
+        Resume { base: self.state.base + self.pos as u64, ..self.state }
+    }
+
+    #[inline]
+    fn skip_whitespace(&mut self) -> bool {
+        let mut indented = false;
+        while let Some(&b) = self.bytes.get(self.pos) {
+            match b {
+                b'\r' | b'\n' => {}
+                b' ' | b'\t' => indented = true,
+                _ => break,
+            }
+            self.pos += 1;
+        }
+        indented
+    }
+
+    /// Before the first ISA: skip to it, reporting whatever came first.
+    fn find_first_isa(&mut self) -> Option<Token<'a>> {
+        let rest = &self.bytes[self.pos..];
+        if rest.starts_with(b"ISA") {
+            return None;
+        }
+        let at = self.pos;
+        match memmem::find(rest, b"ISA") {
+            Some(i) => {
+                self.pos += i;
+                Some(Token::Issue(Error::new(
+                    ErrorKind::GarbageBeforeIsa,
+                    Position::at_byte(self.state.base + at as u64),
+                )))
+            }
+            None if self.last => {
+                self.done = true;
+                self.pos = self.bytes.len();
+                Some(Token::Issue(Error::new(ErrorKind::NoInterchange, Position::at_byte(self.state.base + at as u64))))
+            }
+            None => {
+                // Keep the last two bytes: they may start "ISA" in the next chunk.
+                self.pos = self.bytes.len().saturating_sub(2).max(self.pos);
+                self.done = true;
+                None
+            }
+        }
+    }
+}
+
+impl<'a> Iterator for Tokenizer<'a> {
+    type Item = Token<'a>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Token<'a>> {
+        if let Some(e) = self.pending.take() {
+            return Some(Token::Issue(e));
+        }
+        if self.done {
+            return None;
+        }
+        let indented = self.skip_whitespace();
+        if self.pos >= self.bytes.len() {
+            self.done = true;
+            return None;
+        }
+        if indented && !self.state.warned_whitespace && self.state.delimiters.is_some() {
+            self.state.warned_whitespace = true;
+            let p = Position::at_byte(self.state.base + self.pos as u64);
+            return Some(Token::Issue(Error::new(ErrorKind::LeadingWhitespace, p)));
+        }
+        if self.state.delimiters.is_none() {
+            if let Some(t) = self.find_first_isa() {
+                return Some(t);
+            }
+            if self.done {
+                return None;
+            }
+        }
+        let start = self.pos;
+        let rest = &self.bytes[start..];
+        let byte = self.state.base + start as u64;
+
+        // A new interchange may change every delimiter: read them from its ISA.
+        if rest.starts_with(b"ISA") {
+            if !self.last && rest.len() < ISA_LEN + 2 {
+                self.done = true;
+                return None;
+            }
+            match Delimiters::from_isa(rest) {
+                Ok(layout) => {
+                    self.state.delimiters = Some(layout.delimiters);
+                    let raw = &rest[..layout.body_len];
+                    self.pos = start + layout.body_len + 1;
+                    self.state.segments += 1;
+                    let seg = SegmentRef::new(raw, layout.delimiters, byte, self.state.segments);
+                    if layout.body_len + 1 != ISA_LEN {
+                        self.pending = Some(Error::new(ErrorKind::IsaNotFixedLength, seg.position()));
+                    }
+                    return Some(Token::Segment(seg));
+                }
+                Err(kind) if self.state.delimiters.is_none() => {
+                    // Nothing to go on: skip past this "ISA" and look for the next one.
+                    self.pos = start + 3;
+                    self.state.segments += 1;
+                    let p = isa_position(byte, self.state.segments);
+                    if let Some(i) = memmem::find(&self.bytes[self.pos..], b"ISA") {
+                        self.pos += i;
+                    } else {
+                        self.pos = self.bytes.len();
+                        self.done = true;
+                    }
+                    return Some(Token::Issue(Error::new(kind, p)));
+                }
+                Err(kind) => {
+                    // Keep the delimiters in force and tokenize this ISA with them.
+                    self.pending = Some(Error::new(kind, isa_position(byte, self.state.segments + 1)));
+                }
+            }
+        }
+
+        let d = self.state.delimiters.expect("because the first ISA set the delimiters or we returned above");
+        match memchr(d.segment, rest) {
+            Some(len) => {
+                self.pos = start + len + 1;
+                self.state.segments += 1;
+                let seg = SegmentRef::new(&rest[..len], d, byte, self.state.segments);
+                if len == 0 {
+                    return Some(Token::Issue(Error::new(ErrorKind::EmptySegment, seg.position())));
+                }
+                Some(Token::Segment(seg))
+            }
+            None if self.last => {
+                self.done = true;
+                self.pos = self.bytes.len();
+                let seg = SegmentRef::new(rest, d, byte, self.state.segments + 1);
+                Some(Token::Issue(Error::new(ErrorKind::Unterminated, seg.position())))
+            }
+            None => {
+                self.done = true;
+                None
+            }
+        }
+    }
+}
+
+/// Counts segment terminators with a bare `memchr` scan: the floor the tokenizer is measured
+/// against in `make bench`.
+pub fn count_terminators(bytes: &[u8], terminator: u8) -> usize {
+    memchr::memchr_iter(terminator, bytes).count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ISA: &str =
+        "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *261127*1200*^*00501*000000001*0*P*:~";
+
+    fn ids(bytes: &[u8]) -> (Vec<String>, Vec<ErrorKind>) {
+        let mut ids = Vec::new();
+        let mut issues = Vec::new();
+        for t in Tokenizer::new(bytes) {
+            match t {
+                Token::Segment(s) => ids.push(String::from_utf8_lossy(s.id()).into_owned()),
+                Token::Issue(e) => issues.push(e.kind),
+            }
+        }
+        (ids, issues)
+    }
+
+    #[test]
+    fn crlf_lf_and_none_between_segments() {
+        for sep in ["", "\n", "\r\n", "\r"] {
+            let f = format!("{ISA}{sep}GS*HC~{sep}ST*837*1~{sep}");
+            assert_eq!(ids(f.as_bytes()), (vec!["ISA".into(), "GS".into(), "ST".into()], vec![]), "sep {sep:?}");
+        }
+    }
+
+    #[test]
+    fn bom_and_indentation_are_warnings() {
+        let f = format!("\u{feff}{ISA}\n  GS*HC~\n  ST*837*1~");
+        let (i, e) = ids(f.as_bytes());
+        assert_eq!(i, ["ISA", "GS", "ST"]);
+        assert_eq!(e, [ErrorKind::ByteOrderMark, ErrorKind::LeadingWhitespace]);
+    }
+
+    #[test]
+    fn garbage_before_isa_is_reported_and_skipped() {
+        let f = format!("hello{ISA}GS*HC~");
+        let (i, e) = ids(f.as_bytes());
+        assert_eq!(i, ["ISA", "GS"]);
+        assert_eq!(e, [ErrorKind::GarbageBeforeIsa]);
+        assert_eq!(ids(b"nothing here"), (vec![], vec![ErrorKind::NoInterchange]));
+    }
+
+    #[test]
+    fn truncated_file_reports_unterminated_with_position() {
+        let f = format!("{ISA}GS*HC~ST*83");
+        let mut t = Tokenizer::new(f.as_bytes());
+        let last = t.by_ref().last().expect("tokens");
+        match last {
+            Token::Issue(e) => {
+                assert_eq!(e.kind, ErrorKind::Unterminated);
+                assert_eq!(e.position.byte, 112);
+                assert_eq!(e.position.segment, 3);
+            }
+            other => panic!("expected issue, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn second_interchange_may_change_delimiters() {
+        let isa2 = ISA.replace('*', "|").replace('~', "\x1c").replace(':', ">");
+        let f = format!("{ISA}\nIEA*0*000000001~\n{isa2}GS|HC|X\x1cIEA|1|000000001\x1c");
+        let segs: Vec<_> = Tokenizer::new(f.as_bytes())
+            .filter_map(|t| if let Token::Segment(s) = t { Some(s) } else { None })
+            .collect();
+        assert_eq!(segs.len(), 5);
+        assert_eq!(segs[3].id(), b"GS");
+        assert_eq!(segs[3].element(2), Some(&b"X"[..]));
+        assert_eq!(segs[3].delimiters().element, b'|');
+    }
+
+    #[test]
+    fn empty_segment_is_an_issue() {
+        let f = format!("{ISA}~GS*HC~");
+        assert_eq!(ids(f.as_bytes()), (vec!["ISA".into(), "GS".into()], vec![ErrorKind::EmptySegment]));
+    }
+
+    #[test]
+    fn chunks_resume_where_they_stopped() {
+        let f = format!("{ISA}\nGS*HC*A~\nST*837*0001~\nSE*2*0001~\n");
+        let bytes = f.as_bytes();
+        for cut in 0..bytes.len() {
+            let mut state = Resume::start();
+            let mut got = Vec::new();
+            let mut t = Tokenizer::resume(&bytes[..cut], state, false);
+            for tok in t.by_ref() {
+                if let Token::Segment(s) = tok {
+                    got.push((s.byte(), s.raw().to_vec()));
+                }
+            }
+            let used = t.consumed();
+            state = t.state();
+            let mut t2 = Tokenizer::resume(&bytes[used..], state, true);
+            for tok in t2.by_ref() {
+                if let Token::Segment(s) = tok {
+                    got.push((s.byte(), s.raw().to_vec()));
+                }
+            }
+            let whole: Vec<_> = Tokenizer::new(bytes)
+                .filter_map(|t| if let Token::Segment(s) = t { Some((s.byte(), s.raw().to_vec())) } else { None })
+                .collect();
+            assert_eq!(got, whole, "cut at {cut}");
+        }
+    }
+}
