@@ -1,0 +1,116 @@
+//! Types shared by several transaction sets.
+
+use crate::values::{decimal, text};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use x12::{components, SegmentRef};
+
+/// A composite procedure identifier (SV101, SVC01, EQ02, SV1 in 278): qualifier, code and up to
+/// four modifiers.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub struct Procedure {
+    /// `HC` (CPT/HCPCS), `ER`, `IV`, `WK`, `AD`, `N4`, ...
+    pub qualifier: String,
+    pub code: String,
+    pub modifiers: Vec<String>,
+}
+
+impl Procedure {
+    /// Reads a composite element (`HC:64493:50`).
+    pub fn from_composite(el: &[u8], component_separator: u8) -> Procedure {
+        let mut parts = components(el, component_separator);
+        let qualifier = text(parts.next().unwrap_or(b""));
+        let code = text(parts.next().unwrap_or(b""));
+        let modifiers = parts.take(4).filter(|m| !m.is_empty()).map(text).collect();
+        Procedure { qualifier, code, modifiers }
+    }
+
+    /// Reads element `n` of a segment as a procedure composite.
+    pub fn from_segment(seg: &SegmentRef<'_>, n: usize) -> Procedure {
+        Procedure::from_composite(seg.get(n), seg.delimiters().component)
+    }
+
+    pub fn has_modifier(&self, m: &str) -> bool {
+        self.modifiers.iter().any(|x| x == m)
+    }
+
+    /// `64493-50-RT` style, for messages and tables.
+    pub fn display(&self) -> String {
+        let mut s = self.code.clone();
+        for m in &self.modifiers {
+            s.push('-');
+            s.push_str(m);
+        }
+        s
+    }
+}
+
+/// One CAS adjustment: group code, reason code, amount and quantity.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Adjustment {
+    /// CO, OA, PI, PR.
+    pub group: String,
+    /// CARC.
+    pub reason: String,
+    pub amount: Decimal,
+    pub quantity: Option<Decimal>,
+}
+
+/// Reads the up to six reason/amount/quantity triples of a CAS segment.
+pub fn cas_adjustments(seg: &SegmentRef<'_>) -> Vec<Adjustment> {
+    let group = text(seg.get(1));
+    (0..6)
+        .filter_map(|i| {
+            let reason = seg.get(2 + i * 3);
+            if reason.is_empty() {
+                return None;
+            }
+            Some(Adjustment {
+                group: group.clone(),
+                reason: text(reason),
+                amount: decimal(seg.get(3 + i * 3)).unwrap_or_default(),
+                quantity: decimal(seg.get(4 + i * 3)),
+            })
+        })
+        .collect()
+}
+
+/// An entity named in an NM1 (organization or person) with its identifier.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Party {
+    /// NM101 entity identifier code (85 billing provider, 82 rendering, PR payer, IL insured...).
+    pub entity: String,
+    pub last_or_org: String,
+    pub first: String,
+    /// NM108 qualifier (XX NPI, PI payer id, MI member id, 46 ETIN ...) and NM109 value.
+    pub id_qualifier: String,
+    pub id: String,
+}
+
+impl Party {
+    pub fn from_nm1(seg: &SegmentRef<'_>) -> Party {
+        Party {
+            entity: text(seg.get(1)),
+            last_or_org: text(seg.get(3)),
+            first: text(seg.get(4)),
+            id_qualifier: text(seg.get(8)),
+            id: text(seg.get(9)),
+        }
+    }
+
+    /// From an N1 segment (835 payer and payee).
+    pub fn from_n1(seg: &SegmentRef<'_>) -> Party {
+        Party {
+            entity: text(seg.get(1)),
+            last_or_org: text(seg.get(2)),
+            first: String::new(),
+            id_qualifier: text(seg.get(3)),
+            id: text(seg.get(4)),
+        }
+    }
+
+    /// The NPI when the identifier is one.
+    pub fn npi(&self) -> Option<&str> {
+        (self.id_qualifier == "XX" && !self.id.is_empty()).then_some(self.id.as_str())
+    }
+}

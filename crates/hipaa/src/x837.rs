@@ -1,0 +1,710 @@
+//! 837P professional claims, 005010X222A1 (GS08/ST03 `005010X222A2` accepted too).
+
+use crate::common::{cas_adjustments, Adjustment, Party, Procedure};
+use crate::issue::{Issue, IssueCode};
+use crate::tree::{build, check_usage, LoopDef, Node, SegSpec, Trigger};
+use crate::values::{dated, decimal, text, Checks};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use x12::SegmentRef;
+
+const fn s(id: &'static str, min: u16, max: u16) -> SegSpec {
+    SegSpec { id, min, max }
+}
+
+const fn l(
+    id: &'static str,
+    trigger: Trigger,
+    segments: &'static [SegSpec],
+    children: &'static [LoopDef],
+    min: u16,
+    max: u32,
+) -> LoopDef {
+    LoopDef { id, trigger, segments, children, min, max }
+}
+
+const NM1: &str = "NM1";
+
+const L2330: [LoopDef; 7] = [
+    l("2330A", Trigger::qual(NM1, 1, &["IL"]), &[s("N3", 0, 1), s("N4", 0, 1), s("REF", 0, 3)], &[], 1, 1),
+    l(
+        "2330B",
+        Trigger::qual(NM1, 1, &["PR"]),
+        &[s("N3", 0, 1), s("N4", 0, 1), s("DTP", 0, 1), s("REF", 0, 6)],
+        &[],
+        1,
+        1,
+    ),
+    l("2330C", Trigger::qual(NM1, 1, &["DN", "P3"]), &[s("REF", 0, 3)], &[], 0, 2),
+    l("2330D", Trigger::qual(NM1, 1, &["82"]), &[s("REF", 0, 3)], &[], 0, 1),
+    l("2330E", Trigger::qual(NM1, 1, &["77"]), &[s("REF", 0, 3)], &[], 0, 1),
+    l("2330F", Trigger::qual(NM1, 1, &["DQ"]), &[s("REF", 0, 3)], &[], 0, 1),
+    l("2330G", Trigger::qual(NM1, 1, &["85"]), &[s("REF", 0, 2)], &[], 0, 1),
+];
+
+const L2400_KIDS: [LoopDef; 11] = [
+    l("2410", Trigger::seg("LIN"), &[s("CTP", 1, 1), s("REF", 0, 1)], &[], 0, 1),
+    l("2420A", Trigger::qual(NM1, 1, &["82"]), &[s("PRV", 0, 1), s("REF", 0, 20)], &[], 0, 1),
+    l("2420B", Trigger::qual(NM1, 1, &["QB"]), &[s("REF", 0, 20)], &[], 0, 1),
+    l("2420C", Trigger::qual(NM1, 1, &["77"]), &[s("N3", 1, 1), s("N4", 1, 1), s("REF", 0, 3)], &[], 0, 1),
+    l("2420D", Trigger::qual(NM1, 1, &["DQ"]), &[s("REF", 0, 20)], &[], 0, 1),
+    l(
+        "2420E",
+        Trigger::qual(NM1, 1, &["DK"]),
+        &[s("N3", 0, 1), s("N4", 0, 1), s("REF", 0, 20), s("PER", 0, 1)],
+        &[],
+        0,
+        1,
+    ),
+    l("2420F", Trigger::qual(NM1, 1, &["DN", "P3"]), &[s("REF", 0, 20)], &[], 0, 2),
+    l("2420G", Trigger::qual(NM1, 1, &["PW"]), &[s("N3", 1, 1), s("N4", 1, 1)], &[], 0, 1),
+    l("2420H", Trigger::qual(NM1, 1, &["45"]), &[s("N3", 1, 1), s("N4", 1, 1)], &[], 0, 1),
+    l("2430", Trigger::seg("SVD"), &[s("CAS", 0, 5), s("DTP", 1, 1), s("AMT", 0, 1)], &[], 0, 15),
+    l("2440", Trigger::seg("LQ"), &[s("FRM", 1, 99)], &[], 0, 0),
+];
+
+const L2300_KIDS: [LoopDef; 8] = [
+    l("2310A", Trigger::qual(NM1, 1, &["DN", "P3"]), &[s("REF", 0, 3)], &[], 0, 1),
+    l("2310B", Trigger::qual(NM1, 1, &["82"]), &[s("PRV", 0, 1), s("REF", 0, 4)], &[], 0, 1),
+    l(
+        "2310C",
+        Trigger::qual(NM1, 1, &["77"]),
+        &[s("N3", 1, 1), s("N4", 1, 1), s("REF", 0, 3), s("PER", 0, 1)],
+        &[],
+        0,
+        1,
+    ),
+    l("2310D", Trigger::qual(NM1, 1, &["DQ"]), &[s("REF", 0, 3)], &[], 0, 1),
+    l("2310E", Trigger::qual(NM1, 1, &["PW"]), &[s("N3", 1, 1), s("N4", 1, 1)], &[], 0, 1),
+    l("2310F", Trigger::qual(NM1, 1, &["45"]), &[s("N3", 1, 1), s("N4", 1, 1)], &[], 0, 1),
+    l("2320", Trigger::seg("SBR"), &[s("CAS", 0, 5), s("AMT", 0, 3), s("OI", 1, 1), s("MOA", 0, 1)], &L2330, 0, 10),
+    l(
+        "2400",
+        Trigger::seg("LX"),
+        &[
+            s("SV1", 1, 1),
+            s("SV5", 0, 1),
+            s("PWK", 0, 10),
+            s("CR1", 0, 1),
+            s("CR3", 0, 1),
+            s("CRC", 0, 3),
+            s("DTP", 1, 0),
+            s("QTY", 0, 2),
+            s("MEA", 0, 5),
+            s("CN1", 0, 1),
+            s("REF", 0, 0),
+            s("AMT", 0, 2),
+            s("K3", 0, 10),
+            s("NTE", 0, 2),
+            s("PS1", 0, 1),
+            s("HCP", 0, 1),
+        ],
+        &L2400_KIDS,
+        1,
+        50,
+    ),
+];
+
+const L2300: LoopDef = l(
+    "2300",
+    Trigger::seg("CLM"),
+    &[
+        s("DTP", 0, 0),
+        s("PWK", 0, 10),
+        s("CN1", 0, 1),
+        s("AMT", 0, 1),
+        s("REF", 0, 0),
+        s("K3", 0, 10),
+        s("NTE", 0, 1),
+        s("CR1", 0, 1),
+        s("CR2", 0, 1),
+        s("CRC", 0, 8),
+        s("HI", 1, 4),
+        s("HCP", 0, 1),
+    ],
+    &L2300_KIDS,
+    0,
+    100,
+);
+
+const L2000C: LoopDef = l(
+    "2000C",
+    Trigger::qual("HL", 3, &["23"]),
+    &[s("PAT", 1, 1)],
+    &[
+        l(
+            "2010CA",
+            Trigger::qual(NM1, 1, &["QC"]),
+            &[s("N3", 1, 1), s("N4", 1, 1), s("DMG", 1, 1), s("REF", 0, 2), s("PER", 0, 1)],
+            &[],
+            1,
+            1,
+        ),
+        L2300,
+    ],
+    0,
+    0,
+);
+
+const L2000B: LoopDef = l(
+    "2000B",
+    Trigger::qual("HL", 3, &["22"]),
+    &[s("SBR", 1, 1), s("PAT", 0, 1)],
+    &[
+        l(
+            "2010BA",
+            Trigger::qual(NM1, 1, &["IL"]),
+            &[s("N3", 0, 1), s("N4", 0, 1), s("DMG", 0, 1), s("REF", 0, 2), s("PER", 0, 1)],
+            &[],
+            1,
+            1,
+        ),
+        l("2010BB", Trigger::qual(NM1, 1, &["PR"]), &[s("N3", 0, 1), s("N4", 0, 1), s("REF", 0, 3)], &[], 1, 1),
+        L2000C,
+        L2300,
+    ],
+    1,
+    0,
+);
+
+const L2000A: LoopDef = l(
+    "2000A",
+    Trigger::qual("HL", 3, &["20"]),
+    &[s("PRV", 0, 1), s("CUR", 0, 1)],
+    &[
+        l(
+            "2010AA",
+            Trigger::qual(NM1, 1, &["85"]),
+            &[s("N3", 1, 1), s("N4", 1, 1), s("REF", 0, 3), s("PER", 0, 2)],
+            &[],
+            1,
+            1,
+        ),
+        l("2010AB", Trigger::qual(NM1, 1, &["87"]), &[s("N3", 1, 1), s("N4", 1, 1)], &[], 0, 1),
+        l("2010AC", Trigger::qual(NM1, 1, &["PE"]), &[s("N3", 0, 1), s("N4", 0, 1), s("REF", 0, 2)], &[], 0, 1),
+        L2000B,
+    ],
+    1,
+    0,
+);
+
+/// The 837P loop schema.
+pub static SCHEMA: LoopDef = l(
+    "837P",
+    Trigger::seg("ST"),
+    &[s("ST", 1, 1), s("BHT", 1, 1), s("SE", 1, 1)],
+    &[
+        l("1000A", Trigger::qual(NM1, 1, &["41"]), &[s("PER", 1, 2)], &[], 1, 1),
+        l("1000B", Trigger::qual(NM1, 1, &["40"]), &[], &[], 1, 1),
+        L2000A,
+    ],
+    1,
+    1,
+);
+
+/// A service line (loop 2400).
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ServiceLine {
+    /// LX01, the line number.
+    pub number: u32,
+    pub procedure: Procedure,
+    pub charge: Decimal,
+    /// SV103: UN units or MJ minutes.
+    pub unit_basis: String,
+    pub units: Decimal,
+    /// SV105, when the line's place of service differs from the claim's.
+    pub place_of_service: String,
+    /// SV107 pointers (1-based into the claim's diagnoses).
+    pub dx_pointers: Vec<u8>,
+    /// DTP*472 service date (from and to).
+    pub service_from: Option<NaiveDate>,
+    pub service_to: Option<NaiveDate>,
+    /// REF*6R line item control number.
+    pub control: String,
+    /// REF*G1 at the line.
+    pub prior_auth: String,
+    /// 2420A rendering provider NPI.
+    pub rendering_npi: String,
+    /// 2430 line adjudications by other payers (COB).
+    pub adjudications: Vec<LineAdjudication>,
+    /// Segment number of the LX in the file.
+    pub segment: u64,
+}
+
+/// One 2430 loop: what another payer did with this line.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct LineAdjudication {
+    pub payer_id: String,
+    pub paid: Decimal,
+    pub procedure: Procedure,
+    pub units: Decimal,
+    pub adjustments: Vec<Adjustment>,
+    pub date: Option<NaiveDate>,
+}
+
+/// One 2320/2330 other payer.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct OtherPayer {
+    /// SBR01 of the other payer (P, S, T ...).
+    pub responsibility: String,
+    pub relationship: String,
+    pub group_number: String,
+    pub filing_indicator: String,
+    pub subscriber: Party,
+    pub payer: Party,
+    /// AMT*D payer paid amount, AMT*EAF remaining patient liability.
+    pub paid: Option<Decimal>,
+    pub remaining: Option<Decimal>,
+    pub adjustments: Vec<Adjustment>,
+}
+
+/// One claim (loop 2300) with the parties from the loops above it.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Claim {
+    /// CLM01, the patient control number.
+    pub claim_id: String,
+    pub charge: Decimal,
+    /// CLM05-1, -3.
+    pub place_of_service: String,
+    pub frequency: String,
+    pub provider_signature: String,
+    pub assignment: String,
+    pub billing_provider: Party,
+    pub billing_tax_id: String,
+    /// SBR01 (P, S, T ...) and SBR09 claim filing indicator.
+    pub responsibility: String,
+    pub filing_indicator: String,
+    pub group_number: String,
+    pub subscriber: Party,
+    pub subscriber_birth_date: Option<NaiveDate>,
+    /// The patient when not the subscriber (2000C/2010CA).
+    pub patient: Option<Party>,
+    pub payer: Party,
+    /// HI codes in order; the first is the principal diagnosis.
+    pub diagnoses: Vec<String>,
+    /// REF*G1 prior authorization, REF*9F referral, REF*F8 payer claim control number.
+    pub prior_auth: String,
+    pub referral: String,
+    pub original_reference: String,
+    /// DTP*431 onset, DTP*454 initial treatment.
+    pub onset: Option<NaiveDate>,
+    pub rendering_provider: Option<Party>,
+    pub referring_provider: Option<Party>,
+    pub facility: Option<Party>,
+    pub other_payers: Vec<OtherPayer>,
+    pub lines: Vec<ServiceLine>,
+    /// Segment number of the CLM in the file and the ST control number of its set.
+    pub segment: u64,
+    pub set_control: String,
+}
+
+impl Claim {
+    /// The earliest service date on the claim.
+    pub fn first_service_date(&self) -> Option<NaiveDate> {
+        self.lines.iter().filter_map(|l| l.service_from).min()
+    }
+
+    /// The rendering NPI of a line: its own 2420A, else the claim's 2310B, else the billing NPI.
+    pub fn rendering_npi<'c>(&'c self, line: &'c ServiceLine) -> &'c str {
+        if !line.rendering_npi.is_empty() {
+            return &line.rendering_npi;
+        }
+        match &self.rendering_provider {
+            Some(p) if !p.id.is_empty() => &p.id,
+            _ => &self.billing_provider.id,
+        }
+    }
+}
+
+/// The header parties of an 837.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Header837 {
+    /// BHT03 reference and BHT04 date.
+    pub reference: String,
+    pub created: Option<NaiveDate>,
+    /// BHT06: CH chargeable, RP reporting.
+    pub claim_type: String,
+    pub submitter: Party,
+    pub receiver: Party,
+}
+
+/// A parsed 837P transaction set.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Claims837 {
+    pub header: Header837,
+    pub claims: Vec<Claim>,
+}
+
+/// Reads the claims from a built tree; `set_control` is the ST02.
+pub fn extract(root: &Node<'_>, set_control: &str) -> Claims837 {
+    let mut out = Claims837::default();
+    if let Some(bht) = root.seg("BHT") {
+        out.header.reference = text(bht.get(3));
+        out.header.created = crate::values::date8(bht.get(4));
+        out.header.claim_type = text(bht.get(6));
+    }
+    if let Some(n) = root.kid("1000A") {
+        out.header.submitter = Party::from_nm1(n.first());
+    }
+    if let Some(n) = root.kid("1000B") {
+        out.header.receiver = Party::from_nm1(n.first());
+    }
+    for a in root.kids("2000A") {
+        let billing = a.kid("2010AA");
+        let billing_provider = billing.map(|n| Party::from_nm1(n.first())).unwrap_or_default();
+        let billing_tax_id = billing
+            .and_then(|n| n.seg_q("REF", 1, "EI").or_else(|| n.seg_q("REF", 1, "SY")))
+            .map(|r| text(r.get(2)))
+            .unwrap_or_default();
+        for b in a.kids("2000B") {
+            let mut base = Claim {
+                billing_provider: billing_provider.clone(),
+                billing_tax_id: billing_tax_id.clone(),
+                set_control: set_control.to_string(),
+                ..Claim::default()
+            };
+            if let Some(sbr) = b.seg("SBR") {
+                base.responsibility = text(sbr.get(1));
+                base.group_number = text(sbr.get(3));
+                base.filing_indicator = text(sbr.get(9));
+            }
+            if let Some(n) = b.kid("2010BA") {
+                base.subscriber = Party::from_nm1(n.first());
+                base.subscriber_birth_date = n.seg("DMG").and_then(|d| crate::values::date8(d.get(2)));
+            }
+            if let Some(n) = b.kid("2010BB") {
+                base.payer = Party::from_nm1(n.first());
+            }
+            for c in b.kids("2300") {
+                out.claims.push(claim(c, &base));
+            }
+            for p in b.kids("2000C") {
+                let mut with_patient = base.clone();
+                with_patient.patient = p.kid("2010CA").map(|n| Party::from_nm1(n.first()));
+                for c in p.kids("2300") {
+                    out.claims.push(claim(c, &with_patient));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn claim(node: &Node<'_>, base: &Claim) -> Claim {
+    let clm = node.first();
+    let mut c = base.clone();
+    c.claim_id = text(clm.get(1));
+    c.charge = decimal(clm.get(2)).unwrap_or_default();
+    let comp = clm.delimiters().component;
+    let mut clm05 = x12::components(clm.get(5), comp);
+    c.place_of_service = text(clm05.next().unwrap_or(b""));
+    clm05.next();
+    c.frequency = text(clm05.next().unwrap_or(b""));
+    c.provider_signature = text(clm.get(6));
+    c.assignment = text(clm.get(7));
+    c.segment = clm.index();
+    for hi in node.segs("HI") {
+        for el in hi.elements() {
+            let mut parts = x12::components(el, comp);
+            let _qualifier = parts.next();
+            if let Some(code) = parts.next().filter(|c| !c.is_empty()) {
+                c.diagnoses.push(text(code));
+            }
+        }
+    }
+    c.prior_auth = node.seg_q("REF", 1, "G1").map(|r| text(r.get(2))).unwrap_or_default();
+    c.referral = node.seg_q("REF", 1, "9F").map(|r| text(r.get(2))).unwrap_or_default();
+    c.original_reference = node.seg_q("REF", 1, "F8").map(|r| text(r.get(2))).unwrap_or_default();
+    c.onset = node.seg_q("DTP", 1, "431").and_then(|d| dated(d.get(2), d.get(3))).map(|d| d.0);
+    c.rendering_provider = node.kid("2310B").map(|n| Party::from_nm1(n.first()));
+    c.referring_provider = node.kid("2310A").map(|n| Party::from_nm1(n.first()));
+    c.facility = node.kid("2310C").map(|n| Party::from_nm1(n.first()));
+    for o in node.kids("2320") {
+        let sbr = o.first();
+        let mut op = OtherPayer {
+            responsibility: text(sbr.get(1)),
+            relationship: text(sbr.get(2)),
+            group_number: text(sbr.get(3)),
+            filing_indicator: text(sbr.get(9)),
+            paid: o.seg_q("AMT", 1, "D").and_then(|a| decimal(a.get(2))),
+            remaining: o.seg_q("AMT", 1, "EAF").and_then(|a| decimal(a.get(2))),
+            adjustments: o.segs("CAS").flat_map(cas_adjustments).collect(),
+            ..OtherPayer::default()
+        };
+        if let Some(n) = o.kid("2330A") {
+            op.subscriber = Party::from_nm1(n.first());
+        }
+        if let Some(n) = o.kid("2330B") {
+            op.payer = Party::from_nm1(n.first());
+        }
+        c.other_payers.push(op);
+    }
+    for lx in node.kids("2400") {
+        c.lines.push(line(lx));
+    }
+    c
+}
+
+fn line(node: &Node<'_>) -> ServiceLine {
+    let lx = node.first();
+    let mut l =
+        ServiceLine { number: text(lx.get(1)).parse().unwrap_or(0), segment: lx.index(), ..ServiceLine::default() };
+    if let Some(sv1) = node.seg("SV1") {
+        l.procedure = Procedure::from_segment(sv1, 1);
+        l.charge = decimal(sv1.get(2)).unwrap_or_default();
+        l.unit_basis = text(sv1.get(3));
+        l.units = decimal(sv1.get(4)).unwrap_or_default();
+        l.place_of_service = text(sv1.get(5));
+        l.dx_pointers = x12::components(sv1.get(7), sv1.delimiters().component)
+            .filter_map(|p| std::str::from_utf8(p).ok()?.parse().ok())
+            .collect();
+    }
+    if let Some((from, to)) = node.seg_q("DTP", 1, "472").and_then(|d| dated(d.get(2), d.get(3))) {
+        l.service_from = Some(from);
+        l.service_to = Some(to);
+    }
+    l.control = node.seg_q("REF", 1, "6R").map(|r| text(r.get(2))).unwrap_or_default();
+    l.prior_auth = node.seg_q("REF", 1, "G1").map(|r| text(r.get(2))).unwrap_or_default();
+    l.rendering_npi = node.kid("2420A").map(|n| text(n.first().get(9))).unwrap_or_default();
+    for svd in node.kids("2430") {
+        let s = svd.first();
+        l.adjudications.push(LineAdjudication {
+            payer_id: text(s.get(1)),
+            paid: decimal(s.get(2)).unwrap_or_default(),
+            procedure: Procedure::from_segment(s, 3),
+            units: decimal(s.get(5)).unwrap_or_default(),
+            adjustments: svd.segs("CAS").flat_map(cas_adjustments).collect(),
+            date: svd.seg_q("DTP", 1, "573").and_then(|d| dated(d.get(2), d.get(3))).map(|d| d.0),
+        });
+    }
+    l
+}
+
+const ENTITY_NPI_LOOPS: [&str; 9] = ["2010AA", "2310A", "2310B", "2310C", "2310D", "2420A", "2420B", "2420E", "2420F"];
+
+/// Implementation-guide (SNIP 2) and balancing (SNIP 3) checks over a built tree.
+pub fn validate(root: &Node<'_>, set_start: u64, issues: &mut Vec<Issue>) {
+    check_usage(root, set_start, issues);
+    let mut c = Checks::new(set_start, issues);
+    if let Some(bht) = root.seg("BHT") {
+        c.code(bht, "837P", 1, &["0019"]);
+        c.code(bht, "837P", 2, &["00", "18"]);
+        c.required(bht, "837P", 3);
+        c.date(bht, "837P", 4);
+        c.code(bht, "837P", 6, &["CH", "RP", "31"]);
+    }
+    root.walk(&mut |n: &Node<'_>| {
+        let lid = n.def.id;
+        for seg in &n.segments {
+            match seg.id() {
+                b"NM1" => {
+                    c.required(seg, lid, 1);
+                    c.code(seg, lid, 2, &["1", "2"]);
+                    if ENTITY_NPI_LOOPS.contains(&lid) {
+                        if seg.get(8) == b"XX" {
+                            c.npi(seg, lid, 9);
+                        } else if lid == "2010AA" {
+                            c.code(seg, lid, 8, &["XX"]);
+                        }
+                    }
+                }
+                b"HL" => {
+                    c.required(seg, lid, 1);
+                    c.required(seg, lid, 3);
+                }
+                b"SBR" => {
+                    c.code(seg, lid, 1, &["A", "B", "C", "D", "E", "F", "G", "H", "P", "S", "T", "U"]);
+                    c.code(
+                        seg,
+                        lid,
+                        9,
+                        &[
+                            "11", "12", "13", "14", "15", "16", "17", "AM", "BL", "CH", "CI", "DS", "FI", "HM", "LM",
+                            "MA", "MB", "MC", "OF", "TV", "VA", "WC", "ZZ",
+                        ],
+                    );
+                }
+                b"CLM" => validate_clm(&mut c, seg, n),
+                b"HI" => validate_hi(&mut c, seg, lid),
+                b"SV1" => {
+                    c.required(seg, lid, 1);
+                    let proc = Procedure::from_segment(seg, 1);
+                    if !["HC", "ER", "IV", "WK"].contains(&proc.qualifier.as_str()) {
+                        c.issues.push(Issue::element(
+                            seg,
+                            set_start,
+                            Some(lid),
+                            1,
+                            Some(1),
+                            IssueCode::InvalidCode,
+                            "invalid procedure code qualifier in SV101-1".into(),
+                        ));
+                    }
+                    if proc.code.is_empty() {
+                        c.issues.push(Issue::element(
+                            seg,
+                            set_start,
+                            Some(lid),
+                            1,
+                            Some(2),
+                            IssueCode::RequiredElementMissing,
+                            "procedure code missing in SV101-2".into(),
+                        ));
+                    }
+                    c.req_decimal(seg, lid, 2);
+                    c.required(seg, lid, 3);
+                    c.code(seg, lid, 3, &["UN", "MJ"]);
+                    if let Some(u) = c.req_decimal(seg, lid, 4) {
+                        if u <= Decimal::ZERO {
+                            c.issues.push(Issue::element(
+                                seg,
+                                set_start,
+                                Some(lid),
+                                4,
+                                None,
+                                IssueCode::InvalidNumber,
+                                "SV104 units must be positive".into(),
+                            ));
+                        }
+                    }
+                    c.required(seg, lid, 7);
+                }
+                b"DTP" => {
+                    c.dtp(seg, lid);
+                }
+                b"CAS" => {
+                    c.code(seg, lid, 1, &["CO", "OA", "PI", "PR"]);
+                    for i in 0..6 {
+                        c.decimal(seg, lid, 3 + i * 3);
+                    }
+                }
+                b"AMT" | b"SVD" => {
+                    c.req_decimal(seg, lid, 2);
+                }
+                b"REF" => {
+                    c.required(seg, lid, 1);
+                    c.required(seg, lid, 2);
+                    c.length(seg, lid, 2, 1, 50);
+                }
+                _ => {}
+            }
+        }
+    });
+}
+
+fn validate_clm(c: &mut Checks<'_>, clm: &SegmentRef<'_>, node: &Node<'_>) {
+    let lid = "2300";
+    if c.required(clm, lid, 1) {
+        c.length(clm, lid, 1, 1, 38);
+    }
+    let charge = c.req_decimal(clm, lid, 2);
+    if c.required(clm, lid, 5) {
+        let comp = clm.delimiters().component;
+        let parts: Vec<&[u8]> = x12::components(clm.get(5), comp).collect();
+        let pos = parts.first().copied().unwrap_or(b"");
+        if pos.len() != 2 || !pos.iter().all(u8::is_ascii_digit) {
+            c.issues.push(Issue::element(
+                clm,
+                c.set_start,
+                Some(lid),
+                5,
+                Some(1),
+                IssueCode::InvalidCode,
+                "CLM05-1 place of service must be two digits".into(),
+            ));
+        }
+        if parts.get(1).copied().unwrap_or(b"") != b"B" {
+            c.issues.push(Issue::element(
+                clm,
+                c.set_start,
+                Some(lid),
+                5,
+                Some(2),
+                IssueCode::InvalidCode,
+                "CLM05-2 facility code qualifier must be B".into(),
+            ));
+        }
+        if !matches!(parts.get(2).copied().unwrap_or(b""), b"1" | b"6" | b"7" | b"8") {
+            c.issues.push(Issue::element(
+                clm,
+                c.set_start,
+                Some(lid),
+                5,
+                Some(3),
+                IssueCode::InvalidCode,
+                "CLM05-3 claim frequency must be 1, 6, 7 or 8".into(),
+            ));
+        }
+    }
+    c.code(clm, lid, 6, &["Y", "N"]);
+    c.code(clm, lid, 7, &["A", "B", "C"]);
+    c.code(clm, lid, 8, &["N", "W", "Y"]);
+    c.code(clm, lid, 9, &["I", "Y"]);
+    // SNIP 3: the claim charge is the sum of its line charges.
+    if let Some(charge) = charge {
+        let lines: Option<Decimal> = node.kids("2400").map(|lx| lx.seg("SV1").and_then(|s| decimal(s.get(2)))).sum();
+        if let Some(sum) = lines {
+            if sum != charge {
+                c.unbalanced(
+                    clm,
+                    lid,
+                    2,
+                    format!("CLM02 does not equal the sum of SV102 ({} lines sum to {sum})", node.kids("2400").count()),
+                );
+            }
+        }
+    }
+}
+
+fn validate_hi(c: &mut Checks<'_>, hi: &SegmentRef<'_>, lid: &'static str) {
+    let comp = hi.delimiters().component;
+    for (i, el) in hi.elements().enumerate() {
+        if el.is_empty() {
+            continue;
+        }
+        let mut parts = x12::components(el, comp);
+        let q = parts.next().unwrap_or(b"");
+        let code = parts.next().unwrap_or(b"");
+        let ok_q: &[&[u8]] = if i == 0 {
+            &[b"ABK", b"BK"]
+        } else {
+            &[b"ABF", b"BF", b"ABK", b"BK", b"BP", b"BO", b"BG", b"ABN", b"BN", b"ABJ", b"APR"]
+        };
+        if !ok_q.contains(&q) {
+            c.issues.push(Issue::element(
+                hi,
+                c.set_start,
+                Some(lid),
+                i as u16 + 1,
+                Some(1),
+                IssueCode::InvalidCode,
+                format!("HI{:02}-1 code list qualifier not allowed here", i + 1),
+            ));
+        }
+        if code.is_empty() || code.contains(&b'.') || code.len() > 7 {
+            c.issues.push(Issue::element(
+                hi,
+                c.set_start,
+                Some(lid),
+                i as u16 + 1,
+                Some(2),
+                IssueCode::InvalidCode,
+                format!("HI{:02}-2 must be an ICD-10-CM code without the decimal point", i + 1),
+            ));
+        }
+    }
+}
+
+/// Builds, validates and extracts one 837P set from its segments (ST..SE).
+pub fn parse<'a>(
+    segments: impl IntoIterator<Item = SegmentRef<'a>>,
+    set_control: &str,
+    issues: &mut Vec<Issue>,
+) -> Claims837 {
+    let segs: Vec<SegmentRef<'a>> = segments.into_iter().collect();
+    let start = segs.first().map(|s| s.index()).unwrap_or(1);
+    let root = build(&SCHEMA, segs, issues);
+    validate(&root, start, issues);
+    extract(&root, set_control)
+}
