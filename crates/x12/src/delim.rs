@@ -39,8 +39,11 @@ impl Delimiters {
     /// Finding ISA16 by counting separators, not by offset 104, accepts senders that pad ISA
     /// fields wrongly (reported by the caller as a warning) without guessing.
     pub fn from_isa(bytes: &[u8]) -> Result<IsaLayout, ErrorKind> {
-        if bytes.len() < 4 || &bytes[..3] != b"ISA" {
+        if !bytes.starts_with(b"ISA") {
             return Err(ErrorKind::NoInterchange);
+        }
+        if bytes.len() < 4 {
+            return Err(ErrorKind::IsaTooShort);
         }
         let element = bytes[3];
         let mut seps = 1;

@@ -105,6 +105,8 @@ impl Checker {
         let mut step = Step::default();
         let id = seg.id();
         let at = seg.position();
+        // The SE's own number in its set, kept because matching the SE closes the set.
+        let mut se_number = None;
         let role = match id {
             b"ISA" => {
                 self.close_interchange(at, &mut step);
@@ -154,6 +156,7 @@ impl Checker {
             b"SE" if self.st.is_some() => {
                 let st = self.st.take().expect("because checked in the guard");
                 let count = st.count + 1;
+                se_number = Some(count as u32);
                 Self::check_trailer(seg, "SE", "ST", "segments", count, &st.control, &mut step);
                 Role::Se
             }
@@ -186,10 +189,7 @@ impl Checker {
                 }
             },
         };
-        let set_segment = self.set_segment().or(match role {
-            Role::Se => Some(0),
-            _ => None,
-        });
+        let set_segment = se_number.or(self.set_segment());
         for e in &mut step.own {
             if e.position.set_segment.is_none() && matches!(role, Role::Body | Role::St | Role::Se) {
                 e.position.set_segment = set_segment;

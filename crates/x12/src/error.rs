@@ -93,7 +93,7 @@ impl fmt::Display for Position {
             write!(f, "byte {}", self.byte)?;
         } else {
             write!(f, "segment {} (", self.segment)?;
-            if let Some(id) = self.segment_id {
+            if let Some(id) = self.segment_id.filter(|id| !id.as_str().is_empty()) {
                 write!(f, "{id}, ")?;
             }
             write!(f, "byte {})", self.byte)?;
@@ -282,6 +282,14 @@ mod tests {
         };
         assert_eq!(p.to_string(), "segment 14 (CLM, byte 812) element 05-1");
         assert_eq!(Position::at_byte(7).to_string(), "byte 7");
+    }
+
+    /// Regression: a segment with an empty id (the imsweb corpus has one) printed
+    /// "segment 6 (, byte 280)".
+    #[test]
+    fn empty_segment_id_is_left_out_of_the_position() {
+        let p = Position { byte: 280, segment: 6, segment_id: Some(SegmentId::new(b"")), ..Position::default() };
+        assert_eq!(p.to_string(), "segment 6 (byte 280)");
     }
 
     #[test]

@@ -80,6 +80,7 @@ impl OwnedSet {
             segments: self.segment - 1,
             delimiters: Some(self.delimiters),
             warned_whitespace: true,
+            garbage: None,
         };
         Tokenizer::resume(&self.bytes, state, true).filter_map(|t| match t {
             Token::Segment(s) => Some(s),
@@ -269,7 +270,12 @@ impl<R: Read> StreamReader<R> {
     }
 
     /// Routes an error found between segments to the innermost open structure.
-    fn route_stray(&mut self, e: Error) {
+    fn route_stray(&mut self, mut e: Error) {
+        if e.position.segment != 0 && e.position.set_segment.is_none() {
+            // An empty or unterminated segment inside a set takes the next number in it, so an
+            // IK3 can point at it.
+            e.position.set_segment = self.checker.set_segment().map(|n| n + 1);
+        }
         if e.severity() == Severity::Warning {
             self.events.push_back(Event::Issue(e));
         } else if let Some(set) = self.set.as_mut() {
@@ -432,5 +438,41 @@ impl<R: Read> Iterator for StreamReader<R> {
             }
         }
         self.events.pop_front().map(Ok)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEAD: &str = "ISA*00*          *00*          *ZZ*A              *ZZ*B              *261127*1200*^*00501*000000001*0*P*:~GS*HC*A*B*20261127*1200*1*X*005010X222A1~ST*837*0001~BHT*0019~";
+
+    fn set_errors(bytes: &[u8]) -> Vec<Error> {
+        StreamReader::new(bytes)
+            .filter_map(|e| match e.expect("in memory") {
+                Event::Set(s) => Some(s.errors),
+                _ => None,
+            })
+            .flatten()
+            .collect()
+    }
+
+    /// Regression: the SE's errors carried set position 0, so an IK3 for them pointed nowhere.
+    #[test]
+    fn regression_se_errors_carry_their_set_position() {
+        let e = set_errors(format!("{HEAD}SE*9*0001~GE*1*1~IEA*1*000000001~").as_bytes());
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].position.set_segment, Some(3));
+    }
+
+    /// Regression: an unterminated (or empty) segment inside a set had no set position.
+    #[test]
+    fn regression_unterminated_segment_in_set_has_set_position() {
+        let e = set_errors(format!("{HEAD}CLM*1").as_bytes());
+        assert_eq!(e[0].kind, ErrorKind::Unterminated);
+        assert_eq!(e[0].position.set_segment, Some(3));
+        let e = set_errors(format!("{HEAD}~SE*4*0001~").as_bytes());
+        assert_eq!(e[0].kind, ErrorKind::EmptySegment);
+        assert_eq!(e[0].position.set_segment, Some(3));
     }
 }

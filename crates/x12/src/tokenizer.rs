@@ -30,11 +30,15 @@ pub struct Resume {
     pub delimiters: Option<Delimiters>,
     /// Whether the indentation warning was given already.
     pub warned_whitespace: bool,
+    /// Where unexpected bytes before the first ISA began, while the ISA that ends them has not
+    /// arrived yet: the report waits for it so that a stream read in chunks reports exactly
+    /// what a whole read does.
+    pub garbage: Option<u64>,
 }
 
 impl Resume {
     pub fn start() -> Resume {
-        Resume { base: 0, segments: 0, delimiters: None, warned_whitespace: false }
+        Resume { base: 0, segments: 0, delimiters: None, warned_whitespace: false, garbage: None }
     }
 }
 
@@ -98,35 +102,43 @@ impl<'a> Tokenizer<'a> {
         indented
     }
 
-    /// Before the first ISA: skip to it, reporting whatever came first.
+    /// Before the first ISA: skip to it, reporting whatever came first (once, at its start).
     fn find_first_isa(&mut self) -> Option<Token<'a>> {
         let rest = &self.bytes[self.pos..];
-        if rest.starts_with(b"ISA") {
-            return None;
-        }
-        let at = self.pos;
+        let at = self.state.base + self.pos as u64;
         match memmem::find(rest, b"ISA") {
             Some(i) => {
                 self.pos += i;
-                Some(Token::Issue(Error::new(
-                    ErrorKind::GarbageBeforeIsa,
-                    Position::at_byte(self.state.base + at as u64),
-                )))
+                let start = match self.state.garbage.take() {
+                    Some(g) => g,
+                    None if i > 0 => at,
+                    None => return None,
+                };
+                Some(Token::Issue(Error::new(ErrorKind::GarbageBeforeIsa, Position::at_byte(start))))
             }
             None if self.last => {
                 self.done = true;
                 self.pos = self.bytes.len();
-                Some(Token::Issue(Error::new(ErrorKind::NoInterchange, Position::at_byte(self.state.base + at as u64))))
+                let start = self.state.garbage.take().unwrap_or(at);
+                Some(Token::Issue(Error::new(ErrorKind::NoInterchange, Position::at_byte(start))))
             }
             None => {
                 // Keep the last two bytes: they may start "ISA" in the next chunk.
-                self.pos = self.bytes.len().saturating_sub(2).max(self.pos);
+                let keep = self.bytes.len().saturating_sub(2).max(self.pos);
+                if keep > self.pos && self.state.garbage.is_none() {
+                    self.state.garbage = Some(at);
+                }
+                self.pos = keep;
                 self.done = true;
                 None
             }
         }
     }
 }
+
+/// How far into an ISA the delimiters are looked for. Bounding the scan makes the answer the
+/// same whether the bytes arrive at once or in chunks.
+const ISA_SCAN: usize = 512;
 
 impl<'a> Iterator for Tokenizer<'a> {
     type Item = Token<'a>;
@@ -139,9 +151,18 @@ impl<'a> Iterator for Tokenizer<'a> {
         if self.done {
             return None;
         }
+        let before_whitespace = self.pos;
         let indented = self.skip_whitespace();
         if self.pos >= self.bytes.len() {
             self.done = true;
+            if !self.last {
+                // The whitespace may indent a segment of the next chunk: leave it unconsumed so
+                // the indentation warning comes out as in a whole read.
+                self.pos = before_whitespace;
+            } else if self.state.delimiters.is_none() {
+                let start = self.state.garbage.take().unwrap_or(self.state.base + self.pos as u64);
+                return Some(Token::Issue(Error::new(ErrorKind::NoInterchange, Position::at_byte(start))));
+            }
             return None;
         }
         if indented && !self.state.warned_whitespace && self.state.delimiters.is_some() {
@@ -163,11 +184,20 @@ impl<'a> Iterator for Tokenizer<'a> {
 
         // A new interchange may change every delimiter: read them from its ISA.
         if rest.starts_with(b"ISA") {
-            if !self.last && rest.len() < ISA_LEN + 2 {
-                self.done = true;
-                return None;
+            let parsed = Delimiters::from_isa(&rest[..rest.len().min(ISA_SCAN)]);
+            if !self.last {
+                // Wait for the whole ISA and the line break after it (CRLF is two bytes).
+                let more = match parsed {
+                    Ok(layout) => rest.len() < layout.body_len + 3,
+                    Err(ErrorKind::IsaTooShort) => rest.len() < ISA_SCAN,
+                    Err(_) => false,
+                };
+                if more {
+                    self.done = true;
+                    return None;
+                }
             }
-            match Delimiters::from_isa(rest) {
+            match parsed {
                 Ok(layout) => {
                     self.state.delimiters = Some(layout.delimiters);
                     let raw = &rest[..layout.body_len];
@@ -180,16 +210,11 @@ impl<'a> Iterator for Tokenizer<'a> {
                     return Some(Token::Segment(seg));
                 }
                 Err(kind) if self.state.delimiters.is_none() => {
-                    // Nothing to go on: skip past this "ISA" and look for the next one.
+                    // Nothing to go on: skip past this "ISA"; what follows up to the next ISA
+                    // is reported as data before the first interchange.
                     self.pos = start + 3;
                     self.state.segments += 1;
                     let p = isa_position(byte, self.state.segments);
-                    if let Some(i) = memmem::find(&self.bytes[self.pos..], b"ISA") {
-                        self.pos += i;
-                    } else {
-                        self.pos = self.bytes.len();
-                        self.done = true;
-                    }
                     return Some(Token::Issue(Error::new(kind, p)));
                 }
                 Err(kind) => {
@@ -334,5 +359,80 @@ mod tests {
                 .collect();
             assert_eq!(got, whole, "cut at {cut}");
         }
+    }
+
+    /// Tokenizes `bytes` in chunks of `step` bytes, as the streaming reader does, keeping what
+    /// each chunk leaves unconsumed.
+    fn chunked(bytes: &[u8], step: usize) -> Vec<Token<'static>> {
+        let mut out = Vec::new();
+        let mut state = Resume::start();
+        let mut buf: Vec<u8> = Vec::new();
+        let mut fed = 0;
+        loop {
+            let next = (fed + step).min(bytes.len());
+            buf.extend_from_slice(&bytes[fed..next]);
+            fed = next;
+            let last = fed == bytes.len();
+            let mut t = Tokenizer::resume(&buf, state, last);
+            for tok in t.by_ref() {
+                out.push(match tok {
+                    Token::Segment(s) => Token::Issue(Error::new(ErrorKind::EmptySegment, s.position())),
+                    Token::Issue(e) => Token::Issue(e),
+                });
+            }
+            let used = t.consumed();
+            state = t.state();
+            buf.drain(..used);
+            if last {
+                return out;
+            }
+        }
+    }
+
+    fn whole(bytes: &[u8]) -> Vec<Token<'static>> {
+        chunked(bytes, bytes.len().max(1))
+    }
+
+    /// Regression: garbage before the first ISA was dropped without a report when no ISA was
+    /// in the same chunk, and reported at the wrong offset when it was.
+    #[test]
+    fn regression_garbage_before_isa_is_reported_once_whatever_the_chunks() {
+        let f = format!("garbage here\n{ISA}GS*HC~");
+        for step in 1..20 {
+            assert_eq!(chunked(f.as_bytes(), step), whole(f.as_bytes()), "step {step}");
+        }
+        assert_eq!(ids(b"nothing here"), (vec![], vec![ErrorKind::NoInterchange]));
+    }
+
+    /// Regression: an ISA whose sixteenth separator lay past the end of a chunk was reported as
+    /// too short instead of being waited for.
+    #[test]
+    fn regression_isa_split_across_chunks_is_waited_for() {
+        let long = ISA.replace("SENDER         ", "SENDER                              ");
+        let f = format!("{long}GS*HC~");
+        for step in [50, 107, 110, 120, 130] {
+            assert_eq!(chunked(f.as_bytes(), step), whole(f.as_bytes()), "step {step}");
+        }
+        assert_eq!(Delimiters::from_isa(b"ISA"), Err(ErrorKind::IsaTooShort));
+    }
+
+    /// Regression: indentation that ended a chunk was consumed there and the warning lost.
+    #[test]
+    fn regression_indentation_at_a_chunk_end_still_warns() {
+        let f = format!("{ISA}\n    GS*HC~");
+        for step in 100..115 {
+            assert_eq!(chunked(f.as_bytes(), step), whole(f.as_bytes()), "step {step}");
+        }
+        assert!(whole(f.as_bytes())
+            .iter()
+            .any(|t| matches!(t, Token::Issue(e) if e.kind == ErrorKind::LeadingWhitespace)));
+    }
+
+    /// Regression: an empty file (or one of blank lines) yielded nothing at all and so passed
+    /// validation.
+    #[test]
+    fn regression_empty_input_has_no_interchange() {
+        assert_eq!(ids(b""), (vec![], vec![ErrorKind::NoInterchange]));
+        assert_eq!(ids(b"\n\r\n"), (vec![], vec![ErrorKind::NoInterchange]));
     }
 }
