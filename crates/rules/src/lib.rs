@@ -1,1 +1,10 @@
-//! placeholder
+//! Reference data, the claim scrubber and the ERA reconciler.
+//!
+//! Pure functions over typed models (`hipaa::Claim`, `hipaa::Remittance`), reference data and
+//! a read-only view of history: no I/O beyond loading reference files, no printing. Claims are
+//! scrubbed in parallel with rayon and results are sorted so output never depends on thread
+//! timing.
+
+pub mod reference;
+
+pub use reference::{LoadError, Reference};
