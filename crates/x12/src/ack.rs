@@ -4,9 +4,11 @@
 //! layer and the typed layer feed the same 999. Copies of bad data (IK404) are never written:
 //! they could carry PHI back to a sender that did not need it.
 
+use crate::delim::Delimiters;
 use crate::envelope::{GroupHeader, InterchangeHeader};
 use crate::error::{AckCode, Error};
-use crate::writer::{Element, Segment};
+use crate::stream::LineEnding;
+use crate::writer::{Element, EnvelopeWriter, Segment};
 
 /// An element-level note (IK4).
 #[derive(Clone, Debug, PartialEq, Eq, Default, serde::Serialize)]
@@ -244,6 +246,73 @@ pub fn reply_group(to: &GroupHeader, date: &str, time: &str) -> GroupHeader {
         agency: "X".into(),
         version: "005010X231A1".into(),
     }
+}
+
+/// When and how an acknowledgment interchange is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AckEnvelope<'a> {
+    /// CCYYMMDD and HHMM of the acknowledgment (ISA09 takes the last six digits of the date).
+    pub date: &'a str,
+    pub time: &'a str,
+    pub delimiters: Delimiters,
+    pub line_ending: LineEnding,
+}
+
+impl AckEnvelope<'_> {
+    fn isa_date(&self) -> &str {
+        self.date.get(2..).unwrap_or(self.date)
+    }
+}
+
+fn control_number(text: &str, fallback: u32) -> u32 {
+    text.trim().parse().unwrap_or(fallback)
+}
+
+/// A whole 999 interchange answering `to`: one functional group (GS*FA) and one ST*999 per
+/// acknowledged group. Control numbers mirror the acknowledged ones (ISA13, GS06), so writing
+/// the acknowledgment twice gives the same bytes.
+///
+/// ```
+/// use x12::{ack_999, AckEnvelope, Delimiters, GroupAck, GroupHeader, InterchangeHeader, LineEnding, SetAck};
+/// let to = InterchangeHeader { sender_qualifier: "ZZ".into(), sender_id: "CLINIC".into(),
+///     receiver_qualifier: "ZZ".into(), receiver_id: "CH".into(), control: "000000042".into(),
+///     usage: "P".into(), ..Default::default() };
+/// let group = GroupAck { header: GroupHeader { functional_id: "HC".into(), sender: "CLINIC".into(),
+///     receiver: "CH".into(), control: "42".into(), version: "005010X222A1".into(), ..Default::default() },
+///     sets: vec![SetAck::new("837", "0001", "005010X222A1")], group_codes: vec![] };
+/// let env = AckEnvelope { date: "20261127", time: "1200", delimiters: Delimiters::default(), line_ending: LineEnding::Lf };
+/// let text = String::from_utf8(ack_999(&to, &[group], &env)).expect("ascii");
+/// assert!(text.contains("ST*999*0001*005010X231A1~\nAK1*HC*42*005010X222A1~\nAK2*837*0001*005010X222A1~\nIK5*A~\nAK9*A*1*1*1~\nSE*6*0001~"));
+/// ```
+pub fn ack_999(to: &InterchangeHeader, groups: &[GroupAck], env: &AckEnvelope<'_>) -> Vec<u8> {
+    let mut w = EnvelopeWriter::new(Vec::new(), env.delimiters, env.line_ending);
+    let header = reply_header(to, env.isa_date(), env.time);
+    let result = (|| -> std::io::Result<()> {
+        w.start_interchange(&header, control_number(&to.control, 1))?;
+        for (i, g) in groups.iter().enumerate() {
+            let gs = reply_group(&g.header, env.date, env.time);
+            w.start_group(&gs, control_number(&g.header.control, i as u32 + 1))?;
+            w.start_set("999", "0001", "005010X231A1")?;
+            for s in g.segments() {
+                w.segment(&s)?;
+            }
+            w.end_set()?;
+            w.end_group()?;
+        }
+        Ok(())
+    })();
+    result.expect("because writing to a Vec cannot fail");
+    w.finish().expect("because writing to a Vec cannot fail")
+}
+
+/// A TA1 interchange answering `to`: accepted (000) or rejected with the first interchange-level
+/// note code among `errors`.
+pub fn ack_ta1(to: &InterchangeHeader, errors: &[Error], env: &AckEnvelope<'_>) -> Vec<u8> {
+    let mut w = EnvelopeWriter::new(Vec::new(), env.delimiters, env.line_ending);
+    let header = reply_header(to, env.isa_date(), env.time);
+    w.start_interchange(&header, control_number(&to.control, 1)).expect("because writing to a Vec cannot fail");
+    w.segment(&ta1(to, errors)).expect("because writing to a Vec cannot fail");
+    w.finish().expect("because writing to a Vec cannot fail")
 }
 
 #[cfg(test)]

@@ -34,7 +34,10 @@ mod stream;
 mod tokenizer;
 mod writer;
 
-pub use ack::{reply_group, reply_header, ta1, AckStatus, ElementNote, GroupAck, SegmentNote, SetAck};
+pub use ack::{
+    ack_999, ack_ta1, reply_group, reply_header, ta1, AckEnvelope, AckStatus, ElementNote, GroupAck, SegmentNote,
+    SetAck,
+};
 pub use delim::{Delimiters, IsaLayout, ISA_LEN};
 pub use envelope::{Checker, GroupHeader, InterchangeHeader, Role, Step};
 pub use error::{AckCode, Error, ErrorKind, Position, SegmentId, Severity};
