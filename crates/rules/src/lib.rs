@@ -5,6 +5,10 @@
 //! scrubbed in parallel with rayon and results are sorted so output never depends on thread
 //! timing.
 
+pub mod history;
 pub mod reference;
+pub mod scrub;
 
+pub use history::{History, MemoryHistory};
 pub use reference::{LoadError, Reference};
+pub use scrub::{scrub, scrub_claim, Context, Finding, Severity};

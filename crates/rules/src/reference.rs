@@ -162,10 +162,13 @@ pub struct Reference {
     /// NPI -> enrollments.
     pub providers: HashMap<String, Vec<Enrollment>>,
     pub carc: Vec<CarcRule>,
+    /// Modifier -> kind (distinct, anatomic, em-distinct, global, repeat, bilateral, ...).
+    pub modifiers: HashMap<String, String>,
 }
 
 /// The embedded default reference files: (name, contents).
-pub const EMBEDDED: [(&str, &str); 10] = [
+pub const EMBEDDED: [(&str, &str); 11] = [
+    ("modifiers.csv", include_str!("../../../fixtures/reference/modifiers.csv")),
     ("codes.csv", include_str!("../../../fixtures/reference/codes.csv")),
     ("ncci-ptp-practitioner-2026q4.txt", include_str!("../../../fixtures/reference/ncci-ptp-practitioner-2026q4.txt")),
     ("mue-practitioner-2026q4.txt", include_str!("../../../fixtures/reference/mue-practitioner-2026q4.txt")),
@@ -215,7 +218,12 @@ fn csv_rows(file: &str, text: &str, columns: &[&str]) -> Result<Vec<(u64, Vec<St
         })?;
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
         if rec.len() != columns.len() {
-            return Err(err(file, line, rec.len() as u64 + 1, format!("expected {} fields, found {}", columns.len(), rec.len())));
+            return Err(err(
+                file,
+                line,
+                rec.len() as u64 + 1,
+                format!("expected {} fields, found {}", columns.len(), rec.len()),
+            ));
         }
         out.push((line, rec.iter().map(|f| f.trim().to_string()).collect()));
     }
@@ -266,7 +274,8 @@ impl Reference {
             if !Self::recognised(&name) {
                 continue;
             }
-            let text = std::fs::read_to_string(&path).map_err(|e| err(&path.display().to_string(), 0, 0, e.to_string()))?;
+            let text =
+                std::fs::read_to_string(&path).map_err(|e| err(&path.display().to_string(), 0, 0, e.to_string()))?;
             r.load_file(&name, &text).map_err(|mut e| {
                 e.file = path.display().to_string();
                 e
@@ -277,8 +286,16 @@ impl Reference {
     }
 
     fn recognised(name: &str) -> bool {
-        matches!(name, "codes.csv" | "fee-schedule.csv" | "payers.toml" | "dx-policy.csv" | "excludes1.csv" | "providers.csv" | "carc.csv")
-            || (name.starts_with("ncci-ptp-") && name.ends_with(".txt"))
+        matches!(
+            name,
+            "codes.csv"
+                | "fee-schedule.csv"
+                | "payers.toml"
+                | "dx-policy.csv"
+                | "excludes1.csv"
+                | "providers.csv"
+                | "carc.csv"
+        ) || (name.starts_with("ncci-ptp-") && name.ends_with(".txt"))
             || (name.starts_with("mue-") && name.ends_with(".txt"))
     }
 
@@ -302,6 +319,7 @@ impl Reference {
             "excludes1.csv" => self.load_excludes1(name, text),
             "providers.csv" => self.load_providers(name, text),
             "carc.csv" => self.load_carc(name, text),
+            "modifiers.csv" => self.load_modifiers(name, text),
             n if n.starts_with("ncci-ptp-") => self.load_ptp(name, text),
             n if n.starts_with("mue-") => self.load_mue(name, text),
             _ => Ok(()),
@@ -370,7 +388,8 @@ impl Reference {
             let edit = PtpEdit {
                 column1: fields[0].trim().to_string(),
                 column2: fields[1].trim().to_string(),
-                effective: cms_date(f, line, 4, fields[3])?.ok_or_else(|| err(f, line, 4, "effective date required"))?,
+                effective: cms_date(f, line, 4, fields[3])?
+                    .ok_or_else(|| err(f, line, 4, "effective date required"))?,
                 deleted: cms_date(f, line, 5, fields[4])?,
                 modifier_indicator: match fields[5].trim() {
                     "0" => 0,
@@ -418,7 +437,9 @@ impl Reference {
     }
 
     fn load_fees(&mut self, f: &str, text: &str) -> Result<(), LoadError> {
-        for (line, r) in csv_rows(f, text, &["payer_id", "code", "modifier", "allowed", "effective_from", "effective_to"])? {
+        for (line, r) in
+            csv_rows(f, text, &["payer_id", "code", "modifier", "allowed", "effective_from", "effective_to"])?
+        {
             let fee = Fee {
                 payer_id: r[0].clone(),
                 code: r[1].clone(),
@@ -440,7 +461,9 @@ impl Reference {
             let (line, col) = e.span().map(|s| line_col(text, s.start)).unwrap_or((0, 0));
             err(f, line, col, e.message().to_string())
         })?;
-        for (id, p) in std::iter::once(("defaults", &parsed.defaults)).chain(parsed.payers.iter().map(|(k, v)| (k.as_str(), v))) {
+        for (id, p) in
+            std::iter::once(("defaults", &parsed.defaults)).chain(parsed.payers.iter().map(|(k, v)| (k.as_str(), v)))
+        {
             if !matches!(p.bilateral_style.as_str(), "modifier-50" | "rt-lt") {
                 return Err(err(f, 0, 0, format!("payer {id}: bilateral_style must be modifier-50 or rt-lt")));
             }
@@ -448,7 +471,12 @@ impl Reference {
                 return Err(err(f, 0, 0, format!("payer {id}: auth_denial_action must be peer-to-peer or retro-auth")));
             }
             if p.mpr_percentages.is_empty() || p.mpr_percentages.iter().any(|&x| x > 100) {
-                return Err(err(f, 0, 0, format!("payer {id}: mpr_percentages must be 1 to 5 percentages of at most 100")));
+                return Err(err(
+                    f,
+                    0,
+                    0,
+                    format!("payer {id}: mpr_percentages must be 1 to 5 percentages of at most 100"),
+                ));
             }
         }
         self.default_payer = Some(parsed.defaults);
@@ -501,9 +529,30 @@ impl Reference {
             if !matches!(r[2].as_str(), "hard" | "soft" | "contractual" | "patient" | "expected") {
                 return Err(err(f, line, 3, "class must be hard, soft, contractual, patient or expected"));
             }
-            self.carc.push(CarcRule { carc: r[0].clone(), group: r[1].clone(), class: r[2].clone(), action: r[3].clone(), description: r[4].clone() });
+            self.carc.push(CarcRule {
+                carc: r[0].clone(),
+                group: r[1].clone(),
+                class: r[2].clone(),
+                action: r[3].clone(),
+                description: r[4].clone(),
+            });
         }
         Ok(())
+    }
+
+    fn load_modifiers(&mut self, f: &str, text: &str) -> Result<(), LoadError> {
+        for (line, r) in csv_rows(f, text, &["modifier", "kind", "description"])? {
+            if r[0].is_empty() || r[1].is_empty() {
+                return Err(err(f, line, 1, "modifier and kind are required"));
+            }
+            self.modifiers.insert(r[0].clone(), r[1].clone());
+        }
+        Ok(())
+    }
+
+    /// The kind of a modifier from `modifiers.csv` (`""` when not listed).
+    pub fn modifier_kind(&self, modifier: &str) -> &str {
+        self.modifiers.get(modifier).map(String::as_str).unwrap_or("")
     }
 
     pub fn code(&self, code: &str) -> Option<&CodeInfo> {
@@ -534,7 +583,10 @@ impl Reference {
 
     /// The CARC rule for a group and reason: the exact group wins over `*`.
     pub fn carc(&self, group: &str, carc: &str) -> Option<&CarcRule> {
-        self.carc.iter().find(|r| r.carc == carc && r.group == group).or_else(|| self.carc.iter().find(|r| r.carc == carc && r.group == "*"))
+        self.carc
+            .iter()
+            .find(|r| r.carc == carc && r.group == group)
+            .or_else(|| self.carc.iter().find(|r| r.carc == carc && r.group == "*"))
     }
 
     /// For a code billed without imaging (62320), the with-imaging code of the same family and
@@ -546,7 +598,13 @@ impl Reference {
         }
         self.codes
             .values()
-            .filter(|c| c.family == info.family && c.region == info.region && c.imaging_included && c.code > info.code && c.addon_primaries.is_empty())
+            .filter(|c| {
+                c.family == info.family
+                    && c.region == info.region
+                    && c.imaging_included
+                    && c.code > info.code
+                    && c.addon_primaries.is_empty()
+            })
             .min_by(|a, b| a.code.cmp(&b.code))
     }
 }
@@ -603,9 +661,15 @@ mod tests {
         let bad = "Column 1\tColumn 2\n64493\t77003\t\t2010-01-01\t*\t1\tx\n";
         assert_eq!(
             r.load_file("ncci-ptp-x.txt", bad),
-            Err(LoadError { file: "ncci-ptp-x.txt".into(), line: 2, column: 4, message: "expected a date YYYYMMDD or *".into() })
+            Err(LoadError {
+                file: "ncci-ptp-x.txt".into(),
+                line: 2,
+                column: 4,
+                message: "expected a date YYYYMMDD or *".into()
+            })
         );
-        let fees = "# comment\npayer_id,code,modifier,allowed,effective_from,effective_to\nBCBSTX,64493,,2OO.00,2026-01-01,\n";
+        let fees =
+            "# comment\npayer_id,code,modifier,allowed,effective_from,effective_to\nBCBSTX,64493,,2OO.00,2026-01-01,\n";
         let e = r.load_file("fee-schedule.csv", fees).expect_err("bad amount");
         assert_eq!((e.line, e.column, e.message.as_str()), (3, 4, "expected a decimal amount"));
         let toml = "[defaults]\nname = 1\n";
