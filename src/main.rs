@@ -4,6 +4,8 @@
 //! `run(args) -> anyhow::Result<u8>` returning the exit code; this file only dispatches.
 
 mod cmd;
+mod input;
+mod output;
 mod report;
 mod scan;
 
@@ -33,6 +35,7 @@ enum Command {
     Inspect(cmd::inspect::Args),
     Validate(cmd::validate::Args),
     Demo(cmd::demo::Args),
+    Scrub(cmd::scrub::Args),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
         Command::Inspect(args) => cmd::inspect::run(args),
         Command::Validate(args) => cmd::validate::run(args),
         Command::Demo(args) => cmd::demo::run(args),
+        Command::Scrub(args) => cmd::scrub::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -2,6 +2,7 @@
 
 pub mod demo;
 pub mod inspect;
+pub mod scrub;
 pub mod validate;
 
 /// Done, and nothing needs a person.

@@ -708,3 +708,84 @@ pub fn parse<'a>(
     validate(&root, start, issues);
     extract(&root, set_control)
 }
+
+/// Writes the body of an 837P set (BHT through the last claim, ST and SE left to the writer)
+/// keeping only the claims `keep` accepts, given their CLM segment. HL numbers are reassigned
+/// and parents and child codes recomputed, so the result is a valid set; billing providers
+/// and subscribers left without claims are dropped. Returns the number of claims written.
+pub fn write_filtered<W: std::io::Write>(
+    root: &Node<'_>,
+    keep: &dyn Fn(&SegmentRef<'_>) -> bool,
+    w: &mut x12::EnvelopeWriter<W>,
+) -> std::io::Result<usize> {
+    fn kept(n: &Node<'_>, keep: &dyn Fn(&SegmentRef<'_>) -> bool) -> usize {
+        n.children.iter().map(|c| if c.def.id == "2300" { usize::from(keep(c.first())) } else { kept(c, keep) }).sum()
+    }
+    fn verbatim<W: std::io::Write>(n: &Node<'_>, w: &mut x12::EnvelopeWriter<W>) -> std::io::Result<()> {
+        for s in n.all_segments() {
+            w.segment_ref(&s)?;
+        }
+        Ok(())
+    }
+    fn hl<W: std::io::Write>(
+        w: &mut x12::EnvelopeWriter<W>,
+        id: u32,
+        parent: Option<u32>,
+        level: &str,
+        has_kids: bool,
+    ) -> std::io::Result<()> {
+        let parent = parent.map(|p| p.to_string()).unwrap_or_default();
+        w.segment(&x12::Segment::new(
+            "HL",
+            [id.to_string(), parent, level.to_string(), if has_kids { "1" } else { "0" }.to_string()],
+        ))
+    }
+    /// Writes a hierarchical loop: a new HL, its own segments, then its children.
+    fn level<W: std::io::Write>(
+        n: &Node<'_>,
+        parent: Option<u32>,
+        next: &mut u32,
+        keep: &dyn Fn(&SegmentRef<'_>) -> bool,
+        w: &mut x12::EnvelopeWriter<W>,
+    ) -> std::io::Result<usize> {
+        *next += 1;
+        let me = *next;
+        let code = text(n.first().get(3));
+        let has_kids = n.children.iter().any(|c| c.first().is(b"HL") && kept(c, keep) > 0);
+        hl(w, me, parent, &code, has_kids)?;
+        for s in n.segments.iter().skip(1) {
+            w.segment_ref(s)?;
+        }
+        let mut written = 0;
+        for c in &n.children {
+            if c.def.id == "2300" {
+                if keep(c.first()) {
+                    verbatim(c, w)?;
+                    written += 1;
+                }
+            } else if c.first().is(b"HL") {
+                if kept(c, keep) > 0 {
+                    written += level(c, Some(me), next, keep, w)?;
+                }
+            } else {
+                verbatim(c, w)?;
+            }
+        }
+        Ok(written)
+    }
+    for s in root.segments.iter().filter(|s| !s.is(b"ST") && !s.is(b"SE")) {
+        w.segment_ref(s)?;
+    }
+    let mut next = 0;
+    let mut written = 0;
+    for c in &root.children {
+        if c.def.id == "2000A" {
+            if kept(c, keep) > 0 {
+                written += level(c, None, &mut next, keep, w)?;
+            }
+        } else {
+            verbatim(c, w)?;
+        }
+    }
+    Ok(written)
+}

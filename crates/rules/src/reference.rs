@@ -207,7 +207,7 @@ fn csv_rows(file: &str, text: &str, columns: &[&str]) -> Result<Vec<(u64, Vec<St
     let header = rdr.headers().map_err(|e| err(file, 1, 1, e.to_string()))?.clone();
     let got: Vec<&str> = header.iter().map(str::trim).collect();
     if got != columns {
-        let line = rdr.position().line();
+        let line = header.position().map(|p| p.line()).unwrap_or(1);
         return Err(err(file, line, 1, format!("expected columns {}", columns.join(","))));
     }
     let mut out = Vec::new();

@@ -312,7 +312,7 @@ fn mue_units(c: &mut Claimed<'_>) {
                     "mue-units",
                     format!("{} billed with {} units; the MUE is {} per line", l.code(), l.line.units, mue.value),
                     format!(
-                        "reduce to {} units, or split clinically distinct units onto lines with anatomic modifiers",
+                        "reduce to {} unit(s), or split clinically distinct units onto lines with anatomic modifiers",
                         mue.value
                     ),
                 );
@@ -335,9 +335,9 @@ fn mue_units(c: &mut Claimed<'_>) {
                     mue.value
                 ),
                 if mue.mai == 3 {
-                    format!("reduce to {} units, or appeal with documentation of medical necessity", mue.value)
+                    format!("reduce to {} unit(s), or appeal with documentation of medical necessity", mue.value)
                 } else {
-                    format!("reduce to {} units; the payer denies the whole line above the MUE", mue.value)
+                    format!("reduce to {} unit(s); the payer denies the whole line above the MUE", mue.value)
                 },
             );
         }
