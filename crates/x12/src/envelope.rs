@@ -206,7 +206,9 @@ impl Checker {
     }
 
     fn check_isa(&self, seg: &SegmentRef<'_>, step: &mut Step) {
-        let checks: [(usize, &'static str, fn(&[u8]) -> bool); 5] = [
+        /// ISA element, TA1 note code when it is invalid, and the test it must pass.
+        type IsaCheck = (usize, &'static str, fn(&[u8]) -> bool);
+        let checks: [IsaCheck; 5] = [
             (9, "014", |v| v.len() == 6 && v.iter().all(u8::is_ascii_digit)),
             (10, "015", |v| v.len() == 4 && v.iter().all(u8::is_ascii_digit)),
             (13, "018", |v| v.len() == 9 && v.iter().all(u8::is_ascii_digit)),

@@ -71,10 +71,7 @@ impl<'a> SegmentRef<'a> {
     /// Elements after the id, in order, each with its repetitions and components unsplit.
     #[inline]
     pub fn elements(&self) -> Elements<'a> {
-        let rest = match memchr(self.delimiters.element, self.raw) {
-            Some(i) => Some(&self.raw[i + 1..]),
-            None => None,
-        };
+        let rest = memchr(self.delimiters.element, self.raw).map(|i| &self.raw[i + 1..]);
         Elements { rest, sep: self.delimiters.element }
     }
 
