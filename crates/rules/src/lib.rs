@@ -5,9 +5,13 @@
 //! scrubbed in parallel with rayon and results are sorted so output never depends on thread
 //! timing.
 
+pub mod denials;
 pub mod history;
+pub mod pricing;
+pub mod reconcile;
 pub mod reference;
 pub mod scrub;
+pub mod secondary;
 
 pub use history::{History, MemoryHistory};
 pub use reference::{LoadError, Reference};

@@ -1,0 +1,420 @@
+//! Expected contracted amounts for a submitted claim: fee schedule per unit, bilateral
+//! adjustment, then multiple-procedure ranking with the payer's percentages (DOMAIN.md
+//! section 4), add-on and indicator-0 codes exempt.
+//!
+//! The order matters and is the contract's, not ours: the bilateral adjustment is applied
+//! first, so a 64493-50 ranks with its 150% amount; only then are the indicator-2 lines of one
+//! date ranked by amount. Every step is written down in [`LinePrice::steps`] so the same text
+//! can go into an appeal letter.
+
+use crate::reference::Reference;
+use chrono::NaiveDate;
+use hipaa::{Claim, ServiceLine};
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Money rounded to cents, half away from zero, with two decimals always shown.
+pub fn cents(d: Decimal) -> Decimal {
+    let mut r = d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+    r.rescale(2);
+    r
+}
+
+/// `d` percent of `amount`, in cents.
+pub fn percent(amount: Decimal, pct: u32) -> Decimal {
+    cents(amount * Decimal::from(pct) / Decimal::ONE_HUNDRED)
+}
+
+/// Formats money for explanations: `$1,234.50`.
+pub fn money(d: Decimal) -> String {
+    let c = cents(d);
+    let neg = c.is_sign_negative() && !c.is_zero();
+    let s = c.abs().to_string();
+    let (int, frac) = s.split_once('.').unwrap_or((s.as_str(), "00"));
+    let mut grouped = String::new();
+    for (i, ch) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    format!("{}${grouped}.{frac}", if neg { "-" } else { "" })
+}
+
+/// The expected contracted amount of one submitted line, with how it was reached.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LinePrice {
+    /// LX01 of the submitted line.
+    pub line: u32,
+    pub code: String,
+    pub modifiers: Vec<String>,
+    pub service_date: Option<NaiveDate>,
+    /// Contracted single-unit fee from the fee schedule.
+    pub fee: Option<Decimal>,
+    /// After units and the bilateral adjustment, before multiple-procedure ranking.
+    pub base: Option<Decimal>,
+    /// Rank among the date's indicator-2 lines (1 = highest) and the percentage applied.
+    pub mpr_rank: Option<u32>,
+    pub mpr_percent: Option<u32>,
+    /// The expected contracted allowed amount; `None` when it cannot be computed (no fee,
+    /// by report): see `review`.
+    pub expected: Option<Decimal>,
+    /// For the second line of an RT/LT pair priced as one bilateral procedure: the line that
+    /// carries the pair's amount. That line's `expected` covers both.
+    pub priced_with: Option<u32>,
+    /// For the first line of such a pair: its partner.
+    pub partner: Option<u32>,
+    /// Why no expected amount could be computed (manual review).
+    pub review: Option<String>,
+    /// The computation in words, one step per entry.
+    pub steps: Vec<String>,
+}
+
+impl LinePrice {
+    /// One paragraph a biller can paste into an appeal.
+    pub fn explain(&self) -> String {
+        let mut s = format!("Line {} ({}): ", self.line, display(&self.code, &self.modifiers));
+        s.push_str(&self.steps.join("; "));
+        s.push('.');
+        s
+    }
+}
+
+/// The expected amounts of one claim.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ClaimPrice {
+    pub claim_id: String,
+    pub payer_id: String,
+    pub lines: Vec<LinePrice>,
+}
+
+impl ClaimPrice {
+    pub fn line(&self, number: u32) -> Option<&LinePrice> {
+        self.lines.iter().find(|l| l.line == number)
+    }
+
+    /// Sum of the lines' expected amounts, `None` when any line could not be priced.
+    pub fn total(&self) -> Option<Decimal> {
+        self.lines.iter().map(|l| l.expected).sum()
+    }
+
+    /// The whole computation, one line per service line.
+    pub fn explain(&self) -> String {
+        let mut out = String::new();
+        for l in &self.lines {
+            out.push_str(&l.explain());
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// `64493-50-RT`.
+pub fn display(code: &str, modifiers: &[String]) -> String {
+    let mut s = code.to_string();
+    for m in modifiers {
+        s.push('-');
+        s.push_str(m);
+    }
+    s
+}
+
+fn has(mods: &[String], m: &str) -> bool {
+    mods.iter().any(|x| x == m)
+}
+
+/// Prices a claim for the payer `payer_id` (the payer whose contract applies: the claim's
+/// 2010BB payer for a primary claim, or the remitting payer).
+pub fn price_claim(reference: &Reference, claim: &Claim, payer_id: &str) -> ClaimPrice {
+    let payer = reference.payer(payer_id);
+    let default_date = claim.first_service_date();
+    let mut lines: Vec<LinePrice> =
+        claim.lines.iter().map(|l| base_price(reference, payer_id, l, default_date)).collect();
+    pair_rt_lt(reference, &mut lines);
+    rank_mpr(reference, &payer.mpr_percentages, payer_id, &mut lines);
+    ClaimPrice { claim_id: claim.claim_id.clone(), payer_id: payer_id.to_string(), lines }
+}
+
+/// Fee, units and modifier 50: everything that does not depend on the other lines.
+fn base_price(reference: &Reference, payer_id: &str, l: &ServiceLine, default_date: Option<NaiveDate>) -> LinePrice {
+    let code = l.procedure.code.clone();
+    let mods = l.procedure.modifiers.clone();
+    let date = l.service_from.or(default_date);
+    let mut p = LinePrice {
+        line: l.number,
+        code: code.clone(),
+        modifiers: mods.clone(),
+        service_date: date,
+        fee: None,
+        base: None,
+        mpr_rank: None,
+        mpr_percent: None,
+        expected: None,
+        priced_with: None,
+        partner: None,
+        review: None,
+        steps: Vec::new(),
+    };
+    let Some(on) = date else {
+        p.review = Some("no service date on the line".into());
+        p.steps.push("no service date: the fee schedule cannot be read".into());
+        return p;
+    };
+    let Some(fee) = reference.fee(payer_id, &code, &mods, on) else {
+        p.review = Some(format!("no contracted fee for {payer_id} {code} on {on}"));
+        p.steps.push(format!("no contracted fee for {payer_id} {code} on {on}: manual review"));
+        return p;
+    };
+    p.fee = Some(fee);
+    p.steps.push(format!("contract {payer_id} {code} on {on}: {} per unit", money(fee)));
+    let info = reference.code(&code);
+    let base = if has(&mods, "50") {
+        if l.units != Decimal::ONE {
+            p.steps
+                .push(format!("modifier 50 billed with {} units: priced as one bilateral unit", l.units.normalize()));
+        }
+        let (pct, why) = match info.map(|c| c.bilateral_indicator) {
+            Some(1) => (150, "bilateral indicator 1: 150% of the single fee"),
+            Some(0) => (100, "bilateral indicator 0: modifier 50 pays as one unit (100%)"),
+            Some(2) => (100, "bilateral indicator 2: the fee is already bilateral (100%)"),
+            Some(3) => (200, "bilateral indicator 3: each side at 100% (200%)"),
+            _ => (100, "bilateral adjustment does not apply (100%)"),
+        };
+        let b = percent(fee, pct);
+        p.steps.push(format!("modifier 50, {why} = {}", money(b)));
+        b
+    } else {
+        let b = cents(fee * l.units);
+        if l.units != Decimal::ONE {
+            p.steps.push(format!("{} units x {} = {}", l.units.normalize(), money(fee), money(b)));
+        }
+        b
+    };
+    p.base = Some(base);
+    p.expected = Some(base);
+    p
+}
+
+/// RT and LT of one code on one date on two lines are one bilateral procedure when the code's
+/// bilateral indicator is 1 (150%) or 0/2 (100%, paid as one). Indicator 3 pays each side.
+fn pair_rt_lt(reference: &Reference, lines: &mut [LinePrice]) {
+    let n = lines.len();
+    for i in 0..n {
+        if lines[i].priced_with.is_some() || lines[i].partner.is_some() || !has(&lines[i].modifiers, "RT") {
+            continue;
+        }
+        let Some(j) = (0..n).find(|&j| {
+            j != i
+                && lines[j].code == lines[i].code
+                && lines[j].service_date == lines[i].service_date
+                && has(&lines[j].modifiers, "LT")
+                && !has(&lines[j].modifiers, "50")
+                && lines[j].priced_with.is_none()
+                && lines[j].partner.is_none()
+        }) else {
+            continue;
+        };
+        let Some(ind) = reference.code(&lines[i].code).map(|c| c.bilateral_indicator) else { continue };
+        let pct = match ind {
+            1 => 150,
+            0 | 2 => 100,
+            _ => continue,
+        };
+        let (first, second) = if lines[i].line <= lines[j].line { (i, j) } else { (j, i) };
+        let (Some(fee_a), Some(fee_b)) = (lines[first].fee, lines[second].fee) else { continue };
+        let fee = fee_a.max(fee_b);
+        let amount = percent(fee, pct);
+        let partner_line = lines[second].line;
+        let first_line = lines[first].line;
+        let a = &mut lines[first];
+        a.partner = Some(partner_line);
+        a.base = Some(amount);
+        a.expected = Some(amount);
+        a.steps.push(format!(
+            "RT and LT on lines {first_line} and {partner_line} are one bilateral procedure (bilateral indicator {ind}): \
+             {pct}% of {} = {} for both lines, carried on line {first_line}",
+            money(fee),
+            money(amount)
+        ));
+        let b = &mut lines[second];
+        b.priced_with = Some(first_line);
+        b.base = Some(Decimal::ZERO);
+        b.expected = Some(Decimal::ZERO.round_dp(2));
+        b.steps.push(format!("priced with line {first_line} as one bilateral procedure"));
+    }
+}
+
+/// Ranks the indicator-2, non-add-on lines of each date by their bilateral-adjusted amount and
+/// applies the contract's percentages; rank 6 and beyond is by report.
+fn rank_mpr(reference: &Reference, percentages: &[u32], payer_id: &str, lines: &mut [LinePrice]) {
+    let mut by_date: BTreeMap<Option<NaiveDate>, Vec<usize>> = BTreeMap::new();
+    for (i, l) in lines.iter_mut().enumerate() {
+        let Some(info) = reference.code(&l.code) else { continue };
+        if l.priced_with.is_some() || l.base.is_none() {
+            continue;
+        }
+        if info.is_addon() {
+            l.steps.push("add-on code: exempt from the multiple-procedure reduction".into());
+            continue;
+        }
+        if info.mpr_indicator != 2 {
+            continue;
+        }
+        by_date.entry(l.service_date).or_default().push(i);
+    }
+    for idx in by_date.values_mut() {
+        // Highest amount first; equal amounts keep line order so the result is deterministic.
+        idx.sort_by(|&a, &b| lines[b].base.cmp(&lines[a].base).then(lines[a].line.cmp(&lines[b].line)));
+        let count = idx.len();
+        for (rank0, &i) in idx.iter().enumerate() {
+            let rank = rank0 as u32 + 1;
+            let l = &mut lines[i];
+            l.mpr_rank = Some(rank);
+            if count == 1 {
+                l.mpr_percent = Some(100);
+                continue;
+            }
+            if rank > 5 {
+                l.expected = None;
+                l.review = Some(format!("multiple-procedure rank {rank} of {count}: priced by report"));
+                l.steps.push(format!(
+                    "multiple-procedure rank {rank} of {count}: beyond five, priced by report (manual review)"
+                ));
+                continue;
+            }
+            let pct = percentages.get(rank0).or(percentages.last()).copied().unwrap_or(100);
+            let base = l.base.unwrap_or_default();
+            let amount = percent(base, pct);
+            l.mpr_percent = Some(pct);
+            l.expected = Some(amount);
+            l.steps.push(format!(
+                "multiple-procedure rank {rank} of {count} by fee: {pct}% ({payer_id} contract) of {} = {}",
+                money(base),
+                money(amount)
+            ));
+        }
+    }
+    for l in lines.iter_mut() {
+        if let Some(e) = l.expected {
+            if l.priced_with.is_none() {
+                l.steps.push(format!("expected allowed {}", money(e)));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hipaa::Procedure;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("test date")
+    }
+
+    fn line(n: u32, code: &str, mods: &[&str], units: i64) -> ServiceLine {
+        ServiceLine {
+            number: n,
+            procedure: Procedure {
+                qualifier: "HC".into(),
+                code: code.into(),
+                modifiers: mods.iter().map(|m| m.to_string()).collect(),
+            },
+            units: Decimal::from(units),
+            service_from: Some(d("2026-11-03")),
+            service_to: Some(d("2026-11-03")),
+            ..ServiceLine::default()
+        }
+    }
+
+    fn claim(lines: Vec<ServiceLine>) -> Claim {
+        Claim { claim_id: "T1".into(), lines, ..Claim::default() }
+    }
+
+    fn dec(s: &str) -> Decimal {
+        s.parse().expect("test decimal")
+    }
+
+    #[test]
+    fn worked_example_prices_as_domain_section_4() {
+        let r = Reference::embedded().expect("embedded");
+        let c = claim(vec![
+            line(1, "99214", &["25"], 1),
+            line(2, "64493", &["50"], 1),
+            line(3, "64494", &["50"], 1),
+            line(4, "20553", &["XS"], 1),
+        ]);
+        let p = price_claim(&r, &c, "BCBSTX");
+        let e: Vec<_> = p.lines.iter().map(|l| l.expected).collect();
+        assert_eq!(e, vec![Some(dec("130.00")), Some(dec("300.00")), Some(dec("165.00")), Some(dec("37.50"))]);
+        assert_eq!(p.lines[1].mpr_rank, Some(1));
+        assert_eq!(p.lines[3].mpr_rank, Some(2));
+        assert_eq!(p.lines[3].mpr_percent, Some(50));
+        assert_eq!(p.total(), Some(dec("632.50")));
+        assert!(p.lines[3].explain().contains("rank 2 of 2 by fee: 50% (BCBSTX contract) of $75.00 = $37.50"));
+    }
+
+    #[test]
+    fn rt_lt_pair_with_indicator_1_is_one_bilateral_procedure() {
+        let r = Reference::embedded().expect("embedded");
+        let c = claim(vec![line(1, "64493", &["RT"], 1), line(2, "64493", &["LT"], 1)]);
+        let p = price_claim(&r, &c, "AETNA1");
+        // 207.46 x 150% = 311.19, on line 1; line 2 priced with it.
+        assert_eq!(p.lines[0].expected, Some(dec("311.19")));
+        assert_eq!(p.lines[1].expected, Some(dec("0.00")));
+        assert_eq!(p.lines[1].priced_with, Some(1));
+        assert_eq!(p.lines[0].mpr_percent, Some(100));
+    }
+
+    #[test]
+    fn rt_lt_pair_with_indicator_0_pays_as_one() {
+        let r = Reference::embedded().expect("embedded");
+        let c = claim(vec![line(1, "20553", &["RT"], 1), line(2, "20553", &["LT"], 1)]);
+        let p = price_claim(&r, &c, "BCBSTX");
+        assert_eq!(p.lines[0].expected, Some(dec("75.00")));
+        assert_eq!(p.lines[1].expected, Some(dec("0.00")));
+    }
+
+    #[test]
+    fn contract_percentages_and_by_report_beyond_five() {
+        let r = Reference::embedded().expect("embedded");
+        // AETNA1: 100/50/25/25/25. Six indicator-2 lines: the sixth is by report.
+        let c = claim(vec![
+            line(1, "20553", &[], 1),
+            line(2, "64635", &[], 1),
+            line(3, "64483", &[], 1),
+            line(4, "64493", &[], 1),
+            line(5, "64490", &[], 1),
+            line(6, "64633", &[], 1),
+        ]);
+        let p = price_claim(&r, &c, "AETNA1");
+        let by_line = |n: u32| p.line(n).expect("line");
+        assert_eq!((by_line(6).mpr_rank, by_line(6).expected), (Some(1), Some(dec("531.88"))));
+        assert_eq!((by_line(2).mpr_rank, by_line(2).expected), (Some(2), Some(dec("264.50"))));
+        assert_eq!((by_line(3).mpr_rank, by_line(3).expected), (Some(3), Some(dec("71.88"))));
+        assert_eq!((by_line(5).mpr_rank, by_line(5).expected), (Some(4), Some(dec("59.60"))));
+        assert_eq!((by_line(4).mpr_rank, by_line(4).expected), (Some(5), Some(dec("51.87"))));
+        assert_eq!((by_line(1).mpr_rank, by_line(1).expected), (Some(6), None));
+        assert!(by_line(1).review.as_deref().is_some_and(|r| r.contains("by report")));
+        assert_eq!(p.total(), None);
+    }
+
+    #[test]
+    fn units_multiply_and_missing_fee_needs_review() {
+        let r = Reference::embedded().expect("embedded");
+        let c = claim(vec![line(1, "64635", &["RT"], 1), line(2, "64636", &["RT"], 2), line(3, "99999", &[], 1)]);
+        let p = price_claim(&r, &c, "AETNA1");
+        assert_eq!(p.lines[0].expected, Some(dec("529.00")));
+        assert_eq!(p.lines[1].expected, Some(dec("368.00")));
+        assert_eq!(p.lines[2].expected, None);
+        assert!(p.lines[2].review.is_some());
+    }
+
+    #[test]
+    fn money_formats_with_grouping() {
+        assert_eq!(money(dec("1234.5")), "$1,234.50");
+        assert_eq!(money(dec("-12.5")), "-$12.50");
+        assert_eq!(money(dec("0")), "$0.00");
+    }
+}
