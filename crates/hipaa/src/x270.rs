@@ -1,0 +1,1163 @@
+//! 270 eligibility inquiry and 271 eligibility response, 005010X279A1.
+//!
+//! The 271 becomes a list of typed answers: a [`Coverage`] per subscriber or dependent the
+//! payer found, or an [`EligibilityRejection`] when the payer answered with AAA request
+//! validation errors instead (at the source, receiver, subscriber or dependent level). The
+//! 270 is read into the same [`EligibilityRequest`] model that [`build_270`] writes from, so
+//! `parse(build(x)) == x`.
+//!
+//! This module also holds the small helpers the other front-end sets (278, 276/277, 999) share:
+//! schema constructors, the envelope-free segment builders and the element checks every one of
+//! them needs (NM1, HL, TRN, DMG, REF, PER, DTP).
+
+use crate::common::{Party, Procedure};
+use crate::issue::{Issue, IssueCode};
+use crate::tree::{build, check_usage, LoopDef, Node, SegSpec, Trigger};
+use crate::values::{date8, dated, decimal, text, Checks};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use x12::{Element, Segment, SegmentRef};
+
+pub(crate) const fn s(id: &'static str, min: u16, max: u16) -> SegSpec {
+    SegSpec { id, min, max }
+}
+
+pub(crate) const fn l(
+    id: &'static str,
+    trigger: Trigger,
+    segments: &'static [SegSpec],
+    children: &'static [LoopDef],
+    min: u16,
+    max: u32,
+) -> LoopDef {
+    LoopDef { id, trigger, segments, children, min, max }
+}
+
+const NM1: &str = "NM1";
+const HL: &str = "HL";
+
+// ---------------------------------------------------------------------------------------------
+// 270 schema
+
+const L2110_270: LoopDef =
+    l("2110", Trigger::seg("EQ"), &[s("AMT", 0, 2), s("III", 0, 1), s("REF", 0, 1), s("DTP", 0, 1)], &[], 0, 99);
+
+const L2100C_270: LoopDef = l(
+    "2100C",
+    Trigger::qual(NM1, 1, &["IL"]),
+    &[
+        s("REF", 0, 9),
+        s("N3", 0, 1),
+        s("N4", 0, 1),
+        s("PRV", 0, 1),
+        s("DMG", 0, 1),
+        s("INS", 0, 1),
+        s("HI", 0, 1),
+        s("DTP", 0, 2),
+    ],
+    &[L2110_270],
+    1,
+    1,
+);
+
+const L2000D_270: LoopDef = l(
+    "2000D",
+    Trigger::qual(HL, 3, &["23"]),
+    &[s("TRN", 0, 2)],
+    &[l(
+        "2100D",
+        Trigger::qual(NM1, 1, &["03"]),
+        &[
+            s("REF", 0, 9),
+            s("N3", 0, 1),
+            s("N4", 0, 1),
+            s("PRV", 0, 1),
+            s("DMG", 0, 1),
+            s("INS", 0, 1),
+            s("HI", 0, 1),
+            s("DTP", 0, 2),
+        ],
+        &[L2110_270],
+        1,
+        1,
+    )],
+    0,
+    0,
+);
+
+const L2000C_270: LoopDef =
+    l("2000C", Trigger::qual(HL, 3, &["22"]), &[s("TRN", 0, 2)], &[L2100C_270, L2000D_270], 1, 0);
+
+const SOURCE_ENTITIES: &[&str] = &["2B", "36", "GP", "P5", "PR"];
+const RECEIVER_ENTITIES: &[&str] = &["1P", "2B", "36", "80", "FA", "GP", "P5", "PR"];
+
+const L2000B_270: LoopDef = l(
+    "2000B",
+    Trigger::qual(HL, 3, &["21"]),
+    &[],
+    &[
+        l(
+            "2100B",
+            Trigger::qual(NM1, 1, RECEIVER_ENTITIES),
+            &[s("REF", 0, 9), s("N3", 0, 1), s("N4", 0, 1), s("PRV", 0, 1)],
+            &[],
+            1,
+            1,
+        ),
+        L2000C_270,
+    ],
+    1,
+    0,
+);
+
+/// The 270 loop schema.
+pub static SCHEMA_270: LoopDef = l(
+    "270",
+    Trigger::seg("ST"),
+    &[s("ST", 1, 1), s("BHT", 1, 1), s("SE", 1, 1)],
+    &[l(
+        "2000A",
+        Trigger::qual(HL, 3, &["20"]),
+        &[],
+        &[l("2100A", Trigger::qual(NM1, 1, SOURCE_ENTITIES), &[], &[], 1, 1), L2000B_270],
+        1,
+        0,
+    )],
+    1,
+    1,
+);
+
+// ---------------------------------------------------------------------------------------------
+// 271 schema
+
+const L2120_271: LoopDef =
+    l("2120", Trigger::seg(NM1), &[s("N3", 0, 1), s("N4", 0, 1), s("PER", 0, 3), s("PRV", 0, 1)], &[], 0, 23);
+
+const L2110_271: LoopDef = l(
+    "2110",
+    Trigger::seg("EB"),
+    &[s("HSD", 0, 9), s("REF", 0, 9), s("DTP", 0, 20), s("AAA", 0, 9), s("MSG", 0, 10), s("LS", 0, 1), s("LE", 0, 1)],
+    &[l("2115", Trigger::seg("III"), &[], &[], 0, 10), L2120_271],
+    0,
+    0,
+);
+
+const MEMBER_271: [SegSpec; 10] = [
+    s("REF", 0, 9),
+    s("N3", 0, 1),
+    s("N4", 0, 1),
+    s("AAA", 0, 9),
+    s("PRV", 0, 1),
+    s("DMG", 0, 1),
+    s("INS", 0, 1),
+    s("HI", 0, 1),
+    s("DTP", 0, 9),
+    s("MPI", 0, 1),
+];
+
+const L2000D_271: LoopDef = l(
+    "2000D",
+    Trigger::qual(HL, 3, &["23"]),
+    &[s("TRN", 0, 3)],
+    &[l("2100D", Trigger::qual(NM1, 1, &["03"]), &MEMBER_271, &[L2110_271], 1, 1)],
+    0,
+    0,
+);
+
+const L2000C_271: LoopDef = l(
+    "2000C",
+    Trigger::qual(HL, 3, &["22"]),
+    &[s("TRN", 0, 3)],
+    &[l("2100C", Trigger::qual(NM1, 1, &["IL"]), &MEMBER_271, &[L2110_271], 1, 1), L2000D_271],
+    0,
+    0,
+);
+
+/// The 271 loop schema.
+pub static SCHEMA_271: LoopDef = l(
+    "271",
+    Trigger::seg("ST"),
+    &[s("ST", 1, 1), s("BHT", 1, 1), s("SE", 1, 1)],
+    &[l(
+        "2000A",
+        Trigger::qual(HL, 3, &["20"]),
+        &[s("AAA", 0, 9)],
+        &[
+            l("2100A", Trigger::qual(NM1, 1, SOURCE_ENTITIES), &[s("PER", 0, 3), s("AAA", 0, 9)], &[], 1, 1),
+            l(
+                "2000B",
+                Trigger::qual(HL, 3, &["21"]),
+                &[],
+                &[
+                    l(
+                        "2100B",
+                        Trigger::qual(NM1, 1, RECEIVER_ENTITIES),
+                        &[s("REF", 0, 9), s("N3", 0, 1), s("N4", 0, 1), s("AAA", 0, 9), s("PRV", 0, 1)],
+                        &[],
+                        1,
+                        1,
+                    ),
+                    L2000C_271,
+                ],
+                0,
+                0,
+            ),
+        ],
+        1,
+        0,
+    )],
+    1,
+    1,
+);
+
+// ---------------------------------------------------------------------------------------------
+// Models
+
+/// One EQ: a service type inquiry (EQ01, repeating) or a procedure-level inquiry (EQ02).
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ServiceInquiry {
+    /// EQ01 service type codes (`30` health benefit plan coverage, `1` medical care, ...).
+    pub service_types: Vec<String>,
+    /// EQ02 composite procedure (`HC:64493`).
+    pub procedure: Option<Procedure>,
+}
+
+/// One subscriber (and optional dependent) inquiry of a 270.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Inquiry {
+    /// 2100A information source (the payer).
+    pub payer: Party,
+    /// 2100B information receiver (the practice).
+    pub provider: Party,
+    pub subscriber: Party,
+    pub subscriber_birth_date: Option<NaiveDate>,
+    /// DMG03 of the subscriber (F, M, U).
+    pub subscriber_gender: String,
+    /// 2100D when the patient is a dependent.
+    pub dependent: Option<Party>,
+    pub dependent_birth_date: Option<NaiveDate>,
+    /// TRN02 reference the payer echoes back, TRN03 originating company id.
+    pub trace: String,
+    pub trace_originator: String,
+    /// DTP*291 plan date (the date of service asked about).
+    pub service_date: Option<NaiveDate>,
+    pub services: Vec<ServiceInquiry>,
+}
+
+/// A parsed 270 transaction set.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct EligibilityRequest {
+    /// BHT03 and BHT04.
+    pub reference: String,
+    pub created: Option<NaiveDate>,
+    pub inquiries: Vec<Inquiry>,
+}
+
+/// HSD health care services delivery: a quantity per period.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Delivery {
+    /// HSD01 quantity qualifier (`VS` visits, `DY` days, `FL` units ...).
+    pub qualifier: String,
+    pub quantity: Option<Decimal>,
+    /// HSD05 time period qualifier (`23` calendar year, `29` remaining, `22` service year ...).
+    pub period: String,
+    /// HSD06 number of periods.
+    pub periods: Option<Decimal>,
+}
+
+/// One EB benefit (loop 2110C/2110D) with its HSD, MSG and related entities.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Benefit {
+    /// EB01 eligibility or benefit information code (`1` active, `6` inactive, `C` deductible,
+    /// `G` out of pocket, `A` co-insurance, `B` co-payment, `F` limitations ...).
+    pub code: String,
+    /// EB02 coverage level (`IND`, `FAM` ...).
+    pub coverage_level: String,
+    /// EB03 service type codes.
+    pub service_types: Vec<String>,
+    /// EB04 insurance type, EB05 plan coverage description.
+    pub insurance_type: String,
+    pub plan: String,
+    /// EB06 time period qualifier (`23` calendar year, `29` remaining ...).
+    pub period: String,
+    pub amount: Option<Decimal>,
+    pub percent: Option<Decimal>,
+    /// EB09 quantity qualifier and EB10 quantity.
+    pub quantity_qualifier: String,
+    pub quantity: Option<Decimal>,
+    /// EB11 authorization or certification required (Y/N, `None` when not sent or U).
+    pub auth_required: Option<bool>,
+    /// EB12 in plan network (Y/N, `None` when not sent, U or W).
+    pub in_network: Option<bool>,
+    /// EB13 composite procedure.
+    pub procedure: Option<Procedure>,
+    pub deliveries: Vec<Delivery>,
+    pub messages: Vec<String>,
+    /// 2120C benefit related entities (inside LS/LE).
+    pub related: Vec<Party>,
+    /// DTP dates on the benefit (qualifier, from, to).
+    pub dates: Vec<BenefitDate>,
+}
+
+/// A dated qualifier (DTP) on a benefit or member.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct BenefitDate {
+    pub qualifier: String,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+/// Coverage of one procedure code (EB with EB13).
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ProcedureCoverage {
+    pub procedure: Procedure,
+    /// False when the payer says inactive (6-8), non-covered (I) or cannot process (V).
+    pub covered: bool,
+    pub in_network: Option<bool>,
+    pub auth_required: Option<bool>,
+    pub messages: Vec<String>,
+}
+
+/// A frequency limit with what is used and what remains, as far as the payer said.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct FrequencyLimit {
+    /// The procedure the limit is for, when procedure-level.
+    pub procedure: Option<Procedure>,
+    pub service_types: Vec<String>,
+    /// HSD01 (`VS` visits ...).
+    pub unit: String,
+    pub limit: Decimal,
+    /// HSD05 period of the limit (`23` calendar year, `22` service year, `25` rolling 12 months ...).
+    pub period: String,
+    /// Used so far: from a MSG ("2 USED") or the limit less the remaining count.
+    pub used: Option<Decimal>,
+    /// Remaining: from HSD with period 29 or the limit less the used count.
+    pub remaining: Option<Decimal>,
+}
+
+/// One AAA request validation error.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct RequestError {
+    /// The loop that carried the AAA (`2100A`, `2100B`, `2100C`, `2110C` ...).
+    pub loop_id: String,
+    /// AAA01: Y the request was valid but the answer is an error, N invalid request.
+    pub valid_request: bool,
+    /// AAA03 reject reason and its meaning.
+    pub reason: String,
+    pub reason_text: String,
+    /// AAA04 follow-up action and its meaning.
+    pub follow_up: String,
+    pub follow_up_text: String,
+}
+
+/// What a payer said about one subscriber or dependent.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Coverage {
+    pub payer: Party,
+    pub provider: Party,
+    pub subscriber: Party,
+    /// The dependent, when the answer is about one.
+    pub dependent: Option<Party>,
+    /// TRN02 of the trace the payer echoed (the request's own), else the first TRN02.
+    pub trace: String,
+    /// An active-coverage EB (EB01 1-5) was sent and no inactive one (6-8) for plan coverage.
+    pub active: bool,
+    /// EB12 of the first active-coverage EB that carries one: whether the inquiring provider's
+    /// services fall under in-network benefits. `None` when no active EB says.
+    pub in_network: Option<bool>,
+    /// EB05 of the first active-coverage EB.
+    pub plan: String,
+    /// DTP*346 plan begin, DTP*347 plan end, DTP*356 eligibility begin (member level).
+    pub plan_begin: Option<NaiveDate>,
+    pub plan_end: Option<NaiveDate>,
+    pub eligibility_begin: Option<NaiveDate>,
+    /// Remaining deductible and out-of-pocket (EB01 C / G with EB06 29), individual level,
+    /// for the network the provider is in (in network when unknown).
+    pub deductible_remaining: Option<Decimal>,
+    pub out_of_pocket_remaining: Option<Decimal>,
+    pub procedures: Vec<ProcedureCoverage>,
+    pub frequency_limits: Vec<FrequencyLimit>,
+    pub benefits: Vec<Benefit>,
+    /// AAA errors sent alongside benefits.
+    pub errors: Vec<RequestError>,
+}
+
+impl Coverage {
+    /// Whether the payer said the procedure needs authorization (`None`: not said).
+    pub fn auth_required(&self, code: &str) -> Option<bool> {
+        self.procedures.iter().find(|p| p.procedure.code == code).and_then(|p| p.auth_required)
+    }
+
+    /// The frequency limit for a procedure code, when the payer sent one.
+    pub fn limit_for(&self, code: &str) -> Option<&FrequencyLimit> {
+        self.frequency_limits.iter().find(|f| f.procedure.as_ref().is_some_and(|p| p.code == code))
+    }
+}
+
+/// The payer could not answer: AAA errors instead of benefits.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct EligibilityRejection {
+    /// `source`, `receiver`, `subscriber` or `dependent`: the level the error was given at.
+    pub level: String,
+    pub payer: Party,
+    pub provider: Party,
+    pub subscriber: Option<Party>,
+    pub dependent: Option<Party>,
+    pub trace: String,
+    pub errors: Vec<RequestError>,
+}
+
+/// One answer of a 271.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "answer", rename_all = "kebab-case")]
+pub enum EligibilityAnswer {
+    Coverage(Coverage),
+    Rejected(EligibilityRejection),
+}
+
+/// A parsed 271 transaction set.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct EligibilityResponse {
+    pub reference: String,
+    pub created: Option<NaiveDate>,
+    pub answers: Vec<EligibilityAnswer>,
+}
+
+impl EligibilityResponse {
+    pub fn coverages(&self) -> impl Iterator<Item = &Coverage> {
+        self.answers.iter().filter_map(|a| match a {
+            EligibilityAnswer::Coverage(c) => Some(c),
+            EligibilityAnswer::Rejected(_) => None,
+        })
+    }
+
+    pub fn rejections(&self) -> impl Iterator<Item = &EligibilityRejection> {
+        self.answers.iter().filter_map(|a| match a {
+            EligibilityAnswer::Rejected(r) => Some(r),
+            EligibilityAnswer::Coverage(_) => None,
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// AAA code meanings (X12 code source 901 subset used by 271 and 278 responses)
+
+const AAA_REASONS: &[(&str, &str)] = &[
+    ("04", "authorized quantity exceeded"),
+    ("15", "required application data missing"),
+    ("33", "input errors"),
+    ("35", "out of network"),
+    ("41", "authorization/access restrictions"),
+    ("42", "unable to respond at current time"),
+    ("43", "invalid/missing provider identification"),
+    ("44", "invalid/missing provider name"),
+    ("45", "invalid/missing provider specialty"),
+    ("46", "invalid/missing provider phone number"),
+    ("47", "invalid/missing provider state"),
+    ("48", "invalid/missing referring provider identification number"),
+    ("49", "provider is not primary care physician"),
+    ("50", "provider ineligible for inquiries"),
+    ("51", "provider not on file"),
+    ("52", "service dates not within provider plan enrollment"),
+    ("53", "inquired benefit inconsistent with provider type"),
+    ("54", "inappropriate product/service id qualifier"),
+    ("55", "inappropriate product/service id"),
+    ("56", "inappropriate date"),
+    ("57", "invalid/missing date(s) of service"),
+    ("58", "invalid/missing date-of-birth"),
+    ("60", "date of birth follows date(s) of service"),
+    ("61", "date of death precedes date(s) of service"),
+    ("62", "date of service not within allowable inquiry period"),
+    ("63", "date of service in future"),
+    ("64", "invalid/missing patient id"),
+    ("65", "invalid/missing patient name"),
+    ("66", "invalid/missing patient gender code"),
+    ("67", "patient not found"),
+    ("68", "duplicate patient id number"),
+    ("69", "inconsistent with patient's age"),
+    ("70", "inconsistent with patient's gender"),
+    ("71", "patient birth date does not match that for the patient on the database"),
+    ("72", "invalid/missing subscriber/insured id"),
+    ("73", "invalid/missing subscriber/insured name"),
+    ("74", "invalid/missing subscriber/insured gender code"),
+    ("75", "subscriber/insured not found"),
+    ("76", "duplicate subscriber/insured id number"),
+    ("77", "subscriber found, patient not found"),
+    ("78", "subscriber/insured not in group/plan identified"),
+    ("79", "invalid participant identification"),
+    ("80", "no response received - transaction terminated"),
+    ("97", "invalid or missing provider address"),
+    ("T4", "payer name or identifier missing"),
+];
+
+const AAA_FOLLOW_UPS: &[(&str, &str)] = &[
+    ("C", "please correct and resubmit"),
+    ("N", "resubmission not allowed"),
+    ("P", "please resubmit original transaction"),
+    ("R", "resubmission allowed"),
+    ("S", "do not resubmit; inquiry initiated to a third party"),
+    ("W", "please wait 30 days and resubmit"),
+    ("X", "please wait 10 days and resubmit"),
+    ("Y", "do not resubmit; we will hand deliver"),
+];
+
+fn meaning(table: &[(&str, &'static str)], code: &str) -> String {
+    table.iter().find(|(c, _)| *c == code).map(|(_, m)| (*m).to_string()).unwrap_or_default()
+}
+
+pub(crate) fn request_error(seg: &SegmentRef<'_>, loop_id: &str) -> RequestError {
+    let reason = text(seg.get(3));
+    let follow_up = text(seg.get(4));
+    RequestError {
+        loop_id: loop_id.to_string(),
+        valid_request: seg.get(1) == b"Y",
+        reason_text: meaning(AAA_REASONS, &reason),
+        follow_up_text: meaning(AAA_FOLLOW_UPS, &follow_up),
+        reason,
+        follow_up,
+    }
+}
+
+pub(crate) fn aaa_errors(node: &Node<'_>) -> Vec<RequestError> {
+    node.segs("AAA").map(|a| request_error(a, node.def.id)).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Extraction
+
+pub(crate) fn yes_no(b: &[u8]) -> Option<bool> {
+    match b {
+        b"Y" => Some(true),
+        b"N" => Some(false),
+        _ => None,
+    }
+}
+
+pub(crate) fn party(node: Option<&Node<'_>>) -> Party {
+    node.map(|n| Party::from_nm1(n.first())).unwrap_or_default()
+}
+
+fn repeats(seg: &SegmentRef<'_>, n: usize) -> Vec<String> {
+    seg.repetitions(n).filter(|r| !r.is_empty()).map(text).collect()
+}
+
+fn dtp_date(node: &Node<'_>, q: &str) -> Option<NaiveDate> {
+    node.seg_q("DTP", 1, q).and_then(|d| dated(d.get(2), d.get(3))).map(|d| d.0)
+}
+
+fn trace(node: &Node<'_>) -> String {
+    node.seg_q("TRN", 1, "2").or_else(|| node.seg("TRN")).map(|t| text(t.get(2))).unwrap_or_default()
+}
+
+/// Reads the inquiries of a built 270 tree.
+pub fn extract_270(root: &Node<'_>) -> EligibilityRequest {
+    let mut out = EligibilityRequest::default();
+    if let Some(bht) = root.seg("BHT") {
+        out.reference = text(bht.get(3));
+        out.created = date8(bht.get(4));
+    }
+    for a in root.kids("2000A") {
+        let payer = party(a.kid("2100A"));
+        for b in a.kids("2000B") {
+            let provider = party(b.kid("2100B"));
+            for c in b.kids("2000C") {
+                let sub = c.kid("2100C");
+                let base = Inquiry {
+                    payer: payer.clone(),
+                    provider: provider.clone(),
+                    subscriber: party(sub),
+                    subscriber_birth_date: sub.and_then(|n| n.seg("DMG")).and_then(|d| date8(d.get(2))),
+                    subscriber_gender: sub.and_then(|n| n.seg("DMG")).map(|d| text(d.get(3))).unwrap_or_default(),
+                    ..Inquiry::default()
+                };
+                if let Some(n) = sub {
+                    let mut q = base.clone();
+                    member_inquiry(c, n, &mut q);
+                    if c.kids("2000D").next().is_none() || !q.services.is_empty() {
+                        out.inquiries.push(q);
+                    }
+                }
+                for d in c.kids("2000D") {
+                    let mut q = base.clone();
+                    if let Some(n) = d.kid("2100D") {
+                        q.dependent = Some(party(Some(n)));
+                        q.dependent_birth_date = n.seg("DMG").and_then(|d| date8(d.get(2)));
+                        member_inquiry(d, n, &mut q);
+                    }
+                    out.inquiries.push(q);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn member_inquiry(hl: &Node<'_>, nm1: &Node<'_>, q: &mut Inquiry) {
+    if let Some(t) = hl.seg("TRN") {
+        q.trace = text(t.get(2));
+        q.trace_originator = text(t.get(3));
+    }
+    q.service_date = dtp_date(nm1, "291");
+    for eq in nm1.kids("2110") {
+        let e = eq.first();
+        let p = e.get(2);
+        q.services.push(ServiceInquiry {
+            service_types: repeats(e, 1),
+            procedure: (!p.is_empty()).then(|| Procedure::from_segment(e, 2)),
+        });
+    }
+}
+
+fn benefit(node: &Node<'_>) -> Benefit {
+    let eb = node.first();
+    let p = eb.get(13);
+    Benefit {
+        code: text(eb.get(1)),
+        coverage_level: text(eb.get(2)),
+        service_types: repeats(eb, 3),
+        insurance_type: text(eb.get(4)),
+        plan: text(eb.get(5)),
+        period: text(eb.get(6)),
+        amount: decimal(eb.get(7)),
+        percent: decimal(eb.get(8)),
+        quantity_qualifier: text(eb.get(9)),
+        quantity: decimal(eb.get(10)),
+        auth_required: yes_no(eb.get(11)),
+        in_network: yes_no(eb.get(12)),
+        procedure: (!p.is_empty()).then(|| Procedure::from_segment(eb, 13)),
+        deliveries: node
+            .segs("HSD")
+            .map(|h| Delivery {
+                qualifier: text(h.get(1)),
+                quantity: decimal(h.get(2)),
+                period: text(h.get(5)),
+                periods: decimal(h.get(6)),
+            })
+            .collect(),
+        messages: node.segs("MSG").map(|m| text(m.get(1))).collect(),
+        related: node.kids("2120").map(|n| Party::from_nm1(n.first())).collect(),
+        dates: node
+            .segs("DTP")
+            .map(|d| {
+                let r = dated(d.get(2), d.get(3));
+                BenefitDate { qualifier: text(d.get(1)), from: r.map(|x| x.0), to: r.map(|x| x.1) }
+            })
+            .collect(),
+    }
+}
+
+const ACTIVE: [&str; 5] = ["1", "2", "3", "4", "5"];
+const INACTIVE: [&str; 3] = ["6", "7", "8"];
+
+/// "2 USED", "USED 2": the count a payer writes into a free-text MSG.
+fn used_from_messages(messages: &[String]) -> Option<Decimal> {
+    for m in messages {
+        let words: Vec<&str> = m.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
+        for (i, w) in words.iter().enumerate() {
+            if w.eq_ignore_ascii_case("used") {
+                let before = i.checked_sub(1).and_then(|j| words.get(j));
+                let after = words.get(i + 1);
+                for cand in [before, after].into_iter().flatten() {
+                    if let Some(d) = decimal(cand.as_bytes()) {
+                        return Some(d);
+                    }
+                }
+            }
+        }
+    }
+    None
+}
+
+fn frequency_limit(b: &Benefit) -> Option<FrequencyLimit> {
+    let limit = b.deliveries.iter().find(|d| d.period != "29" && d.quantity.is_some())?;
+    let total = limit.quantity?;
+    let remaining_hsd = b.deliveries.iter().find(|d| d.period == "29").and_then(|d| d.quantity);
+    let used_msg = used_from_messages(&b.messages);
+    let used = used_msg.or(remaining_hsd.map(|r| total - r));
+    let remaining = remaining_hsd.or(used_msg.map(|u| total - u));
+    Some(FrequencyLimit {
+        procedure: b.procedure.clone(),
+        service_types: b.service_types.clone(),
+        unit: limit.qualifier.clone(),
+        limit: total,
+        period: limit.period.clone(),
+        used,
+        remaining,
+    })
+}
+
+fn remaining(benefits: &[Benefit], code: &str, network: bool) -> Option<Decimal> {
+    let candidates = || {
+        benefits.iter().filter(move |b| {
+            b.code == code && b.period == "29" && b.amount.is_some() && matches!(b.coverage_level.as_str(), "" | "IND")
+        })
+    };
+    candidates()
+        .find(|b| b.in_network == Some(network))
+        .or_else(|| candidates().find(|b| b.in_network.is_none()))
+        .and_then(|b| b.amount)
+}
+
+fn coverage(hl: &Node<'_>, member: &Node<'_>, base: &Coverage) -> Coverage {
+    let mut c = base.clone();
+    let t = trace(hl);
+    if !t.is_empty() {
+        c.trace = t;
+    }
+    c.plan_begin = dtp_date(member, "346").or_else(|| dtp_date(member, "291"));
+    c.plan_end = dtp_date(member, "347");
+    c.eligibility_begin = dtp_date(member, "356");
+    c.errors.extend(aaa_errors(member));
+    for eb in member.kids("2110") {
+        c.errors.extend(aaa_errors(eb));
+        c.benefits.push(benefit(eb));
+    }
+    let plan_level = |b: &&Benefit| b.procedure.is_none();
+    let active = |b: &&Benefit| ACTIVE.contains(&b.code.as_str());
+    c.active = c.benefits.iter().any(|b| active(&b))
+        && !c.benefits.iter().filter(plan_level).any(|b| INACTIVE.contains(&b.code.as_str()));
+    c.in_network = c
+        .benefits
+        .iter()
+        .filter(active)
+        .filter(plan_level)
+        .find_map(|b| b.in_network)
+        .or_else(|| c.benefits.iter().filter(active).find_map(|b| b.in_network));
+    c.plan = c.benefits.iter().filter(active).map(|b| b.plan.clone()).find(|p| !p.is_empty()).unwrap_or_default();
+    let network = c.in_network.unwrap_or(true);
+    c.deductible_remaining = remaining(&c.benefits, "C", network);
+    c.out_of_pocket_remaining = remaining(&c.benefits, "G", network);
+    for b in &c.benefits {
+        if let Some(p) = &b.procedure {
+            c.procedures.push(ProcedureCoverage {
+                procedure: p.clone(),
+                covered: !matches!(b.code.as_str(), "6" | "7" | "8" | "I" | "V"),
+                in_network: b.in_network,
+                auth_required: b.auth_required,
+                messages: b.messages.clone(),
+            });
+        }
+        if let Some(f) = frequency_limit(b) {
+            c.frequency_limits.push(f);
+        }
+    }
+    c
+}
+
+/// Reads the answers of a built 271 tree.
+pub fn extract_271(root: &Node<'_>) -> EligibilityResponse {
+    let mut out = EligibilityResponse::default();
+    if let Some(bht) = root.seg("BHT") {
+        out.reference = text(bht.get(3));
+        out.created = date8(bht.get(4));
+    }
+    for a in root.kids("2000A") {
+        let payer = party(a.kid("2100A"));
+        let mut source_errors = aaa_errors(a);
+        if let Some(n) = a.kid("2100A") {
+            source_errors.extend(aaa_errors(n));
+        }
+        if !source_errors.is_empty() {
+            out.answers.push(EligibilityAnswer::Rejected(EligibilityRejection {
+                level: "source".into(),
+                payer: payer.clone(),
+                errors: source_errors,
+                ..EligibilityRejection::default()
+            }));
+        }
+        for b in a.kids("2000B") {
+            let provider = party(b.kid("2100B"));
+            let receiver_errors = b.kid("2100B").map(aaa_errors).unwrap_or_default();
+            if !receiver_errors.is_empty() {
+                out.answers.push(EligibilityAnswer::Rejected(EligibilityRejection {
+                    level: "receiver".into(),
+                    payer: payer.clone(),
+                    provider: provider.clone(),
+                    errors: receiver_errors,
+                    ..EligibilityRejection::default()
+                }));
+            }
+            for c in b.kids("2000C") {
+                let sub = c.kid("2100C");
+                let base = Coverage {
+                    payer: payer.clone(),
+                    provider: provider.clone(),
+                    subscriber: party(sub),
+                    trace: trace(c),
+                    ..Coverage::default()
+                };
+                if let Some(n) = sub {
+                    member_answer(c, n, &base, "subscriber", &mut out.answers, c.kids("2000D").next().is_some());
+                }
+                for d in c.kids("2000D") {
+                    if let Some(n) = d.kid("2100D") {
+                        let mut with_dep = base.clone();
+                        with_dep.dependent = Some(party(Some(n)));
+                        member_answer(d, n, &with_dep, "dependent", &mut out.answers, false);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn member_answer(
+    hl: &Node<'_>,
+    member: &Node<'_>,
+    base: &Coverage,
+    level: &str,
+    answers: &mut Vec<EligibilityAnswer>,
+    has_dependents: bool,
+) {
+    let c = coverage(hl, member, base);
+    if c.benefits.is_empty() && !c.errors.is_empty() {
+        answers.push(EligibilityAnswer::Rejected(EligibilityRejection {
+            level: level.into(),
+            payer: c.payer,
+            provider: c.provider,
+            subscriber: Some(c.subscriber),
+            dependent: c.dependent,
+            trace: c.trace,
+            errors: c.errors,
+        }));
+    } else if !(c.benefits.is_empty() && has_dependents) {
+        // A subscriber loop with dependents below and no benefits of its own only carries
+        // identity: the answer is the dependent's.
+        answers.push(EligibilityAnswer::Coverage(c));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation shared by the front-end sets
+
+pub(crate) const ID_QUALIFIERS: &[&str] =
+    &["24", "34", "46", "FI", "II", "MI", "PI", "XV", "XX", "SV", "ZZ", "PP", "ND", "NI", "AD", "SJ", "MR"];
+
+/// Element checks for segments common to 270/271, 276/277, 278: returns true when handled.
+pub(crate) fn check_common(c: &mut Checks<'_>, seg: &SegmentRef<'_>, lid: &'static str) -> bool {
+    match seg.id() {
+        b"HL" => {
+            c.required(seg, lid, 1);
+            c.required(seg, lid, 3);
+            c.code(seg, lid, 4, &["0", "1"]);
+        }
+        b"NM1" => {
+            c.required(seg, lid, 1);
+            if c.required(seg, lid, 2) {
+                c.code(seg, lid, 2, &["1", "2"]);
+            }
+            c.length(seg, lid, 3, 1, 60);
+            c.code(seg, lid, 8, ID_QUALIFIERS);
+            if seg.get(8) == b"XX" {
+                c.npi(seg, lid, 9);
+            }
+            if !seg.get(8).is_empty() {
+                c.required(seg, lid, 9);
+            }
+            c.length(seg, lid, 9, 2, 80);
+        }
+        b"TRN" => {
+            c.required(seg, lid, 1);
+            c.code(seg, lid, 1, &["1", "2"]);
+            c.required(seg, lid, 2);
+            c.length(seg, lid, 2, 1, 50);
+            c.length(seg, lid, 3, 10, 10);
+        }
+        b"DMG" => {
+            c.code(seg, lid, 1, &["D8"]);
+            c.date(seg, lid, 2);
+            c.code(seg, lid, 3, &["F", "M", "U"]);
+        }
+        b"DTP" => {
+            c.dtp(seg, lid);
+        }
+        b"REF" => {
+            c.required(seg, lid, 1);
+            c.required(seg, lid, 2);
+            c.length(seg, lid, 2, 1, 50);
+        }
+        b"PER" => {
+            c.required(seg, lid, 1);
+        }
+        b"N4" => {
+            c.required(seg, lid, 1);
+        }
+        b"MSG" => {
+            c.required(seg, lid, 1);
+            c.length(seg, lid, 1, 1, 264);
+        }
+        b"AAA" => {
+            if c.required(seg, lid, 1) {
+                c.code(seg, lid, 1, &["Y", "N"]);
+            }
+            // AAA03 lists differ per guide (271, 278, 277): only its shape is checked.
+            if c.required(seg, lid, 3) {
+                c.length(seg, lid, 3, 2, 2);
+            }
+            if c.required(seg, lid, 4) {
+                let codes: Vec<&str> = AAA_FOLLOW_UPS.iter().map(|(k, _)| *k).collect();
+                c.code(seg, lid, 4, &codes);
+            }
+        }
+        b"HI" => check_hi(c, seg, lid),
+        _ => return false,
+    }
+    true
+}
+
+/// HI diagnoses: qualifier and an ICD-10-CM code without the decimal point.
+pub(crate) fn check_hi(c: &mut Checks<'_>, hi: &SegmentRef<'_>, lid: &'static str) {
+    let comp = hi.delimiters().component;
+    for (i, el) in hi.elements().enumerate() {
+        if el.is_empty() {
+            continue;
+        }
+        let mut parts = x12::components(el, comp);
+        let q = parts.next().unwrap_or(b"");
+        let code = parts.next().unwrap_or(b"");
+        let ok: &[&[u8]] = &[b"ABK", b"ABF", b"ABJ", b"ABN", b"BK", b"BF", b"BJ", b"BN", b"BP", b"BO", b"BR", b"BQ"];
+        if !ok.contains(&q) {
+            c.issues.push(Issue::element(
+                hi,
+                c.set_start,
+                Some(lid),
+                i as u16 + 1,
+                Some(1),
+                IssueCode::InvalidCode,
+                format!("HI{:02}-1 code list qualifier not allowed here", i + 1),
+            ));
+        }
+        if code.is_empty() || code.contains(&b'.') || code.len() > 7 {
+            c.issues.push(Issue::element(
+                hi,
+                c.set_start,
+                Some(lid),
+                i as u16 + 1,
+                Some(2),
+                IssueCode::InvalidCode,
+                format!("HI{:02}-2 must be a diagnosis code without the decimal point", i + 1),
+            ));
+        }
+    }
+}
+
+/// A composite procedure element: qualifier from the list, code present.
+pub(crate) fn check_procedure(c: &mut Checks<'_>, seg: &SegmentRef<'_>, lid: &'static str, el: usize) {
+    if seg.get(el).is_empty() {
+        return;
+    }
+    let p = Procedure::from_segment(seg, el);
+    let id = String::from_utf8_lossy(seg.id()).into_owned();
+    if !["AD", "CJ", "HC", "ID", "IV", "N4", "ZZ", "NU", "ER", "WK"].contains(&p.qualifier.as_str()) {
+        c.issues.push(Issue::element(
+            seg,
+            c.set_start,
+            Some(lid),
+            el as u16,
+            Some(1),
+            IssueCode::InvalidCode,
+            format!("invalid product/service id qualifier in {id}{el:02}-1"),
+        ));
+    }
+    if p.code.is_empty() {
+        c.issues.push(Issue::element(
+            seg,
+            c.set_start,
+            Some(lid),
+            el as u16,
+            Some(2),
+            IssueCode::RequiredElementMissing,
+            format!("procedure code missing in {id}{el:02}-2"),
+        ));
+    }
+}
+
+fn check_bht(c: &mut Checks<'_>, root: &Node<'_>, lid: &'static str, purpose: &[&str], structure: &str) {
+    if let Some(bht) = root.seg("BHT") {
+        c.code(bht, lid, 1, &[structure]);
+        c.code(bht, lid, 2, purpose);
+        c.required(bht, lid, 3);
+        c.required(bht, lid, 4);
+        c.date(bht, lid, 4);
+    }
+}
+
+const EB01: &[&str] = &[
+    "1", "2", "3", "4", "5", "6", "7", "8", "A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M", "N", "O",
+    "P", "Q", "R", "S", "T", "U", "V", "W", "X", "Y", "CB", "MC",
+];
+const COVERAGE_LEVELS: &[&str] = &["CHD", "DEP", "ECH", "EMP", "ESP", "FAM", "IND", "SPC", "SPO", "TWO"];
+const PERIODS: &[&str] =
+    &["6", "7", "13", "21", "22", "23", "24", "25", "26", "27", "28", "29", "30", "31", "32", "33", "34", "35", "36"];
+
+/// Implementation-guide (SNIP 2) checks over a built 270 or 271 tree.
+pub fn validate(root: &Node<'_>, set_start: u64, issues: &mut Vec<Issue>) {
+    check_usage(root, set_start, issues);
+    let response = root.def.id == "271";
+    let mut c = Checks::new(set_start, issues);
+    if response {
+        check_bht(&mut c, root, "271", &["06", "11"], "0022");
+    } else {
+        check_bht(&mut c, root, "270", &["01", "13", "36"], "0022");
+    }
+    root.walk(&mut |n: &Node<'_>| {
+        let lid = n.def.id;
+        for seg in &n.segments {
+            if check_common(&mut c, seg, lid) {
+                continue;
+            }
+            match seg.id() {
+                b"EQ" => {
+                    if seg.get(1).is_empty() && seg.get(2).is_empty() {
+                        c.required(seg, lid, 1);
+                    }
+                    check_procedure(&mut c, seg, lid, 2);
+                    c.code(seg, lid, 3, COVERAGE_LEVELS);
+                }
+                b"AMT" => {
+                    c.required(seg, lid, 1);
+                    c.req_decimal(seg, lid, 2);
+                }
+                b"INS" => {
+                    c.code(seg, lid, 1, &["Y", "N"]);
+                }
+                b"EB" => {
+                    if c.required(seg, lid, 1) {
+                        c.code(seg, lid, 1, EB01);
+                    }
+                    c.code(seg, lid, 2, COVERAGE_LEVELS);
+                    c.code(seg, lid, 6, PERIODS);
+                    c.decimal(seg, lid, 7);
+                    c.decimal(seg, lid, 8);
+                    c.decimal(seg, lid, 10);
+                    c.code(seg, lid, 11, &["N", "U", "Y"]);
+                    c.code(seg, lid, 12, &["N", "U", "W", "Y"]);
+                    check_procedure(&mut c, seg, lid, 13);
+                }
+                b"HSD" => {
+                    c.decimal(seg, lid, 2);
+                    c.code(seg, lid, 5, PERIODS);
+                    c.decimal(seg, lid, 6);
+                }
+                b"LS" | b"LE" => {
+                    c.code(seg, lid, 1, &["2120"]);
+                }
+                _ => {}
+            }
+        }
+    });
+}
+
+/// Builds, validates and extracts one 270 set from its segments (ST..SE).
+pub fn parse_270<'a>(
+    segments: impl IntoIterator<Item = SegmentRef<'a>>,
+    issues: &mut Vec<Issue>,
+) -> EligibilityRequest {
+    let segs: Vec<SegmentRef<'a>> = segments.into_iter().collect();
+    let start = segs.first().map(|s| s.index()).unwrap_or(1);
+    let root = build(&SCHEMA_270, segs, issues);
+    validate(&root, start, issues);
+    extract_270(&root)
+}
+
+/// Builds, validates and extracts one 271 set from its segments (ST..SE).
+pub fn parse_271<'a>(
+    segments: impl IntoIterator<Item = SegmentRef<'a>>,
+    issues: &mut Vec<Issue>,
+) -> EligibilityResponse {
+    let segs: Vec<SegmentRef<'a>> = segments.into_iter().collect();
+    let start = segs.first().map(|s| s.index()).unwrap_or(1);
+    let root = build(&SCHEMA_271, segs, issues);
+    validate(&root, start, issues);
+    extract_271(&root)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building
+
+pub(crate) fn d8(d: NaiveDate) -> String {
+    d.format("%Y%m%d").to_string()
+}
+
+pub(crate) fn opt_d8(d: Option<NaiveDate>) -> String {
+    d.map(d8).unwrap_or_default()
+}
+
+/// NM1 from a party: person (NM102 1) when a first name is given, else organization.
+pub(crate) fn nm1(p: &Party) -> Segment {
+    let kind = if p.first.is_empty() { "2" } else { "1" };
+    Segment::new("NM1", [p.entity.as_str(), kind, &p.last_or_org, &p.first, "", "", "", &p.id_qualifier, &p.id])
+}
+
+pub(crate) fn procedure_element(p: &Procedure) -> Element {
+    let mut parts = vec![p.qualifier.clone(), p.code.clone()];
+    parts.extend(p.modifiers.iter().cloned());
+    Element::composite(parts)
+}
+
+pub(crate) fn hl(n: usize, parent: usize, level: &str, children: bool) -> Segment {
+    let parent = if parent == 0 { String::new() } else { parent.to_string() };
+    Segment::new("HL", [n.to_string(), parent, level.to_string(), if children { "1" } else { "0" }.to_string()])
+}
+
+pub(crate) fn dmg(birth: Option<NaiveDate>, gender: &str) -> Option<Segment> {
+    birth.map(|b| Segment::new("DMG", ["D8".to_string(), d8(b), gender.to_string()]))
+}
+
+/// The body (BHT through the last EQ; ST and SE are the writer's) of a 270 asking about each
+/// inquiry, one information source loop per inquiry.
+pub fn build_270(request: &EligibilityRequest) -> Vec<Segment> {
+    let mut out = vec![Segment::new(
+        "BHT",
+        ["0022".to_string(), "13".to_string(), request.reference.clone(), opt_d8(request.created)],
+    )];
+    let mut n = 0;
+    for q in &request.inquiries {
+        let source = n + 1;
+        out.push(hl(source, 0, "20", true));
+        out.push(nm1(&q.payer));
+        out.push(hl(source + 1, source, "21", true));
+        out.push(nm1(&q.provider));
+        out.push(hl(source + 2, source + 1, "22", q.dependent.is_some()));
+        n = source + 2;
+        let member = |out: &mut Vec<Segment>, who: &Party, birth, gender: &str| {
+            out.push(Segment::new("TRN", ["1", &q.trace, &q.trace_originator]));
+            out.push(nm1(who));
+            out.extend(dmg(birth, gender));
+            if let Some(d) = q.service_date {
+                out.push(Segment::new("DTP", ["291".to_string(), "D8".to_string(), d8(d)]));
+            }
+            for s in &q.services {
+                let types = Element { repetitions: s.service_types.iter().map(|t| vec![t.clone()]).collect() };
+                let proc = s.procedure.as_ref().map(procedure_element).unwrap_or_default();
+                out.push(Segment { id: "EQ".into(), elements: vec![types, proc] });
+            }
+        };
+        match &q.dependent {
+            None => member(&mut out, &q.subscriber, q.subscriber_birth_date, &q.subscriber_gender),
+            Some(dep) => {
+                out.push(nm1(&q.subscriber));
+                out.extend(dmg(q.subscriber_birth_date, &q.subscriber_gender));
+                out.push(hl(n + 1, n, "23", false));
+                n += 1;
+                member(&mut out, dep, q.dependent_birth_date, "");
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn used_count_from_free_text() {
+        let m = |s: &str| vec![s.to_string()];
+        assert_eq!(used_from_messages(&m("LIMITED TO 4 PER CALENDAR YEAR; 2 USED")), Some(Decimal::from(2)));
+        assert_eq!(used_from_messages(&m("VISITS USED: 3")), Some(Decimal::from(3)));
+        assert_eq!(used_from_messages(&m("NO LIMIT")), None);
+    }
+}
