@@ -36,6 +36,7 @@ enum Command {
     Validate(cmd::validate::Args),
     Demo(cmd::demo::Args),
     Scrub(cmd::scrub::Args),
+    Parse(cmd::parse::Args),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +46,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => cmd::validate::run(args),
         Command::Demo(args) => cmd::demo::run(args),
         Command::Scrub(args) => cmd::scrub::run(args),
+        Command::Parse(args) => cmd::parse::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

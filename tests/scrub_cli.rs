@@ -4,7 +4,7 @@ use assert_cmd::Command;
 use std::path::Path;
 
 fn samples() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("edi-samples").leak()
+    Box::leak(Path::new(env!("CARGO_MANIFEST_DIR")).join("edi-samples").into_boxed_path())
 }
 
 fn painrcm() -> Command {

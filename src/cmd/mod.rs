@@ -2,6 +2,7 @@
 
 pub mod demo;
 pub mod inspect;
+pub mod parse;
 pub mod scrub;
 pub mod validate;
 

@@ -105,3 +105,31 @@ pub fn emit<'a>(
         x12::write_ref(&s, out, &to, line);
     }
 }
+
+/// The loop schema of a guide named by [`guide`].
+pub fn schema(guide: &str) -> Option<&'static tree::LoopDef> {
+    match guide {
+        "837P" => Some(&x837::SCHEMA),
+        "835" => Some(&x835::SCHEMA),
+        _ => None,
+    }
+}
+
+/// The segments of one set in file order, as placed by its loop tree (for sets with a schema)
+/// or as read: what `parse --format x12` emits.
+pub fn tree_segments(set: &OwnedSet) -> Vec<SegmentRef<'_>> {
+    let version = if set.version.is_empty() { &set.group.version } else { &set.version };
+    match guide(&set.id, version).and_then(schema) {
+        Some(root) => {
+            let mut issues = Vec::new();
+            tree::build(root, set.segments(), &mut issues).all_segments()
+        }
+        None => set.segments().collect(),
+    }
+}
+
+/// Emits one set (ST through SE) from its loop tree under `to` delimiters and line ending:
+/// byte-exact for canonical input with its own delimiters.
+pub fn emit_set(set: &OwnedSet, to: Delimiters, line: LineEnding, out: &mut Vec<u8>) {
+    emit(tree_segments(set), to, line, out);
+}
