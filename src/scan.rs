@@ -10,17 +10,38 @@ use x12::{
 };
 
 /// Validation beyond syntax, one transaction set at a time. The syntax errors of the set are
-/// already in `ack` when this runs; an implementation adds its own notes (the typed layer's
-/// implementation-guide errors, e.g. `hipaa::Issue::add_to`).
+/// already in `ack` when this runs; an implementation adds its own notes to the 999 and returns
+/// the problems to print.
 pub trait SetValidator {
-    fn validate_set(&self, set: &OwnedSet, ack: &mut SetAck);
+    fn validate_set(&self, set: &OwnedSet, ack: &mut SetAck) -> Vec<Problem>;
 }
 
-/// The default: syntax and envelope checks only.
+/// Syntax and envelope checks only.
 pub struct SyntaxOnly;
 
 impl SetValidator for SyntaxOnly {
-    fn validate_set(&self, _set: &OwnedSet, _ack: &mut SetAck) {}
+    fn validate_set(&self, _set: &OwnedSet, _ack: &mut SetAck) -> Vec<Problem> {
+        Vec::new()
+    }
+}
+
+/// The typed layer's implementation-guide (SNIP 2) and balancing (SNIP 3) checks for every
+/// set `hipaa` has a model for (837P, 835, 270/271, 278, 276/277, 277CA, 999).
+pub struct Typed;
+
+impl SetValidator for Typed {
+    fn validate_set(&self, set: &OwnedSet, ack: &mut SetAck) -> Vec<Problem> {
+        let parsed = hipaa::parse_set(set);
+        parsed
+            .issues
+            .iter()
+            .map(|i| {
+                i.add_to(ack);
+                let kind = serde_json::to_value(i.code).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+                Problem { severity: i.severity, kind, message: i.to_string(), position: i.position }
+            })
+            .collect()
+    }
 }
 
 /// An error as reported: never an element value, only codes and positions.
@@ -209,7 +230,9 @@ pub fn scan(file: &str, input: impl Read, validator: &dyn SetValidator) -> io::R
             Event::Set(set) => {
                 let mut ack = SetAck::new(&set.id, &set.control, &set.version);
                 ack.add_errors(&set.errors);
-                validator.validate_set(&set, &mut ack);
+                let typed = validator.validate_set(&set, &mut ack);
+                let mut errors = problems(&set.errors);
+                errors.extend(typed);
                 let summary = SetSummary {
                     id: set.id.clone(),
                     control: set.control.clone(),
@@ -217,7 +240,7 @@ pub fn scan(file: &str, input: impl Read, validator: &dyn SetValidator) -> io::R
                     segments: set.segment_count,
                     byte: set.byte,
                     accepted: ack.accepted(),
-                    errors: problems(&set.errors),
+                    errors,
                 };
                 if let Some((g, gack)) = group_open.as_mut() {
                     g.sets.push(summary);

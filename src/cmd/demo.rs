@@ -1,7 +1,7 @@
 //! `painrcm demo`: inspect and validate the sample drop folder built into the binary.
 
 use super::{emit, NEEDS_PERSON, OK};
-use crate::scan::{self, SyntaxOnly};
+use crate::scan::{self, Typed};
 use crate::{cmd::validate, report};
 use std::fmt::Write as _;
 use x12::AckStatus;
@@ -33,7 +33,7 @@ pub fn run(_args: Args) -> anyhow::Result<u8> {
     let mut all_valid = true;
     emit(&format!("painrcm demo: {} sample files from edi-samples/ (built in)\n\n", SAMPLES.len()))?;
     for (name, bytes) in SAMPLES {
-        let scanned = scan::scan(name, *bytes, &SyntaxOnly)?;
+        let scanned = scan::scan(name, *bytes, &Typed)?;
         let mut out = report::inspect_table(&scanned.report);
         out.push_str(&report::validate_table(&scanned.report));
         for ic in &scanned.acks {
