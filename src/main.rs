@@ -37,6 +37,8 @@ enum Command {
     Demo(cmd::demo::Args),
     Scrub(cmd::scrub::Args),
     Parse(cmd::parse::Args),
+    Reconcile(cmd::reconcile::Args),
+    Denials(cmd::denials::Args),
 }
 
 fn main() -> ExitCode {
@@ -47,6 +49,8 @@ fn main() -> ExitCode {
         Command::Demo(args) => cmd::demo::run(args),
         Command::Scrub(args) => cmd::scrub::run(args),
         Command::Parse(args) => cmd::parse::run(args),
+        Command::Reconcile(args) => cmd::reconcile::run(args),
+        Command::Denials(args) => cmd::denials::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

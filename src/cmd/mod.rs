@@ -1,8 +1,10 @@
 //! One module per command, each with `Args` (clap) and `run(args) -> anyhow::Result<u8>`.
 
 pub mod demo;
+pub mod denials;
 pub mod inspect;
 pub mod parse;
+pub mod reconcile;
 pub mod scrub;
 pub mod validate;
 

@@ -796,6 +796,10 @@ fn unit_rows(
             let v = cents(expected - paid);
             variance = Some(v);
             category = Some(if v.abs() <= opts.tolerance {
+                // An expected reduction (CARC 59) that matches the contract needs no check.
+                if action == "verify-reduction" {
+                    action = "post".into();
+                }
                 Category::PaidAsContracted
             } else if v < Decimal::ZERO {
                 action = "review-overpayment".into();
@@ -830,7 +834,8 @@ fn unit_rows(
 
     let explain_unit = |li: Option<usize>| -> String {
         let mut s = lp(li).map(|p| p.explain()).unwrap_or_default();
-        if let (Some(c), Some(v)) = (contracted, variance) {
+        let reversed = category == Some(Category::Reversed);
+        if let (Some(c), Some(v), false) = (contracted, variance, reversed) {
             if !s.is_empty() {
                 s.push(' ');
             }
