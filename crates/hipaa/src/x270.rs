@@ -248,9 +248,10 @@ pub struct Inquiry {
 /// A parsed 270 transaction set.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct EligibilityRequest {
-    /// BHT03 and BHT04.
+    /// BHT03, BHT04 and BHT05 (HHMM).
     pub reference: String,
     pub created: Option<NaiveDate>,
+    pub time: String,
     pub inquiries: Vec<Inquiry>,
 }
 
@@ -556,6 +557,7 @@ pub fn extract_270(root: &Node<'_>) -> EligibilityRequest {
     if let Some(bht) = root.seg("BHT") {
         out.reference = text(bht.get(3));
         out.created = date8(bht.get(4));
+        out.time = text(bht.get(5));
     }
     for a in root.kids("2000A") {
         let payer = party(a.kid("2100A"));
@@ -981,6 +983,7 @@ fn check_bht(c: &mut Checks<'_>, root: &Node<'_>, lid: &'static str, purpose: &[
         c.required(bht, lid, 3);
         c.required(bht, lid, 4);
         c.date(bht, lid, 4);
+        c.required(bht, lid, 5);
     }
 }
 
@@ -1111,7 +1114,13 @@ pub(crate) fn dmg(birth: Option<NaiveDate>, gender: &str) -> Option<Segment> {
 pub fn build_270(request: &EligibilityRequest) -> Vec<Segment> {
     let mut out = vec![Segment::new(
         "BHT",
-        ["0022".to_string(), "13".to_string(), request.reference.clone(), opt_d8(request.created)],
+        [
+            "0022".to_string(),
+            "13".to_string(),
+            request.reference.clone(),
+            opt_d8(request.created),
+            request.time.clone(),
+        ],
     )];
     let mut n = 0;
     for q in &request.inquiries {

@@ -1,0 +1,281 @@
+//! `painrcm auth request REQUESTS.csv --out FILE.278`: one 278 request per procedure needing
+//! authorization, with the clinical package referenced by PWK.
+
+use super::{FAILED, OK};
+use crate::cmd::eligibility::procedure;
+use crate::config::{self, clean, csv_date, EnvelopeArgs};
+use anyhow::{bail, Context};
+use hipaa::x278::{build_278, Attachment, PatientEvent, ReviewService};
+use hipaa::{Party, Review};
+use rust_decimal::Decimal;
+use std::path::PathBuf;
+
+const REQUESTS_HELP: &str = "\
+REQUESTS.csv columns (header row required; # starts a comment line):
+  request_id         practice request id: BHT03 and the TRN02 trace echoed in the response
+  payer_id           utilization management organization id (NM1*X3, qualifier PI)
+  payer_name         its name
+  member_id          subscriber member id (NM1*IL, qualifier MI)
+  last_name          patient last name
+  first_name         patient first name
+  birth_date         YYYY-MM-DD
+  gender             F, M or U (may be empty)
+  rendering_npi      the physician doing the procedure (NM1*SJ, 2010EA)
+  rendering_last     physician last name
+  rendering_first    physician first name
+  place_of_service   UM04 facility code: 11 office, 22 outpatient hospital, 24 ASC
+  from, to           requested dates, YYYY-MM-DD (DTP*AAH on the event, DTP*472 on services)
+  diagnoses          ICD-10-CM codes without the point, separated by ';' (first is principal)
+  procedures         CPT=units separated by ';', modifiers after '-' (64635-LT=1;64636-LT=2);
+                     one service loop (SV1) each
+  mbb_doc            attachment control number of the medial branch block note(s) (PWK*OB)
+  mbb_relief_pct     percent relief reported after the block(s), written into the PWK description
+  imaging_doc        attachment control number of the imaging report (PWK*RR)
+  imaging_desc       short description (e.g. MRI LUMBAR 2026-09)
+  conservative_doc   attachment control number of conservative-treatment notes (PWK*09)
+  conservative_weeks weeks of conservative treatment, written into the PWK description
+Attachments are sent electronically (PWK02 EL) under their control numbers (PWK05 AC); empty
+columns add none.";
+
+/// Build 278 prior-authorization requests: one transaction set per row, with diagnoses, CPT
+/// codes and units, requested dates and PWK references to the clinical documents.
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub action: Action,
+}
+
+#[derive(clap::Subcommand)]
+pub enum Action {
+    /// Write one 278 request per procedure needing authorization.
+    #[command(after_help = REQUESTS_HELP)]
+    Request(RequestArgs),
+}
+
+#[derive(clap::Args)]
+pub struct RequestArgs {
+    /// The authorization requests (CSV, columns below).
+    pub requests: PathBuf,
+    /// The 278 file to write (atomically, mode 0600).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub envelope: EnvelopeArgs,
+}
+
+#[derive(serde::Deserialize)]
+struct Row {
+    request_id: String,
+    payer_id: String,
+    payer_name: String,
+    member_id: String,
+    last_name: String,
+    first_name: String,
+    #[serde(default)]
+    birth_date: String,
+    #[serde(default)]
+    gender: String,
+    rendering_npi: String,
+    rendering_last: String,
+    rendering_first: String,
+    place_of_service: String,
+    from: String,
+    to: String,
+    diagnoses: String,
+    procedures: String,
+    #[serde(default)]
+    mbb_doc: String,
+    #[serde(default)]
+    mbb_relief_pct: String,
+    #[serde(default)]
+    imaging_doc: String,
+    #[serde(default)]
+    imaging_desc: String,
+    #[serde(default)]
+    conservative_doc: String,
+    #[serde(default)]
+    conservative_weeks: String,
+}
+
+fn attachment(
+    row: usize,
+    column: &str,
+    control: &str,
+    kind: &str,
+    description: String,
+) -> anyhow::Result<Option<Attachment>> {
+    let control = clean(row, column, control)?;
+    if control.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Attachment { report_type: kind.into(), transmission: "EL".into(), control, description }))
+}
+
+fn number(row: usize, column: &str, v: &str) -> anyhow::Result<Option<Decimal>> {
+    let v = v.trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    v.parse::<Decimal>()
+        .ok()
+        .filter(|d| !d.is_sign_negative())
+        .map(Some)
+        .ok_or_else(|| anyhow::anyhow!("row {row}, column {column}: expected a number"))
+}
+
+fn review(s: &config::Settings, row: usize, r: &Row) -> anyhow::Result<Review> {
+    let id = clean(row, "request_id", &r.request_id)?;
+    if id.is_empty() || id.len() > 30 {
+        bail!("row {row}, column request_id: required, at most 30 characters");
+    }
+    let npi = clean(row, "rendering_npi", &r.rendering_npi)?;
+    if !hipaa::npi_valid(&npi) {
+        bail!("row {row}, column rendering_npi: not a valid NPI");
+    }
+    let (from, to) = (csv_date(row, "from", &r.from)?, csv_date(row, "to", &r.to)?);
+    match (from, to) {
+        (Some(a), Some(b)) if a <= b => {}
+        _ => bail!("row {row}, columns from/to: both required, from not after to"),
+    }
+    let diagnoses: Vec<String> = r
+        .diagnoses
+        .split(';')
+        .map(|d| clean(row, "diagnoses", d).map(|d| d.replace('.', "")))
+        .filter(|d| d.as_ref().map_or(true, |d| !d.is_empty()))
+        .collect::<anyhow::Result<_>>()?;
+    if diagnoses.is_empty() || diagnoses.len() > 12 {
+        bail!("row {row}, column diagnoses: one to twelve codes");
+    }
+    let mut services = Vec::new();
+    for p in r.procedures.split(';').filter(|p| !p.trim().is_empty()) {
+        let (code, units) = p.split_once('=').unwrap_or((p, "1"));
+        let units = number(row, "procedures", units)?.unwrap_or(Decimal::ONE);
+        if units.is_zero() {
+            bail!("row {row}, column procedures: units must be positive");
+        }
+        services.push(ReviewService {
+            procedure: Some(procedure(row, "procedures", code)?),
+            unit_basis: "UN".into(),
+            units: Some(units),
+            from,
+            to,
+            ..ReviewService::default()
+        });
+    }
+    if services.is_empty() {
+        bail!("row {row}, column procedures: at least one procedure");
+    }
+    let relief = number(row, "mbb_relief_pct", &r.mbb_relief_pct)?;
+    let weeks = number(row, "conservative_weeks", &r.conservative_weeks)?;
+    let attachments = [
+        attachment(
+            row,
+            "mbb_doc",
+            &r.mbb_doc,
+            "OB",
+            match relief {
+                Some(p) => format!("MEDIAL BRANCH BLOCK NOTE RELIEF {p} PCT"),
+                None => "MEDIAL BRANCH BLOCK NOTE".into(),
+            },
+        )?,
+        attachment(row, "imaging_doc", &r.imaging_doc, "RR", {
+            let d = clean(row, "imaging_desc", &r.imaging_desc)?;
+            if d.is_empty() {
+                "IMAGING REPORT".into()
+            } else {
+                format!("IMAGING {d}")
+            }
+        })?,
+        attachment(
+            row,
+            "conservative_doc",
+            &r.conservative_doc,
+            "09",
+            match weeks {
+                Some(w) => format!("CONSERVATIVE TREATMENT {w} WEEKS"),
+                None => "CONSERVATIVE TREATMENT NOTES".into(),
+            },
+        )?,
+    ];
+    let pos = clean(row, "place_of_service", &r.place_of_service)?;
+    if pos.len() != 2 || !pos.bytes().all(|b| b.is_ascii_digit()) {
+        bail!("row {row}, column place_of_service: two digits");
+    }
+    let gender = clean(row, "gender", &r.gender)?;
+    if !matches!(gender.as_str(), "" | "F" | "M" | "U") {
+        bail!("row {row}, column gender: expected F, M or U");
+    }
+    let bp = &s.config.billing_provider;
+    Ok(Review {
+        purpose: "13".into(),
+        reference: id.clone(),
+        created: Some(s.date()),
+        time: s.time().to_string(),
+        umo: Party {
+            entity: "X3".into(),
+            last_or_org: clean(row, "payer_name", &r.payer_name)?,
+            first: String::new(),
+            id_qualifier: "PI".into(),
+            id: clean(row, "payer_id", &r.payer_id)?,
+        },
+        requester: Party {
+            entity: "1P".into(),
+            last_or_org: bp.name.to_uppercase(),
+            first: String::new(),
+            id_qualifier: "XX".into(),
+            id: bp.npi.clone(),
+        },
+        subscriber: Party {
+            entity: "IL".into(),
+            last_or_org: clean(row, "last_name", &r.last_name)?,
+            first: clean(row, "first_name", &r.first_name)?,
+            id_qualifier: "MI".into(),
+            id: clean(row, "member_id", &r.member_id)?,
+        },
+        subscriber_birth_date: csv_date(row, "birth_date", &r.birth_date)?,
+        subscriber_gender: gender,
+        events: vec![PatientEvent {
+            trace: id,
+            trace_originator: s.originator(),
+            category: "HS".into(),
+            certification_type: "I".into(),
+            // Service type 2: surgical (interventional procedures).
+            service_type: "2".into(),
+            place_of_service: pos,
+            diagnoses,
+            from,
+            to,
+            providers: vec![Party {
+                entity: "SJ".into(),
+                last_or_org: clean(row, "rendering_last", &r.rendering_last)?,
+                first: clean(row, "rendering_first", &r.rendering_first)?,
+                id_qualifier: "XX".into(),
+                id: npi,
+            }],
+            attachments: attachments.into_iter().flatten().collect(),
+            services,
+            ..PatientEvent::default()
+        }],
+        ..Review::default()
+    })
+}
+
+pub fn run(args: Args) -> anyhow::Result<u8> {
+    let Action::Request(args) = args.action;
+    let settings = config::load(&args.envelope)?;
+    let rows: Vec<Row> = config::read_csv(&args.requests)?;
+    let name = crate::input::display_name(&args.requests);
+    let mut bodies = Vec::with_capacity(rows.len());
+    for (i, r) in rows.iter().enumerate() {
+        let review = review(&settings, i + 1, r).with_context(|| format!("reading {name}"))?;
+        bodies.push(build_278(&review));
+    }
+    if bodies.is_empty() {
+        bail!("{name}: no requests");
+    }
+    let (bytes, control) = config::write_interchange(&settings, "HI", "278", "005010X217", &bodies)?;
+    let problems = config::self_check(&bytes)?;
+    crate::output::write_private(&args.out, &bytes)?;
+    println!("wrote {} 278 request(s) to {} (ISA13 {control:09})", bodies.len(), crate::input::display_name(&args.out));
+    Ok(if problems == 0 { OK } else { FAILED })
+}
