@@ -4,6 +4,7 @@
 //! `run(args) -> anyhow::Result<u8>` returning the exit code; this file only dispatches.
 
 mod cmd;
+mod config;
 mod input;
 mod output;
 mod report;
@@ -37,6 +38,9 @@ enum Command {
     Demo(cmd::demo::Args),
     Scrub(cmd::scrub::Args),
     Parse(cmd::parse::Args),
+    Eligibility(cmd::eligibility::Args),
+    Auth(cmd::auth::Args),
+    Status(cmd::status::Args),
     Reconcile(cmd::reconcile::Args),
     Denials(cmd::denials::Args),
 }
@@ -49,6 +53,9 @@ fn main() -> ExitCode {
         Command::Demo(args) => cmd::demo::run(args),
         Command::Scrub(args) => cmd::scrub::run(args),
         Command::Parse(args) => cmd::parse::run(args),
+        Command::Eligibility(args) => cmd::eligibility::run(args),
+        Command::Auth(args) => cmd::auth::run(args),
+        Command::Status(args) => cmd::status::run(args),
         Command::Reconcile(args) => cmd::reconcile::run(args),
         Command::Denials(args) => cmd::denials::run(args),
     };

@@ -1,11 +1,14 @@
 //! One module per command, each with `Args` (clap) and `run(args) -> anyhow::Result<u8>`.
 
+pub mod auth;
 pub mod demo;
 pub mod denials;
+pub mod eligibility;
 pub mod inspect;
 pub mod parse;
 pub mod reconcile;
 pub mod scrub;
+pub mod status;
 pub mod validate;
 
 /// Done, and nothing needs a person.

@@ -30,14 +30,22 @@ pub mod common;
 pub mod issue;
 pub mod tree;
 pub mod values;
+pub mod x270;
+pub mod x276;
+pub mod x278;
 pub mod x835;
 pub mod x837;
+pub mod x999;
 
 pub use common::{Adjustment, Party, Procedure};
 pub use issue::{Issue, IssueCode};
 pub use values::npi_valid;
+pub use x270::{Coverage, EligibilityAnswer, EligibilityRejection, EligibilityRequest, EligibilityResponse};
+pub use x276::{ClaimStatus, ClaimStatusReport, StatusCategory, StatusRequest};
+pub use x278::{AuthStatus, Authorization, Review};
 pub use x835::{ClaimPayment, ProviderAdjustment, Remittance, ServicePayment};
 pub use x837::{Claim, Claims837, ServiceLine};
+pub use x999::Acknowledgment;
 
 use serde::Serialize;
 use x12::{Delimiters, LineEnding, OwnedSet, SegmentRef};
@@ -48,6 +56,18 @@ use x12::{Delimiters, LineEnding, OwnedSet, SegmentRef};
 pub enum Transaction {
     Claims(Claims837),
     Remittance(Remittance),
+    /// 270 eligibility inquiry.
+    EligibilityRequest(EligibilityRequest),
+    /// 271 eligibility response: coverage answers or AAA rejections.
+    Eligibility(EligibilityResponse),
+    /// 278 services review, request or response (authorizations filled for responses).
+    Review(Box<Review>),
+    /// 276 claim status request.
+    StatusRequest(StatusRequest),
+    /// 277 claim status response or 277CA claim acknowledgment.
+    ClaimStatus(ClaimStatusReport),
+    /// 999 implementation acknowledgment.
+    Acknowledgment(Acknowledgment),
     /// A set this crate has no model for (its segments still emit exactly).
     Unsupported {
         id: String,
@@ -78,6 +98,13 @@ pub fn guide(id: &str, version: &str) -> Option<&'static str> {
     match id {
         "837" if v.starts_with("005010X222") => Some("837P"),
         "835" if v.starts_with("005010X221") => Some("835"),
+        "270" if v.starts_with("005010X279") => Some("270"),
+        "271" if v.starts_with("005010X279") => Some("271"),
+        "278" if v.starts_with("005010X217") => Some("278"),
+        "276" if v.starts_with("005010X212") => Some("276"),
+        "277" if v.starts_with("005010X212") => Some("277"),
+        "277" if v.starts_with("005010X214") => Some("277CA"),
+        "999" if v.starts_with("005010X231") => Some("999"),
         _ => None,
     }
 }
@@ -89,6 +116,13 @@ pub fn parse_set(set: &OwnedSet) -> ParsedSet {
     let transaction = match guide(&set.id, &version) {
         Some("837P") => Transaction::Claims(x837::parse(set.segments(), &set.control, &mut issues)),
         Some("835") => Transaction::Remittance(x835::parse(set.segments(), &mut issues)),
+        Some("270") => Transaction::EligibilityRequest(x270::parse_270(set.segments(), &mut issues)),
+        Some("271") => Transaction::Eligibility(x270::parse_271(set.segments(), &mut issues)),
+        Some("278") => Transaction::Review(Box::new(x278::parse(set.segments(), &mut issues))),
+        Some("276") => Transaction::StatusRequest(x276::parse_276(set.segments(), &mut issues)),
+        Some("277") => Transaction::ClaimStatus(x276::parse_277(set.segments(), false, &mut issues)),
+        Some("277CA") => Transaction::ClaimStatus(x276::parse_277(set.segments(), true, &mut issues)),
+        Some("999") => Transaction::Acknowledgment(x999::parse(set.segments(), &mut issues)),
         _ => Transaction::Unsupported { id: set.id.clone(), version: version.clone() },
     };
     ParsedSet { id: set.id.clone(), control: set.control.clone(), version, transaction, issues }
