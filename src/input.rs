@@ -32,22 +32,6 @@ pub fn for_each_set(path: &Path, mut f: impl FnMut(LoadedSet) -> anyhow::Result<
     Ok(())
 }
 
-/// All 837P claims of the given files, with the file each came from.
-pub fn claims(paths: &[impl AsRef<Path>]) -> anyhow::Result<Vec<(String, hipaa::Claim)>> {
-    let mut out = Vec::new();
-    for p in paths {
-        let p = p.as_ref();
-        let name = display_name(p);
-        for_each_set(p, |s| {
-            if let hipaa::Transaction::Claims(c) = s.parsed.transaction {
-                out.extend(c.claims.into_iter().map(|c| (name.clone(), c)));
-            }
-            Ok(())
-        })?;
-    }
-    Ok(out)
-}
-
 /// The file name as reports show it (no directories: they may name a patient's folder).
 pub fn display_name(p: &Path) -> String {
     p.file_name().and_then(|n| n.to_str()).unwrap_or("input").to_string()

@@ -27,8 +27,9 @@ pub struct Args {
     /// Reference data directory (default: the embedded copy of fixtures/reference).
     #[arg(long, value_name = "DIR")]
     pub reference: Option<PathBuf>,
-    /// Earlier 837P files whose claims count as history (frequency limits, MBB before RFA,
-    /// add-on primaries billed earlier the same day).
+    /// Files that count as history: earlier 837P claims (frequency limits, MBB before RFA,
+    /// add-on primaries billed earlier the same day), 278 responses (authorizations on file)
+    /// and 271 responses (coverage active or not).
     #[arg(long, value_name = "FILE")]
     pub history: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t)]
@@ -63,9 +64,7 @@ pub fn load_reference(dir: Option<&Path>) -> anyhow::Result<Reference> {
 
 pub fn run(args: Args) -> anyhow::Result<u8> {
     let reference = load_reference(args.reference.as_deref())?;
-    let mut history = MemoryHistory::new();
-    let past = input::claims(&args.history)?;
-    history.add_claims(past.iter().map(|(_, c)| c));
+    let history = load_history(&args.history)?;
     let today = args.as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
     let ctx = scrub::Context { reference: &reference, history: &history, today };
 
@@ -160,6 +159,23 @@ fn write_clean(loaded: &input::LoadedSet, keep: &dyn Fn(&str) -> bool, out: &mut
     w.end_set()?;
     out.extend(w.finish()?);
     Ok(n)
+}
+
+/// Builds an in-memory history from 837P, 278 and 271 files; other sets are ignored.
+pub fn load_history(paths: &[PathBuf]) -> anyhow::Result<MemoryHistory> {
+    let mut history = MemoryHistory::new();
+    for p in paths {
+        input::for_each_set(p, |s| {
+            match &s.parsed.transaction {
+                hipaa::Transaction::Claims(c) => history.add_claims(&c.claims),
+                hipaa::Transaction::Review(r) => history.add_review(r),
+                hipaa::Transaction::Eligibility(e) => history.add_eligibility(e),
+                _ => {}
+            }
+            Ok(())
+        })?;
+    }
+    Ok(history)
 }
 
 /// Renders findings in the contract's columns.

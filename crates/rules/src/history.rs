@@ -35,6 +35,14 @@ pub struct AuthRecord {
 }
 
 impl AuthRecord {
+    pub fn approved(&self) -> bool {
+        matches!(self.status.as_str(), "certified" | "modified")
+    }
+
+    pub fn covers_code(&self, code: &str) -> bool {
+        self.codes.is_empty() || self.codes.iter().any(|c| c == code)
+    }
+
     pub fn covers(&self, code: &str, on: NaiveDate) -> bool {
         matches!(self.status.as_str(), "certified" | "modified")
             && self.from <= on
@@ -98,6 +106,62 @@ impl MemoryHistory {
                     });
                 }
             }
+        }
+    }
+}
+
+impl MemoryHistory {
+    /// Adds the authorizations of a 278 response: one record per authorized service, so units
+    /// are kept per code.
+    pub fn add_review(&mut self, review: &hipaa::x278::Review) {
+        let key = match &review.dependent {
+            Some(d) => format!("{}/{}/{}", review.subscriber.id, d.last_or_org, d.first),
+            None => review.subscriber.id.clone(),
+        };
+        for a in &review.authorizations {
+            let status = match a.status {
+                hipaa::AuthStatus::Certified => "certified",
+                hipaa::AuthStatus::Modified => "modified",
+                hipaa::AuthStatus::Denied => "denied",
+                hipaa::AuthStatus::Pended => "pended",
+                _ => "other",
+            };
+            let window = |from: Option<NaiveDate>, to: Option<NaiveDate>| {
+                (from.or(a.valid_from).unwrap_or(NaiveDate::MIN), to.or(a.valid_to).unwrap_or(NaiveDate::MAX))
+            };
+            let records = self.authorizations.entry(key.clone()).or_default();
+            if a.services.is_empty() {
+                let (from, to) = window(None, None);
+                records.push(AuthRecord { number: a.number.clone(), payer_id: review.umo.id.clone(), codes: vec![], units: None, from, to, status: status.into() });
+            }
+            for s in &a.services {
+                let (from, to) = window(s.from, s.to);
+                let number = if s.number.is_empty() { a.number.clone() } else { s.number.clone() };
+                let status = if s.status.approved() { status } else { "denied" };
+                records.push(AuthRecord {
+                    number,
+                    payer_id: review.umo.id.clone(),
+                    codes: vec![s.procedure.code.clone()],
+                    units: s.units,
+                    from,
+                    to,
+                    status: status.into(),
+                });
+            }
+        }
+    }
+
+    /// Adds the coverage answers of a 271: active or not, for the plan period (or from the
+    /// answer's date on when the payer sent no period).
+    pub fn add_eligibility(&mut self, response: &hipaa::x270::EligibilityResponse) {
+        for c in response.coverages() {
+            let key = match &c.dependent {
+                Some(d) => format!("{}/{}/{}", c.subscriber.id, d.last_or_org, d.first),
+                None => c.subscriber.id.clone(),
+            };
+            let from = c.plan_begin.or(c.eligibility_begin).or(response.created).unwrap_or(NaiveDate::MIN);
+            let to = c.plan_end.unwrap_or(NaiveDate::MAX);
+            self.eligibility.entry(key).or_default().push(EligibilityRecord { payer_id: c.payer.id.clone(), active: c.active, from, to });
         }
     }
 }

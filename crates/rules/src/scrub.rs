@@ -551,24 +551,19 @@ fn authorization(c: &mut Claimed<'_>) {
         if auths.is_empty() {
             continue;
         }
-        let Some(a) = auths.iter().find(|a| a.number == number) else {
-            c.err(
-                Some(l.n),
-                "auth-mismatch",
-                format!("REF*G1 on the claim matches no authorization on file for {}", l.code()),
-                "correct the authorization number from the payer's 278 response".into(),
-            );
+        let with_number: Vec<_> = auths.iter().filter(|a| a.number == number).collect();
+        if with_number.is_empty() {
+            c.err(Some(l.n), "auth-mismatch", format!("REF*G1 on the claim matches no authorization on file for {}", l.code()), "correct the authorization number from the payer's 278 response".into());
             continue;
-        };
-        let problem = if !matches!(a.status.as_str(), "certified" | "modified") {
-            Some(format!("authorization status is {}", a.status))
-        } else if !(a.codes.is_empty() || a.codes.iter().any(|x| x == l.code())) {
-            Some(format!("authorization does not cover {}", l.code()))
-        } else if l.date < a.from || l.date > a.to {
-            Some(format!("service date {} is outside the authorization window {} to {}", l.date, a.from, a.to))
-        } else {
-            let used: Decimal = c.lines.iter().filter(|o| o.code() == l.code()).map(|o| o.line.units).sum();
-            a.units.filter(|u| used > *u).map(|u| format!("{used} units of {} billed, {u} authorized", l.code()))
+        }
+        let problem = match with_number.iter().find(|a| a.covers_code(l.code())) {
+            None => Some(format!("authorization does not cover {}", l.code())),
+            Some(a) if !a.approved() => Some(format!("authorization status is {}", a.status)),
+            Some(a) if l.date < a.from || l.date > a.to => Some(format!("service date {} is outside the authorization window {} to {}", l.date, a.from, a.to)),
+            Some(a) => {
+                let used: Decimal = c.lines.iter().filter(|o| o.code() == l.code()).map(|o| o.line.units).sum();
+                a.units.filter(|u| used > *u).map(|u| format!("{used} units of {} billed, {u} authorized", l.code()))
+            }
         };
         if let Some(p) = problem {
             c.err(
