@@ -260,7 +260,8 @@ impl Reference {
 
     /// Loads a user's directory. Files are recognised by name: `codes.csv`, `fee-schedule.csv`,
     /// `payers.toml`, `dx-policy.csv`, `excludes1.csv`, `providers.csv`, `carc.csv`, and any
-    /// number of `ncci-ptp-*.txt` and `mue-*.txt` in the CMS layouts.
+    /// number of `ncci-ptp-*` and `mue-*` files (`.txt` or `.csv`) in the CMS layouts, so the
+    /// four parts of a quarter's PTP release can be dropped in side by side.
     pub fn load_dir(dir: &Path) -> Result<Reference, LoadError> {
         let mut r = Reference::default();
         let mut names: Vec<_> = std::fs::read_dir(dir)
@@ -371,7 +372,8 @@ impl Reference {
         let mut in_data = false;
         for (i, raw) in text.lines().enumerate() {
             let line = i as u64 + 1;
-            let fields: Vec<&str> = raw.trim_end_matches('\r').split('\t').collect();
+            let owned = cms_fields(raw);
+            let fields: Vec<&str> = owned.iter().map(String::as_str).collect();
             if !is_code(fields[0]) {
                 if in_data && !raw.trim().is_empty() {
                     return Err(err(f, line, 1, "expected an edit row (column 1 code)"));
@@ -410,7 +412,8 @@ impl Reference {
         let mut in_data = false;
         for (i, raw) in text.lines().enumerate() {
             let line = i as u64 + 1;
-            let fields: Vec<&str> = raw.trim_end_matches('\r').split('\t').collect();
+            let owned = cms_fields(raw);
+            let fields: Vec<&str> = owned.iter().map(String::as_str).collect();
             if !is_code(fields[0]) {
                 if in_data && !raw.trim().is_empty() {
                     return Err(err(f, line, 1, "expected an MUE row (code)"));
@@ -609,6 +612,20 @@ impl Reference {
     }
 }
 
+/// Splits one line of a CMS file: tab-delimited (the PTP text files) or comma-separated with
+/// quotes (the MUE tables are published as CSV). Always at least one field.
+fn cms_fields(raw: &str) -> Vec<String> {
+    let line = raw.trim_end_matches('\r');
+    if line.contains('\t') || !line.contains(',') {
+        return line.split('\t').map(str::to_string).collect();
+    }
+    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(line.as_bytes());
+    match rdr.records().next() {
+        Some(Ok(rec)) if !rec.is_empty() => rec.iter().map(str::to_string).collect(),
+        _ => vec![line.to_string()],
+    }
+}
+
 fn is_code(s: &str) -> bool {
     let s = s.trim();
     s.len() == 5 && s.chars().all(|c| c.is_ascii_alphanumeric())
@@ -653,6 +670,15 @@ mod tests {
         assert!(r.ptp_edit("64493", "77003", d("2026-11-27")).is_some());
         assert!(r.ptp_edit("20553", "76942", d("2026-11-27")).is_none(), "deleted edit is inactive");
         assert!(r.ptp_edit("20553", "76942", d("2023-06-01")).is_some(), "active before its deletion");
+    }
+
+    #[test]
+    fn mue_loader_reads_the_published_csv_layout_too() {
+        let text = "\"CPT codes and descriptions only are copyright 2025 American Medical Association.\"\n\"HCPCS/\nCPT Code\",\"Practitioner Services MUE Values\",\"MUE Adjudication Indicator\",\"MUE Rationale\"\n\"64484\",\"4\",\"3 Date of Service Edit: Clinical\",\"Clinical: Data\"\n64493,1,\"2 Date of Service Edit: Policy\",\"Anatomic Consideration\"\n";
+        let mut r = Reference::default();
+        r.load_file("mue-practitioner.txt", text).expect("valid");
+        assert_eq!(r.mue.get("64484").map(|m| (m.value, m.mai)), Some((4, 3)));
+        assert_eq!(r.mue.get("64493").map(|m| (m.value, m.mai)), Some((1, 2)));
     }
 
     #[test]
