@@ -56,7 +56,8 @@ pub struct SegmentError {
     pub loop_id: String,
     /// IK304 segment syntax error code.
     pub code: String,
-    /// CTX business unit identifiers / segment context (CTX01 as sent).
+    /// CTX01 context: name and reference (`CLM01` and the claim's id), components joined with
+    /// `:` whatever the sender's component separator, so the model does not depend on it.
     pub context: Vec<String>,
     pub elements: Vec<ElementError>,
 }
@@ -151,7 +152,10 @@ pub fn extract(root: &Node<'_>) -> Acknowledgment {
                 position: count(seg.get(2)),
                 loop_id: text(seg.get(3)),
                 code: text(seg.get(4)),
-                context: ik3.segs("CTX").map(|c| text(c.get(1))).collect(),
+                context: ik3
+                    .segs("CTX")
+                    .map(|c| x12::components(c.get(1), c.delimiters().component).map(text).collect::<Vec<_>>().join(":"))
+                    .collect(),
                 elements: Vec::new(),
             };
             for ik4 in ik3.kids("2110") {
