@@ -1,7 +1,7 @@
 //! `painrcm auth request REQUESTS.csv --out FILE.278`: one 278 request per procedure needing
 //! authorization, with the clinical package referenced by PWK.
 
-use super::{FAILED, OK};
+use super::OK;
 use crate::cmd::eligibility::procedure;
 use crate::config::{self, clean, csv_date, EnvelopeArgs};
 use anyhow::{bail, Context};
@@ -274,8 +274,10 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         bail!("{name}: no requests");
     }
     let (bytes, control) = config::write_interchange(&settings, "HI", "278", "005010X217", &bodies)?;
-    let problems = config::self_check(&bytes)?;
+    if config::self_check(&bytes)? > 0 {
+        bail!("the generated file did not validate (see above); nothing written");
+    }
     crate::output::write_private(&args.out, &bytes)?;
     println!("wrote {} 278 request(s) to {} (ISA13 {control:09})", bodies.len(), crate::input::display_name(&args.out));
-    Ok(if problems == 0 { OK } else { FAILED })
+    Ok(OK)
 }

@@ -1,8 +1,8 @@
 //! `painrcm eligibility request SCHEDULE.csv --out FILE.270`: one 270 per scheduled visit.
 
-use super::{FAILED, OK};
+use super::OK;
 use crate::config::{self, clean, csv_date, EnvelopeArgs};
-use anyhow::Context;
+use anyhow::{bail, Context};
 use hipaa::x270::{build_270, Inquiry, ServiceInquiry};
 use hipaa::{EligibilityRequest, Party, Procedure};
 use std::path::PathBuf;
@@ -75,7 +75,7 @@ pub fn procedure(row: usize, column: &str, text: &str) -> anyhow::Result<Procedu
     let mut parts = v.split('-').map(str::trim);
     let code = parts.next().unwrap_or_default().to_string();
     if code.len() != 5 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        anyhow::bail!("row {row}, column {column}: expected a five-character CPT/HCPCS code");
+        bail!("row {row}, column {column}: expected a five-character CPT/HCPCS code");
     }
     Ok(Procedure {
         qualifier: "HC".into(),
@@ -88,7 +88,7 @@ fn request(s: &config::Settings, row: usize, v: &Visit) -> anyhow::Result<Eligib
     let bp = &s.config.billing_provider;
     let id = clean(row, "visit_id", &v.visit_id)?;
     if id.is_empty() || id.len() > 30 {
-        anyhow::bail!("row {row}, column visit_id: required, at most 30 characters");
+        bail!("row {row}, column visit_id: required, at most 30 characters");
     }
     let service_type = match clean(row, "service_type", &v.service_type)? {
         t if t.is_empty() => "30".to_string(),
@@ -100,11 +100,11 @@ fn request(s: &config::Settings, row: usize, v: &Visit) -> anyhow::Result<Eligib
     }
     let gender = clean(row, "gender", &v.gender)?;
     if !matches!(gender.as_str(), "" | "F" | "M" | "U") {
-        anyhow::bail!("row {row}, column gender: expected F, M or U");
+        bail!("row {row}, column gender: expected F, M or U");
     }
     let service_date = csv_date(row, "date", &v.date)?;
     if service_date.is_none() {
-        anyhow::bail!("row {row}, column date: required");
+        bail!("row {row}, column date: required");
     }
     Ok(EligibilityRequest {
         reference: id.clone(),
@@ -154,11 +154,13 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         bodies.push(build_270(&req));
     }
     if bodies.is_empty() {
-        anyhow::bail!("{name}: no visits");
+        bail!("{name}: no visits");
     }
     let (bytes, control) = config::write_interchange(&settings, "HS", "270", "005010X279A1", &bodies)?;
-    let problems = config::self_check(&bytes)?;
+    if config::self_check(&bytes)? > 0 {
+        bail!("the generated file did not validate (see above); nothing written");
+    }
     crate::output::write_private(&args.out, &bytes)?;
     println!("wrote {} 270 set(s) to {} (ISA13 {control:09})", bodies.len(), crate::input::display_name(&args.out));
-    Ok(if problems == 0 { OK } else { FAILED })
+    Ok(OK)
 }

@@ -611,23 +611,41 @@ fn member_inquiry(hl: &Node<'_>, nm1: &Node<'_>, q: &mut Inquiry) {
     }
 }
 
+/// Elements 1..N of a segment in one pass, indexed by element number (`[0]` stays empty;
+/// absent ones are empty): `SegmentRef::get` rescans from the start on every call, which
+/// dominates extraction of wide segments like EB.
+pub(crate) fn split<'a, const N: usize>(seg: &SegmentRef<'a>) -> [&'a [u8]; N] {
+    let mut out = [&b""[..]; N];
+    for (slot, el) in out.iter_mut().skip(1).zip(seg.elements()) {
+        *slot = el;
+    }
+    out
+}
+
 fn benefit(node: &Node<'_>) -> Benefit {
     let eb = node.first();
-    let p = eb.get(13);
+    let e: [&[u8]; 14] = split(eb);
+    let comp = eb.delimiters().component;
+    let rep = eb.delimiters().repetition;
+    let service_types = match rep {
+        Some(r) => e[3].split(|&b| b == r).filter(|t| !t.is_empty()).map(text).collect(),
+        None if e[3].is_empty() => Vec::new(),
+        None => vec![text(e[3])],
+    };
     Benefit {
-        code: text(eb.get(1)),
-        coverage_level: text(eb.get(2)),
-        service_types: repeats(eb, 3),
-        insurance_type: text(eb.get(4)),
-        plan: text(eb.get(5)),
-        period: text(eb.get(6)),
-        amount: decimal(eb.get(7)),
-        percent: decimal(eb.get(8)),
-        quantity_qualifier: text(eb.get(9)),
-        quantity: decimal(eb.get(10)),
-        auth_required: yes_no(eb.get(11)),
-        in_network: yes_no(eb.get(12)),
-        procedure: (!p.is_empty()).then(|| Procedure::from_segment(eb, 13)),
+        code: text(e[1]),
+        coverage_level: text(e[2]),
+        service_types,
+        insurance_type: text(e[4]),
+        plan: text(e[5]),
+        period: text(e[6]),
+        amount: decimal(e[7]),
+        percent: decimal(e[8]),
+        quantity_qualifier: text(e[9]),
+        quantity: decimal(e[10]),
+        auth_required: yes_no(e[11]),
+        in_network: yes_no(e[12]),
+        procedure: (!e[13].is_empty()).then(|| Procedure::from_composite(e[13], comp)),
         deliveries: node
             .segs("HSD")
             .map(|h| Delivery {
