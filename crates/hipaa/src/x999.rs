@@ -154,7 +154,9 @@ pub fn extract(root: &Node<'_>) -> Acknowledgment {
                 code: text(seg.get(4)),
                 context: ik3
                     .segs("CTX")
-                    .map(|c| x12::components(c.get(1), c.delimiters().component).map(text).collect::<Vec<_>>().join(":"))
+                    .map(|c| {
+                        x12::components(c.get(1), c.delimiters().component).map(text).collect::<Vec<_>>().join(":")
+                    })
                     .collect(),
                 elements: Vec::new(),
             };
