@@ -137,7 +137,7 @@ fn data() -> (Vec<RemitSet>, ClaimIndex) {
 fn bench(c: &mut Criterion) {
     let reference = Reference::embedded().expect("embedded reference");
     let (remits, claims) = data();
-    let opts = Options { report_unremitted: false, ..Options::default() };
+    let opts = Options { report_unremitted: false, explain: false, ..Options::default() };
     let mut g = c.benchmark_group("reconcile");
     g.sample_size(10);
     g.measurement_time(std::time::Duration::from_secs(10));

@@ -45,7 +45,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         &reference,
         &remits,
         &claims,
-        &Options { report_unremitted: false, ..Options::default() },
+        &Options { report_unremitted: false, explain: false, ..Options::default() },
     );
     report_balancing(&r);
     let rows = root_causes(&r.denials);

@@ -122,7 +122,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let reference = load_reference(args.reference.as_deref())?;
     let claims = read_claims(&args.claims)?;
     let remits = read_remits(&args.files)?;
-    let opts = Options { tolerance: args.tolerance, report_unremitted: !args.no_unremitted };
+    let opts = Options { tolerance: args.tolerance, report_unremitted: !args.no_unremitted, explain: args.explain };
     let r = reconcile::reconcile(&reference, &remits, &claims, &opts);
     report_balancing(&r);
     let text = match args.format {

@@ -151,11 +151,40 @@ pub fn classify(reference: &Reference, adj: &Adjustment, facts: &LineFacts<'_>) 
 /// The adjustment that explains a line: the first by class (hard, soft, unknown, expected,
 /// patient, contractual), then by amount. `None` when the line has no adjustments.
 pub fn decide(reference: &Reference, adjustments: &[Adjustment], facts: &LineFacts<'_>) -> Option<Disposition> {
+    decide_refs(reference, adjustments.iter(), facts)
+}
+
+/// [`decide`] over borrowed adjustments. Only the chosen adjustment is classified in full (its
+/// fix text); the others are ranked by their class alone.
+pub fn decide_refs<'a>(
+    reference: &Reference,
+    adjustments: impl Iterator<Item = &'a Adjustment>,
+    facts: &LineFacts<'_>,
+) -> Option<Disposition> {
     adjustments
-        .iter()
         .filter(|a| !a.amount.is_zero())
+        .min_by(|a, b| {
+            class_rank(quick_class(reference, a, facts))
+                .cmp(&class_rank(quick_class(reference, b, facts)))
+                .then(b.amount.abs().cmp(&a.amount.abs()))
+        })
         .map(|a| classify(reference, a, facts))
-        .min_by(|a, b| class_rank(&a.class).cmp(&class_rank(&b.class)).then(b.amount.abs().cmp(&a.amount.abs())))
+}
+
+/// The class [`classify`] gives, without building the disposition.
+fn quick_class<'r>(reference: &'r Reference, adj: &Adjustment, facts: &LineFacts<'_>) -> &'r str {
+    match adj.reason.as_str() {
+        "197" => {
+            let payer = reference.payer(facts.payer_id);
+            if payer.auth_denial_action == "peer-to-peer" || payer.retro_auth {
+                "soft"
+            } else {
+                "hard"
+            }
+        }
+        r if BUNDLING_CARCS.contains(&r) && facts.valid_bypass => "soft",
+        _ => reference.carc(&adj.group, &adj.reason).map(|r| r.class.as_str()).unwrap_or("unknown"),
+    }
 }
 
 /// Where the fix for a pattern lives upstream, from the action (the action is data; this maps

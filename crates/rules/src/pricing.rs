@@ -120,6 +120,16 @@ pub fn display(code: &str, modifiers: &[String]) -> String {
     s
 }
 
+/// Records a step of the computation when explanations are wanted (formatting them is most of
+/// the cost of pricing a claim).
+macro_rules! step {
+    ($on:expr, $line:expr, $($arg:tt)*) => {
+        if $on {
+            $line.steps.push(format!($($arg)*));
+        }
+    };
+}
+
 fn has(mods: &[String], m: &str) -> bool {
     mods.iter().any(|x| x == m)
 }
@@ -127,17 +137,28 @@ fn has(mods: &[String], m: &str) -> bool {
 /// Prices a claim for the payer `payer_id` (the payer whose contract applies: the claim's
 /// 2010BB payer for a primary claim, or the remitting payer).
 pub fn price_claim(reference: &Reference, claim: &Claim, payer_id: &str) -> ClaimPrice {
+    price_claim_with(reference, claim, payer_id, true)
+}
+
+/// [`price_claim`], with the steps of the computation written down only when `steps` is set.
+pub fn price_claim_with(reference: &Reference, claim: &Claim, payer_id: &str, steps: bool) -> ClaimPrice {
     let payer = reference.payer(payer_id);
     let default_date = claim.first_service_date();
     let mut lines: Vec<LinePrice> =
-        claim.lines.iter().map(|l| base_price(reference, payer_id, l, default_date)).collect();
-    pair_rt_lt(reference, &mut lines);
-    rank_mpr(reference, &payer.mpr_percentages, payer_id, &mut lines);
+        claim.lines.iter().map(|l| base_price(reference, payer_id, l, default_date, steps)).collect();
+    pair_rt_lt(reference, &mut lines, steps);
+    rank_mpr(reference, &payer.mpr_percentages, payer_id, &mut lines, steps);
     ClaimPrice { claim_id: claim.claim_id.clone(), payer_id: payer_id.to_string(), lines }
 }
 
 /// Fee, units and modifier 50: everything that does not depend on the other lines.
-fn base_price(reference: &Reference, payer_id: &str, l: &ServiceLine, default_date: Option<NaiveDate>) -> LinePrice {
+fn base_price(
+    reference: &Reference,
+    payer_id: &str,
+    l: &ServiceLine,
+    default_date: Option<NaiveDate>,
+    steps: bool,
+) -> LinePrice {
     let code = l.procedure.code.clone();
     let mods = l.procedure.modifiers.clone();
     let date = l.service_from.or(default_date);
@@ -158,16 +179,16 @@ fn base_price(reference: &Reference, payer_id: &str, l: &ServiceLine, default_da
     };
     let Some(on) = date else {
         p.review = Some("no service date on the line".into());
-        p.steps.push("no service date: the fee schedule cannot be read".into());
+        step!(steps, p, "no service date: the fee schedule cannot be read");
         return p;
     };
     let Some(fee) = reference.fee(payer_id, &code, &mods, on) else {
         p.review = Some(format!("no contracted fee for {payer_id} {code} on {on}"));
-        p.steps.push(format!("no contracted fee for {payer_id} {code} on {on}: manual review"));
+        step!(steps, p, "no contracted fee for {payer_id} {code} on {on}: manual review");
         return p;
     };
     p.fee = Some(fee);
-    p.steps.push(format!("contract {payer_id} {code} on {on}: {} per unit", money(fee)));
+    step!(steps, p, "contract {payer_id} {code} on {on}: {} per unit", money(fee));
     let info = reference.code(&code);
     let base = if has(&mods, "50") {
         if l.units != Decimal::ONE {
@@ -182,12 +203,12 @@ fn base_price(reference: &Reference, payer_id: &str, l: &ServiceLine, default_da
             _ => (100, "bilateral adjustment does not apply (100%)"),
         };
         let b = percent(fee, pct);
-        p.steps.push(format!("modifier 50, {why} = {}", money(b)));
+        step!(steps, p, "modifier 50, {why} = {}", money(b));
         b
     } else {
         let b = cents(fee * l.units);
         if l.units != Decimal::ONE {
-            p.steps.push(format!("{} units x {} = {}", l.units.normalize(), money(fee), money(b)));
+            step!(steps, p, "{} units x {} = {}", l.units.normalize(), money(fee), money(b));
         }
         b
     };
@@ -198,7 +219,7 @@ fn base_price(reference: &Reference, payer_id: &str, l: &ServiceLine, default_da
 
 /// RT and LT of one code on one date on two lines are one bilateral procedure when the code's
 /// bilateral indicator is 1 (150%) or 0/2 (100%, paid as one). Indicator 3 pays each side.
-fn pair_rt_lt(reference: &Reference, lines: &mut [LinePrice]) {
+fn pair_rt_lt(reference: &Reference, lines: &mut [LinePrice], steps: bool) {
     let n = lines.len();
     for i in 0..n {
         if lines[i].priced_with.is_some() || lines[i].partner.is_some() || !has(&lines[i].modifiers, "RT") {
@@ -231,23 +252,23 @@ fn pair_rt_lt(reference: &Reference, lines: &mut [LinePrice]) {
         a.partner = Some(partner_line);
         a.base = Some(amount);
         a.expected = Some(amount);
-        a.steps.push(format!(
+        step!(steps, a,
             "RT and LT on lines {first_line} and {partner_line} are one bilateral procedure (bilateral indicator {ind}): \
              {pct}% of {} = {} for both lines, carried on line {first_line}",
             money(fee),
             money(amount)
-        ));
+        );
         let b = &mut lines[second];
         b.priced_with = Some(first_line);
         b.base = Some(Decimal::ZERO);
         b.expected = Some(Decimal::ZERO.round_dp(2));
-        b.steps.push(format!("priced with line {first_line} as one bilateral procedure"));
+        step!(steps, b, "priced with line {first_line} as one bilateral procedure");
     }
 }
 
 /// Ranks the indicator-2, non-add-on lines of each date by their bilateral-adjusted amount and
 /// applies the contract's percentages; rank 6 and beyond is by report.
-fn rank_mpr(reference: &Reference, percentages: &[u32], payer_id: &str, lines: &mut [LinePrice]) {
+fn rank_mpr(reference: &Reference, percentages: &[u32], payer_id: &str, lines: &mut [LinePrice], steps: bool) {
     let mut by_date: BTreeMap<Option<NaiveDate>, Vec<usize>> = BTreeMap::new();
     for (i, l) in lines.iter_mut().enumerate() {
         let Some(info) = reference.code(&l.code) else { continue };
@@ -255,7 +276,7 @@ fn rank_mpr(reference: &Reference, percentages: &[u32], payer_id: &str, lines: &
             continue;
         }
         if info.is_addon() {
-            l.steps.push("add-on code: exempt from the multiple-procedure reduction".into());
+            step!(steps, l, "add-on code: exempt from the multiple-procedure reduction");
             continue;
         }
         if info.mpr_indicator != 2 {
@@ -278,9 +299,11 @@ fn rank_mpr(reference: &Reference, percentages: &[u32], payer_id: &str, lines: &
             if rank > 5 {
                 l.expected = None;
                 l.review = Some(format!("multiple-procedure rank {rank} of {count}: priced by report"));
-                l.steps.push(format!(
+                step!(
+                    steps,
+                    l,
                     "multiple-procedure rank {rank} of {count}: beyond five, priced by report (manual review)"
-                ));
+                );
                 continue;
             }
             let pct = percentages.get(rank0).or(percentages.last()).copied().unwrap_or(100);
@@ -288,17 +311,19 @@ fn rank_mpr(reference: &Reference, percentages: &[u32], payer_id: &str, lines: &
             let amount = percent(base, pct);
             l.mpr_percent = Some(pct);
             l.expected = Some(amount);
-            l.steps.push(format!(
+            step!(
+                steps,
+                l,
                 "multiple-procedure rank {rank} of {count} by fee: {pct}% ({payer_id} contract) of {} = {}",
                 money(base),
                 money(amount)
-            ));
+            );
         }
     }
     for l in lines.iter_mut() {
         if let Some(e) = l.expected {
             if l.priced_with.is_none() {
-                l.steps.push(format!("expected allowed {}", money(e)));
+                step!(steps, l, "expected allowed {}", money(e));
             }
         }
     }

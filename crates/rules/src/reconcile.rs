@@ -13,9 +13,11 @@
 //! is owed to the practice.
 //!
 //! ```
-//! use rules::reconcile::{read_claims, read_remits, reconcile, Options};
+//! use rules::reconcile::{read_claims, read_remits, reconcile, ClaimIndex, Options};
 //! let reference = rules::Reference::embedded().expect("embedded reference loads");
-//! let claims = read_claims("claims.837", include_bytes!("../../../edi-samples/claims-20261127.837")).expect("reads");
+//! let claims = ClaimIndex::new(
+//!     read_claims("claims.837", include_bytes!("../../../edi-samples/claims-20261127.837")).expect("reads"),
+//! );
 //! let remits = read_remits("era.835", include_bytes!("../../../edi-samples/era-20261201.835")).expect("reads");
 //! let r = reconcile(&reference, &remits, &claims, &Options::default());
 //! let l = r.variances.iter().find(|v| v.claim_id == "PC1006" && v.code == "76942").expect("matched");
@@ -24,13 +26,14 @@
 //! ```
 
 use crate::denials::{self, AppealClaim, AppealLine, DenialRecord, Disposition, LineFacts, BUNDLING_CARCS};
-use crate::pricing::{cents, percent, price_claim, ClaimPrice};
+use crate::pricing::{cents, percent, price_claim, price_claim_with, ClaimPrice};
 use crate::reference::Reference;
 use chrono::NaiveDate;
 use hipaa::{Claim, ClaimPayment, IssueCode, Remittance, ServicePayment, Transaction};
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 use serde::Serialize;
+use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use x12::{Event, OwnedSet, StreamReader};
@@ -297,11 +300,15 @@ pub struct Options {
     pub tolerance: Decimal,
     /// Report submitted claims no remittance mentions.
     pub report_unremitted: bool,
+    /// Write the computation of each row into `Variance::explain` (appeal letters always get
+    /// theirs). Formatting it is most of the cost of a row: batch runs that print no
+    /// explanation turn it off.
+    pub explain: bool,
 }
 
 impl Default for Options {
     fn default() -> Options {
-        Options { tolerance: Decimal::new(1, 2), report_unremitted: true }
+        Options { tolerance: Decimal::new(1, 2), report_unremitted: true, explain: true }
     }
 }
 
@@ -460,6 +467,16 @@ pub fn reconcile(reference: &Reference, remits: &[RemitSet], claims: &ClaimIndex
             })
         })
         .collect();
+    // Jobs in output order, so the concatenated rows come out sorted without moving them.
+    let mut jobs = jobs;
+    jobs.sort_by(|a, b| {
+        (&a.set.file, &a.payment.claim_id, &a.payment.payer_claim_id, a.payment.segment).cmp(&(
+            &b.set.file,
+            &b.payment.claim_id,
+            &b.payment.payer_claim_id,
+            b.payment.segment,
+        ))
+    });
     let outcomes: Vec<Outcome> = jobs.par_iter().map(|j| reconcile_payment(reference, claims, opts, j)).collect();
     let mut net: HashMap<&str, Decimal> = HashMap::new();
     for j in &jobs {
@@ -476,7 +493,7 @@ pub fn reconcile(reference: &Reference, remits: &[RemitSet], claims: &ClaimIndex
             .claims
             .par_iter()
             .filter(|c| !net.contains_key(c.claim.claim_id.as_str()))
-            .map(|c| unremitted_row(reference, c))
+            .map(|c| unremitted_row(reference, opts, c))
             .collect();
         out.variances.extend(unremitted);
     }
@@ -496,16 +513,11 @@ pub fn reconcile(reference: &Reference, remits: &[RemitSet], claims: &ClaimIndex
     }
     out.net_paid = net.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
     out.net_paid.sort();
-    out.variances.sort_by(|a, b| {
-        (&a.file, &a.claim_id, &a.payer_claim_id, a.line, &a.code, &a.modifiers).cmp(&(
-            &b.file,
-            &b.claim_id,
-            &b.payer_claim_id,
-            b.line,
-            &b.code,
-            &b.modifiers,
-        ))
-    });
+    // Rows of one claim payment are sorted where they are made and jobs run in output order;
+    // only unremitted claims (or a claim paid twice in one set) can leave this out of order.
+    if out.variances.windows(2).any(|w| row_order(&w[0], &w[1]) == Ordering::Greater) {
+        out.variances.sort_by(row_order);
+    }
     out.denials.sort_by(|a, b| (&a.file, &a.claim_id, a.line).cmp(&(&b.file, &b.claim_id, b.line)));
     out.appeals.sort_by(|a, b| (&a.payer_id, &a.payer_claim_id).cmp(&(&b.payer_id, &b.payer_claim_id)));
     out.secondary.sort_by(|a, b| a.submitted.claim.claim_id.cmp(&b.submitted.claim.claim_id));
@@ -514,8 +526,19 @@ pub fn reconcile(reference: &Reference, remits: &[RemitSet], claims: &ClaimIndex
     out
 }
 
-fn unremitted_row(reference: &Reference, c: &SubmittedClaim) -> Variance {
-    let price = price_claim(reference, &c.claim, &c.claim.payer.id);
+fn row_order(a: &Variance, b: &Variance) -> Ordering {
+    (&a.file, &a.claim_id, &a.payer_claim_id, a.line, &a.code, &a.modifiers).cmp(&(
+        &b.file,
+        &b.claim_id,
+        &b.payer_claim_id,
+        b.line,
+        &b.code,
+        &b.modifiers,
+    ))
+}
+
+fn unremitted_row(reference: &Reference, opts: &Options, c: &SubmittedClaim) -> Variance {
+    let price = price_claim_with(reference, &c.claim, &c.claim.payer.id, opts.explain);
     Variance {
         file: c.file.clone(),
         claim_id: c.claim.claim_id.clone(),
@@ -554,7 +577,7 @@ fn reconcile_payment(reference: &Reference, claims: &ClaimIndex, opts: &Options,
     let payer_id = remit.payer_id();
     let payer = reference.payer(payer_id);
     let submitted = claims.get(&pay.claim_id);
-    let price = submitted.map(|s| price_claim(reference, &s.claim, payer_id));
+    let price = submitted.map(|s| price_claim_with(reference, &s.claim, payer_id, opts.explain));
     let matches = submitted.map(|s| match_lines(&s.claim, pay)).unwrap_or_else(|| vec![None; pay.services.len()]);
     let mut out = Outcome::default();
 
@@ -686,6 +709,12 @@ fn reconcile_payment(reference: &Reference, claims: &ClaimIndex, opts: &Options,
 
     if let Some(sub) = submitted {
         if !appeal_lines.is_empty() && !job.superseded && !pay.is_reversal() {
+            if !opts.explain {
+                let full = price_claim(reference, &sub.claim, payer_id);
+                for a in &mut appeal_lines {
+                    a.price = full.line(a.line).cloned();
+                }
+            }
             let patient = sub.claim.patient.as_ref().unwrap_or(&sub.claim.subscriber);
             out.appeal = Some(AppealClaim {
                 payer_id: payer_id.to_string(),
@@ -718,6 +747,7 @@ fn reconcile_payment(reference: &Reference, claims: &ClaimIndex, opts: &Options,
             }
         }
     }
+    out.variances.sort_by(row_order);
     out
 }
 
@@ -744,16 +774,17 @@ fn unit_rows(
     let lp = |li: Option<usize>| sub_line(li).and_then(|l| price.and_then(|p| p.line(l.number)));
     let lead = unit.services.first().map(|(_, s)| *s);
     let (code, mods) = match (sub_line(first_li), lead) {
-        (Some(l), _) => (l.procedure.code.clone(), l.procedure.modifiers.clone()),
-        (None, Some(s)) => (s.procedure.code.clone(), s.procedure.modifiers.clone()),
-        (None, None) => (String::new(), Vec::new()),
+        (Some(l), _) => (l.procedure.code.as_str(), l.procedure.modifiers.as_slice()),
+        (None, Some(s)) => (s.procedure.code.as_str(), s.procedure.modifiers.as_slice()),
+        (None, None) => ("", &[][..]),
     };
-    let bypass = submitted.zip(first_li).is_some_and(|(s, li)| valid_bypass(reference, &s.claim, li));
+    // Whether a bypass modifier was valid only matters for bundling denials.
+    let bypass = adjs.iter().any(|a| BUNDLING_CARCS.contains(&a.reason.as_str()))
+        && submitted.zip(first_li).is_some_and(|(s, li)| valid_bypass(reference, &s.claim, li));
     let remarks: Vec<String> =
         unit.services.iter().flat_map(|(_, s)| s.remarks.iter().cloned()).chain(pay.remarks.iter().cloned()).collect();
-    let facts = LineFacts { payer_id, code: &code, modifiers: &mods, remarks: &remarks, valid_bypass: bypass };
-    let owned: Vec<hipaa::Adjustment> = adjs.iter().map(|a| (*a).clone()).collect();
-    let disposition = denials::decide(reference, &owned, &facts);
+    let facts = LineFacts { payer_id, code, modifiers: mods, remarks: &remarks, valid_bypass: bypass };
+    let disposition = denials::decide_refs(reference, adjs.iter().copied(), &facts);
     let contracted: Option<Decimal> = if submitted.is_some() && unit.lines.iter().all(Option::is_some) {
         unit.lines.iter().map(|li| lp(*li).and_then(|p| p.expected)).sum()
     } else {
@@ -833,6 +864,9 @@ fn unit_rows(
     }
 
     let explain_unit = |li: Option<usize>| -> String {
+        if !opts.explain {
+            return String::new();
+        }
         let mut s = lp(li).map(|p| p.explain()).unwrap_or_default();
         let reversed = category == Some(Category::Reversed);
         if let (Some(c), Some(v), false) = (contracted, variance, reversed) {
@@ -877,8 +911,7 @@ fn unit_rows(
         let row_disp = if unit.services.len() == 1 {
             disposition.clone()
         } else {
-            let own: Vec<hipaa::Adjustment> = s.adjustments.clone();
-            denials::decide(reference, &own, &facts).or_else(|| disposition.clone())
+            denials::decide(reference, &s.adjustments, &facts).or_else(|| disposition.clone())
         };
         rows.push((
             Variance {

@@ -251,7 +251,7 @@ fn tolerance_setting_decides_paid_as_contracted() {
     let reference = Reference::embedded().expect("embedded");
     let (n, b) = fixture("era-mpr-over-reduction.835");
     let remits = read_remits(&n, &b).expect("read");
-    let opts = Options { tolerance: dec("15"), report_unremitted: false };
+    let opts = Options { tolerance: dec("15"), report_unremitted: false, ..Options::default() };
     let r = reconcile(&reference, &remits, &claims(), &opts);
     assert!(r.variances.iter().all(|v| v.category == Some(Category::PaidAsContracted)));
 }
