@@ -790,7 +790,7 @@ fn unit_rows(
     } else {
         None
     };
-    let info = reference.code(&code);
+    let info = reference.code(code);
     let denied = paid.is_zero()
         && !charge.is_zero()
         && (pay.is_denied() || disposition.as_ref().is_some_and(|d| denials::is_denial(&d.class)));

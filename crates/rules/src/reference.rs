@@ -579,7 +579,7 @@ impl Reference {
         let active = |f: &&Fee| f.effective_from <= on && f.effective_to.is_none_or(|t| t >= on);
         rows.iter()
             .filter(active)
-            .find(|f| !f.modifier.is_empty() && modifiers.iter().any(|m| *m == f.modifier))
+            .find(|f| !f.modifier.is_empty() && modifiers.contains(&f.modifier))
             .or_else(|| rows.iter().filter(active).find(|f| f.modifier.is_empty()))
             .map(|f| f.allowed)
     }

@@ -383,7 +383,7 @@ fn addon_without_primary(c: &mut Claimed<'_>) {
         }
         let on_claim = c.lines.iter().any(|o| o.date == l.date && info.addon_primaries.iter().any(|p| p == o.code()));
         let in_history =
-            c.history.iter().any(|s| s.date == l.date && info.addon_primaries.iter().any(|p| *p == s.code));
+            c.history.iter().any(|s| s.date == l.date && info.addon_primaries.contains(&s.code));
         if !on_claim && !in_history {
             c.err(
                 Some(l.n),
