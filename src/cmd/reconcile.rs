@@ -65,9 +65,14 @@ pub struct Args {
     /// Date on the appeal letters and the secondary claims' envelope (default: today).
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub date: Option<chrono::NaiveDate>,
-    /// ISA13/GS06 of secondary.837 (default: minutes since 1970, modulo 10^9).
+    /// ISA13/GS06 of secondary.837. Without it the next number is reserved from
+    /// --control-file (the same persisted counter the request commands use), so numbers never
+    /// repeat across runs; with neither, minutes since 1970 modulo 10^9.
     #[arg(long, value_name = "N")]
     pub control: Option<u32>,
+    /// Counter file holding the last interchange control number used.
+    #[arg(long, value_name = "FILE", conflicts_with = "control")]
+    pub control_file: Option<std::path::PathBuf>,
     /// Leave submitted claims with no remittance out of the report.
     #[arg(long)]
     pub no_unremitted: bool,
@@ -140,7 +145,12 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     emit(&text)?;
     if let Some(dir) = &args.out {
         let today = args.date.unwrap_or_else(|| chrono::Local::now().date_naive());
-        write_outputs(dir, &r, today, args.control)?;
+        let control = match (&args.control, &args.control_file) {
+            (Some(c), _) => Some(*c),
+            (None, Some(f)) if !r.secondary.is_empty() => Some(crate::config::next_control(f)?),
+            _ => None,
+        };
+        write_outputs(dir, &r, today, control)?;
     }
     Ok(if r.needs_person() { NEEDS_PERSON } else { OK })
 }

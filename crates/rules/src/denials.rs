@@ -18,14 +18,6 @@ use std::collections::BTreeMap;
 /// CARCs that mean "bundled into another service". `carc.csv` has no column for this yet.
 pub const BUNDLING_CARCS: [&str; 2] = ["97", "236"];
 
-/// NCCI-associated modifiers that bypass an indicator-1 PTP edit (DOMAIN.md section 3); 25 is
-/// handled separately (it bypasses only on an E/M).
-pub const BYPASS_MODIFIERS: &[&str] = &[
-    "59", "XE", "XS", "XP", "XU", "RT", "LT", "E1", "E2", "E3", "E4", "FA", "F1", "F2", "F3", "F4", "F5", "F6", "F7",
-    "F8", "F9", "TA", "T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8", "T9", "LC", "LD", "RC", "LM", "RI", "24", "57",
-    "58", "78", "79", "91",
-];
-
 /// Class order for choosing the adjustment that explains a line: what needs a person first.
 fn class_rank(class: &str) -> u8 {
     match class {

@@ -397,7 +397,8 @@ pub fn valid_bypass(reference: &Reference, claim: &Claim, index: usize) -> bool 
     if l.procedure.has_modifier("25") && family(&l.procedure.code) == "em" {
         return others.iter().any(|(_, o)| family(&o.procedure.code) != "em");
     }
-    if !l.procedure.modifiers.iter().any(|m| denials::BYPASS_MODIFIERS.contains(&m.as_str())) {
+    let bypass = |m: &String| matches!(reference.modifier_kind(m), "distinct" | "anatomic" | "global" | "repeat" | "em-distinct");
+    if !l.procedure.modifiers.iter().any(bypass) {
         return false;
     }
     let Some(on) = l.service_from else { return true };

@@ -111,10 +111,3 @@ fn no_secondary_without_patient_responsibility_or_other_coverage() {
     assert_eq!(n, 0);
     assert!(bytes.is_empty());
 }
-
-#[test]
-#[ignore = "prints the secondary claim for a reviewer"]
-fn print_secondary() {
-    let (bytes, _) = secondary_for("fixtures/reconcile/claims.837", "fixtures/reconcile/era-paid.835");
-    println!("{}", String::from_utf8_lossy(&bytes));
-}
