@@ -1,6 +1,7 @@
 //! `painrcm denials FILE.835... [--since DATE] [--claims FILE.837...]`: denial root causes.
 
-use super::reconcile::{load_reference, read_claims, read_remits, report_balancing, RowFormat};
+use super::reconcile::{read_claims, read_remits, report_balancing};
+use super::{load_reference, ListFormat};
 use super::{emit, NEEDS_PERSON, OK};
 use rules::denials::{root_causes, CauseRow};
 use rules::reconcile::{ClaimIndex, Options};
@@ -31,7 +32,7 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     pub reference: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t)]
-    pub format: RowFormat,
+    pub format: ListFormat,
 }
 
 pub fn run(args: Args) -> anyhow::Result<u8> {
@@ -50,8 +51,8 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     report_balancing(&r);
     let rows = root_causes(&r.denials);
     let text = match args.format {
-        RowFormat::Table => table(&rows, r.denials.len()),
-        RowFormat::Jsonl => {
+        ListFormat::Table => table(&rows, r.denials.len()),
+        ListFormat::Jsonl => {
             let mut s = String::new();
             for row in &rows {
                 s.push_str(&serde_json::to_string(row)?);
@@ -59,7 +60,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             }
             s
         }
-        RowFormat::Csv => {
+        ListFormat::Csv => {
             let mut w = csv::Writer::from_writer(Vec::new());
             for row in &rows {
                 w.serialize(row)?;

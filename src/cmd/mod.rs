@@ -36,3 +36,24 @@ pub fn emit(text: &str) -> std::io::Result<()> {
     out.write_all(text.as_bytes())?;
     out.flush()
 }
+
+/// How list-like results (findings, variances, denial tables) print.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListFormat {
+    /// Aligned text for a terminal.
+    #[default]
+    Table,
+    /// One JSON object per line (the columns of DESIGN.md).
+    Jsonl,
+    /// The same columns as CSV with a header row.
+    Csv,
+}
+
+/// Loads the reference data from `dir`, or the embedded default.
+pub fn load_reference(dir: Option<&std::path::Path>) -> anyhow::Result<rules::Reference> {
+    use anyhow::Context;
+    Ok(match dir {
+        Some(d) => rules::Reference::load_dir(d).with_context(|| format!("loading reference data from {}", d.display()))?,
+        None => rules::Reference::embedded().context("loading the embedded reference data")?,
+    })
+}

@@ -1,28 +1,15 @@
 //! `painrcm reconcile FILE.835... --claims FILE.837...`: variances against the contract,
 //! appeal letters, secondary claims.
 
-use super::{emit, NEEDS_PERSON, OK};
+use super::{emit, load_reference, ListFormat, NEEDS_PERSON, OK};
 use crate::input::display_name;
 use crate::output::write_private;
 use anyhow::{bail, Context};
 use rules::reconcile::{self, ClaimIndex, Options, Reconciliation, RemitSet, Variance};
 use rules::secondary::{build_secondary_837, Envelope};
-use rules::Reference;
 use rust_decimal::Decimal;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-
-/// Output format of the variance rows.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum RowFormat {
-    /// Aligned text for a terminal.
-    #[default]
-    Table,
-    /// One JSON object per line (the columns of DESIGN.md).
-    Jsonl,
-    /// The same columns as CSV with a header.
-    Csv,
-}
 
 /// Reconcile 835 remittances against the submitted 837P claims and the contract.
 ///
@@ -52,7 +39,7 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     pub reference: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t)]
-    pub format: RowFormat,
+    pub format: ListFormat,
     /// Write variances.csv, appeal letters and secondary claims into this directory.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -83,14 +70,6 @@ fn parse_money(s: &str) -> Result<Decimal, String> {
         Ok(d) if d >= Decimal::ZERO => Ok(d),
         _ => Err("expected a non-negative amount, e.g. 0.01".into()),
     }
-}
-
-/// Loads the reference data from `dir`, or the embedded default.
-pub fn load_reference(dir: Option<&Path>) -> anyhow::Result<Reference> {
-    Ok(match dir {
-        Some(d) => Reference::load_dir(d).with_context(|| format!("loading reference data from {}", d.display()))?,
-        None => Reference::embedded().context("loading the embedded reference data")?,
-    })
 }
 
 /// Reads the 835 sets of every file.
@@ -131,8 +110,8 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let r = reconcile::reconcile(&reference, &remits, &claims, &opts);
     report_balancing(&r);
     let text = match args.format {
-        RowFormat::Table => table(&r, args.explain),
-        RowFormat::Jsonl => {
+        ListFormat::Table => table(&r, args.explain),
+        ListFormat::Jsonl => {
             let mut s = String::new();
             for v in &r.variances {
                 s.push_str(&serde_json::to_string(v)?);
@@ -140,7 +119,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             }
             s
         }
-        RowFormat::Csv => String::from_utf8(csv_bytes(&r.variances)?)?,
+        ListFormat::Csv => String::from_utf8(csv_bytes(&r.variances)?)?,
     };
     emit(&text)?;
     if let Some(dir) = &args.out {

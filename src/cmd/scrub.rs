@@ -1,14 +1,13 @@
 //! `painrcm scrub FILE.837...`: findings per claim; with --out, clean.837 and held.csv.
 
-use super::{emit, FAILED, NEEDS_PERSON, OK};
+use super::{emit, load_reference, ListFormat, FAILED, NEEDS_PERSON, OK};
 use crate::input::{self, display_name};
 use crate::output::write_private;
-use anyhow::Context;
 use chrono::NaiveDate;
 use rules::scrub::{self, Finding, Input, Severity};
-use rules::{MemoryHistory, Reference};
+use rules::MemoryHistory;
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use x12::{Delimiters, EnvelopeWriter, LineEnding};
 
 /// Check 837P claims before submission against NCCI PTP and MUE edits, modifier rules,
@@ -40,26 +39,6 @@ pub struct Args {
     /// The date timely filing is measured to (default: today).
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub as_of: Option<NaiveDate>,
-}
-
-/// How list-like results print.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum ListFormat {
-    /// Aligned text for a terminal.
-    #[default]
-    Table,
-    /// One JSON object per line.
-    Jsonl,
-    /// Comma-separated values with a header row.
-    Csv,
-}
-
-/// Loads the reference data from `dir`, or the embedded default.
-pub fn load_reference(dir: Option<&Path>) -> anyhow::Result<Reference> {
-    Ok(match dir {
-        Some(d) => Reference::load_dir(d).with_context(|| format!("loading reference data from {}", d.display()))?,
-        None => Reference::embedded().context("loading the embedded reference data")?,
-    })
 }
 
 pub fn run(args: Args) -> anyhow::Result<u8> {
