@@ -19,7 +19,8 @@ const PATIENTS: usize = 20_000;
 
 /// (code, modifiers, charge in dollars, units): the families of a pain practice, including
 /// some that trip rules on purpose (a PTP pair, an add-on alone, missing laterality).
-const FAMILIES: [&[(&str, &[&str], i64, i64)]; 8] = [
+type Line = (&'static str, &'static [&'static str], i64, i64);
+const FAMILIES: [&[Line]; 8] = [
     &[("64493", &["50"], 900, 1), ("64494", &["50"], 550, 1), ("99213", &["25"], 150, 1), ("77003", &[], 90, 1)],
     &[("64483", &["RT"], 1100, 1), ("64484", &["RT"], 600, 1), ("99214", &["25"], 220, 1), ("20553", &[], 300, 1)],
     &[("62323", &[], 950, 1), ("99213", &["25"], 150, 1), ("77003", &[], 90, 1), ("64494", &["RT"], 550, 1)],
@@ -58,14 +59,7 @@ fn day(d: &str) -> NaiveDate {
 }
 
 fn party(entity: &str, last: &str, first: &str, q: &str, id: String) -> Party {
-    Party {
-        entity: entity.into(),
-        last_or_org: last.into(),
-        first: first.into(),
-        id_qualifier: q.into(),
-        id,
-        ..Party::default()
-    }
+    Party { entity: entity.into(), last_or_org: last.into(), first: first.into(), id_qualifier: q.into(), id }
 }
 
 fn claim(n: usize) -> Claim {
