@@ -6,6 +6,7 @@
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// One earlier service line for a patient.
@@ -61,11 +62,13 @@ pub struct EligibilityRecord {
     pub to: NaiveDate,
 }
 
-/// Read-only history, keyed by patient. `patient` is the key from [`patient_key`].
+/// Read-only history, keyed by patient. `patient` is the key from [`patient_key`]. Answers are
+/// `Cow` so an in-memory history lends its records while a database-backed one returns owned
+/// rows.
 pub trait History: Sync {
-    fn services(&self, patient: &str) -> Vec<PastService>;
-    fn authorizations(&self, patient: &str) -> Vec<AuthRecord>;
-    fn eligibility(&self, patient: &str) -> Vec<EligibilityRecord>;
+    fn services(&self, patient: &str) -> Cow<'_, [PastService]>;
+    fn authorizations(&self, patient: &str) -> Cow<'_, [AuthRecord]>;
+    fn eligibility(&self, patient: &str) -> Cow<'_, [EligibilityRecord]>;
 }
 
 /// The patient key used by history: the payer's member id, and for a dependent the patient's
@@ -167,15 +170,15 @@ impl MemoryHistory {
 }
 
 impl History for MemoryHistory {
-    fn services(&self, patient: &str) -> Vec<PastService> {
-        self.services.get(patient).cloned().unwrap_or_default()
+    fn services(&self, patient: &str) -> Cow<'_, [PastService]> {
+        Cow::Borrowed(self.services.get(patient).map(Vec::as_slice).unwrap_or(&[]))
     }
 
-    fn authorizations(&self, patient: &str) -> Vec<AuthRecord> {
-        self.authorizations.get(patient).cloned().unwrap_or_default()
+    fn authorizations(&self, patient: &str) -> Cow<'_, [AuthRecord]> {
+        Cow::Borrowed(self.authorizations.get(patient).map(Vec::as_slice).unwrap_or(&[]))
     }
 
-    fn eligibility(&self, patient: &str) -> Vec<EligibilityRecord> {
-        self.eligibility.get(patient).cloned().unwrap_or_default()
+    fn eligibility(&self, patient: &str) -> Cow<'_, [EligibilityRecord]> {
+        Cow::Borrowed(self.eligibility.get(patient).map(Vec::as_slice).unwrap_or(&[]))
     }
 }

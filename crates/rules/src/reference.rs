@@ -8,7 +8,38 @@
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Deserialize;
-use std::collections::HashMap;
+use std::collections::HashMap as StdHashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A small, fast hasher for the short code keys of reference data (CPT codes, payer ids, NPIs).
+/// SipHash's resistance to crafted keys buys nothing here: keys come from the practice's own
+/// reference files, and lookups sit in the scrubber's inner loops.
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.0 = (self.0.rotate_left(5) ^ u64::from(i)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// The map type of reference data.
+pub type HashMap<K, V> = StdHashMap<K, V, BuildHasherDefault<FxHasher>>;
 use std::path::Path;
 use std::str::FromStr;
 
@@ -148,17 +179,22 @@ pub struct CarcRule {
 #[derive(Clone, Debug, Default)]
 pub struct Reference {
     pub codes: HashMap<String, CodeInfo>,
-    /// Keyed by (column 1, column 2).
-    pub ptp: HashMap<(String, String), Vec<PtpEdit>>,
+    /// Column 1 -> column 2 -> edits (nested so lookups borrow, never allocate).
+    pub ptp: HashMap<String, HashMap<String, Vec<PtpEdit>>>,
     pub mue: HashMap<String, Mue>,
-    /// Keyed by (payer, code); several rows for modifiers and effective periods.
-    pub fees: HashMap<(String, String), Vec<Fee>>,
+    /// Payer -> code -> rows (several for modifiers and effective periods).
+    pub fees: HashMap<String, HashMap<String, Vec<Fee>>>,
     pub default_payer: Option<PayerRules>,
     pub payers: HashMap<String, PayerRules>,
-    /// Family -> supporting ICD-10-CM prefixes (dots removed).
+    /// Family -> supporting ICD-10-CM prefixes (dots removed), in file order.
     pub dx_policy: HashMap<String, Vec<String>>,
+    /// The same prefixes as a set per family, for lookups by each prefix of a diagnosis.
+    pub dx_prefixes: HashMap<String, std::collections::HashSet<String, BuildHasherDefault<FxHasher>>>,
     /// Pairs of prefixes (dots removed) that exclude each other.
     pub excludes1: Vec<(String, String, String)>,
+    /// ICD-10-CM category (first three characters) -> the `excludes1` pairs whose first
+    /// prefix falls in it, so a claim's diagnoses meet only the pairs that can apply.
+    pub excludes1_by_category: HashMap<String, Vec<usize>>,
     /// NPI -> enrollments.
     pub providers: HashMap<String, Vec<Enrollment>>,
     pub carc: Vec<CarcRule>,
@@ -401,7 +437,7 @@ impl Reference {
                 },
                 rationale: fields.get(6).map(|s| s.trim().to_string()).unwrap_or_default(),
             };
-            self.ptp.entry((edit.column1.clone(), edit.column2.clone())).or_default().push(edit);
+            self.ptp.entry(edit.column1.clone()).or_default().entry(edit.column2.clone()).or_default().push(edit);
         }
         Ok(())
     }
@@ -454,7 +490,7 @@ impl Reference {
             if fee.allowed < Decimal::ZERO {
                 return Err(err(f, line, 4, "allowed amount is negative"));
             }
-            self.fees.entry((fee.payer_id.clone(), fee.code.clone())).or_default().push(fee);
+            self.fees.entry(fee.payer_id.clone()).or_default().entry(fee.code.clone()).or_default().push(fee);
         }
         Ok(())
     }
@@ -493,6 +529,7 @@ impl Reference {
                 return Err(err(f, line, 1, "family and dx_prefix are required"));
             }
             self.dx_policy.entry(r[0].clone()).or_default().push(undot(&r[1]));
+            self.dx_prefixes.entry(r[0].clone()).or_default().insert(undot(&r[1]));
         }
         Ok(())
     }
@@ -502,7 +539,12 @@ impl Reference {
             if r[0].is_empty() || r[1].is_empty() {
                 return Err(err(f, line, 1, "both prefixes are required"));
             }
-            self.excludes1.push((undot(&r[0]), undot(&r[1]), r[2].clone()));
+            let a = undot(&r[0]);
+            if a.len() < 3 {
+                return Err(err(f, line, 1, "code_prefix must hold at least the three-character category"));
+            }
+            self.excludes1_by_category.entry(a[..3].to_string()).or_default().push(self.excludes1.len());
+            self.excludes1.push((a, undot(&r[1]), r[2].clone()));
         }
         Ok(())
     }
@@ -553,6 +595,12 @@ impl Reference {
         Ok(())
     }
 
+    /// Whether a diagnosis (no point) starts with one of a family's supporting prefixes.
+    pub fn dx_supports(&self, family: &str, dx: &str) -> Option<bool> {
+        let prefixes = self.dx_prefixes.get(family)?;
+        Some((1..=dx.len()).any(|k| dx.is_char_boundary(k) && prefixes.contains(&dx[..k])))
+    }
+
     /// The kind of a modifier from `modifiers.csv` (`""` when not listed).
     pub fn modifier_kind(&self, modifier: &str) -> &str {
         self.modifiers.get(modifier).map(String::as_str).unwrap_or("")
@@ -569,13 +617,13 @@ impl Reference {
 
     /// Active PTP edits for a pair on a date (column 1 first).
     pub fn ptp_edit(&self, column1: &str, column2: &str, on: NaiveDate) -> Option<&PtpEdit> {
-        self.ptp.get(&(column1.to_string(), column2.to_string()))?.iter().find(|e| e.active_on(on))
+        self.ptp.get(column1)?.get(column2)?.iter().find(|e| e.active_on(on))
     }
 
     /// The contracted single-unit allowed amount for a payer, code and modifier on a date.
     /// A row for the exact modifier wins over the row with no modifier.
     pub fn fee(&self, payer_id: &str, code: &str, modifiers: &[String], on: NaiveDate) -> Option<Decimal> {
-        let rows = self.fees.get(&(payer_id.to_string(), code.to_string()))?;
+        let rows = self.fees.get(payer_id)?.get(code)?;
         let active = |f: &&Fee| f.effective_from <= on && f.effective_to.is_none_or(|t| t >= on);
         rows.iter()
             .filter(active)
@@ -666,7 +714,7 @@ mod tests {
 20553\t76942\t\t20100101\t20231231\t1\tMisuse of column two code with column one code\n";
         let mut r = Reference::default();
         r.load_file("ncci-ptp-test.txt", text).expect("valid");
-        assert_eq!(r.ptp.len(), 2);
+        assert_eq!(r.ptp.values().map(HashMap::len).sum::<usize>(), 2);
         assert!(r.ptp_edit("64493", "77003", d("2026-11-27")).is_some());
         assert!(r.ptp_edit("20553", "76942", d("2026-11-27")).is_none(), "deleted edit is inactive");
         assert!(r.ptp_edit("20553", "76942", d("2023-06-01")).is_some(), "active before its deletion");

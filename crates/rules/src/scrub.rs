@@ -85,18 +85,39 @@ pub struct Input<'c> {
 }
 
 /// Scrubs claims in parallel; findings sorted by (file, claim, line, rule, message).
+///
+/// Each claim's findings are sorted where they are made, in parallel; only the claims are then
+/// ordered by (file, claim id), so the serial part compares one key per claim, not per finding.
 pub fn scrub(inputs: &[Input<'_>], ctx: &Context<'_>) -> Vec<Finding> {
-    let mut out: Vec<Finding> = inputs
+    let per_claim: Vec<Vec<Finding>> = inputs
         .par_iter()
-        .flat_map_iter(|i| {
+        .map(|i| {
             let mut f = scrub_claim(i.claim, ctx);
             for x in &mut f {
                 x.file = i.file.to_string();
             }
+            f.sort_by(|a, b| (a.line, a.rule, &a.message).cmp(&(b.line, b.rule, &b.message)));
             f
         })
         .collect();
-    sort(&mut out);
+    let key = |k: usize| (inputs[k].file, inputs[k].claim.claim_id.as_str());
+    let mut order: Vec<usize> = (0..inputs.len()).filter(|&k| !per_claim[k].is_empty()).collect();
+    order.par_sort_by(|&a, &b| key(a).cmp(&key(b)));
+    let mut per_claim: Vec<Option<Vec<Finding>>> = per_claim.into_iter().map(Some).collect();
+    let mut out = Vec::with_capacity(order.iter().map(|&k| per_claim[k].as_ref().map_or(0, Vec::len)).sum());
+    let mut start = 0;
+    while start < order.len() {
+        // Claims sharing a file and claim id (a duplicate CLM01) merge into one sorted run.
+        let end = start + order[start..].iter().take_while(|&&k| key(k) == key(order[start])).count();
+        let from = out.len();
+        for &k in &order[start..end] {
+            out.extend(per_claim[k].take().unwrap_or_default());
+        }
+        if end - start > 1 {
+            sort(&mut out[from..]);
+        }
+        start = end;
+    }
     out
 }
 
@@ -112,25 +133,73 @@ pub fn holds(findings: &[Finding]) -> bool {
     findings.iter().any(|f| f.severity == Severity::Error)
 }
 
-struct Claimed<'a> {
+struct Claimed<'a, 'l> {
     claim: &'a Claim,
     ctx: &'a Context<'a>,
     /// Each line with its 1-based number, date and code info.
-    lines: Vec<L<'a>>,
+    lines: &'l [L<'a>],
     patient: String,
-    history: Vec<PastService>,
+    /// Earlier services of the patient (this claim's own lines excluded by `past`).
+    history: std::borrow::Cow<'a, [PastService]>,
     out: Vec<Finding>,
 }
 
+/// One service line with what the rules ask of it, looked up once: the code's reference row,
+/// its PTP column-2 table, and its families and modifier kinds as bits (the rules test these
+/// for every pair of lines, so string compares and hash lookups there add up).
 #[derive(Clone, Copy)]
 struct L<'a> {
     n: u32,
     line: &'a ServiceLine,
     date: NaiveDate,
     info: Option<&'a CodeInfo>,
+    ptp: Option<&'a crate::reference::HashMap<String, Vec<crate::reference::PtpEdit>>>,
+    flags: u8,
+    mods: u8,
 }
 
+const F_EM: u8 = 1;
+const F_IMAGING: u8 = 2;
+const F_PROCEDURE: u8 = 4;
+const F_ADDON: u8 = 8;
+
+const M_DISTINCT: u8 = 1;
+const M_EM_DISTINCT: u8 = 2;
+const M_ANATOMIC: u8 = 4;
+
 impl<'a> L<'a> {
+    fn new(n: u32, line: &'a ServiceLine, date: NaiveDate, r: &'a Reference) -> L<'a> {
+        let info = r.code(&line.procedure.code);
+        let mut flags = 0;
+        if let Some(i) = info {
+            if i.family == EM {
+                flags |= F_EM;
+            }
+            if i.family == IMAGING {
+                flags |= F_IMAGING;
+            }
+            if matches!(i.global_days.as_str(), "000" | "010" | "090") {
+                flags |= F_PROCEDURE;
+            }
+            if i.is_addon() {
+                flags |= F_ADDON;
+            }
+        }
+        let mut mods = 0;
+        for m in &line.procedure.modifiers {
+            mods |= match r.modifier_kind(m) {
+                "distinct" | "global" | "repeat" => M_DISTINCT,
+                "em-distinct" => M_EM_DISTINCT,
+                "anatomic" => M_ANATOMIC,
+                _ => 0,
+            };
+        }
+        L { n, line, date, info, ptp: r.ptp.get(&line.procedure.code), flags, mods }
+    }
+
+    fn is(&self, flag: u8) -> bool {
+        self.flags & flag != 0
+    }
     fn code(&self) -> &'a str {
         &self.line.procedure.code
     }
@@ -144,7 +213,7 @@ impl<'a> L<'a> {
         self.info.map(|i| i.region.as_str()).unwrap_or("")
     }
     fn is_addon(&self) -> bool {
-        self.info.is_some_and(|i| i.is_addon())
+        self.is(F_ADDON)
     }
     fn display(&self) -> String {
         self.line.procedure.display()
@@ -154,7 +223,7 @@ impl<'a> L<'a> {
 const IMAGING: &str = "imaging-guidance";
 const EM: &str = "em";
 
-impl<'a> Claimed<'a> {
+impl<'a, 'l> Claimed<'a, 'l> {
     fn push(&mut self, line: Option<u32>, rule: &'static str, severity: Severity, message: String, fix: String) {
         self.out.push(Finding {
             file: String::new(),
@@ -183,53 +252,51 @@ impl<'a> Claimed<'a> {
         &self.claim.payer.id
     }
 
-    fn same_day(&self, l: &L<'a>) -> impl Iterator<Item = L<'a>> + '_ {
+    fn same_day(&self, l: &L<'a>) -> impl Iterator<Item = L<'a>> + 'l {
         let (n, d) = (l.n, l.date);
         self.lines.iter().copied().filter(move |o| o.n != n && o.date == d)
     }
 
+    /// Earlier services of the patient, this claim's own excluded.
+    fn past(&self) -> impl Iterator<Item = &PastService> + '_ {
+        let id = &self.claim.claim_id;
+        self.history.iter().filter(move |s| s.claim_id != *id)
+    }
+
     /// Whether a modifier on either line bypasses an NCCI indicator-1 edit.
     fn bypassed(&self, a: &L<'a>, b: &L<'a>) -> bool {
-        let r = self.r();
-        let kind = |m: &String| r.modifier_kind(m).to_string();
-        let distinct = |l: &L<'a>| {
-            l.line.procedure.modifiers.iter().any(|m| matches!(kind(m).as_str(), "distinct" | "global" | "repeat"))
-        };
-        if distinct(a) || distinct(b) {
+        if (a.mods | b.mods) & M_DISTINCT != 0 {
             return true;
         }
         // 25 and 57 bypass only from the E/M line.
-        let em_bypass =
-            |l: &L<'a>| l.family() == EM && l.line.procedure.modifiers.iter().any(|m| kind(m) == "em-distinct");
+        let em_bypass = |l: &L<'a>| l.is(F_EM) && l.mods & M_EM_DISTINCT != 0;
         if em_bypass(a) || em_bypass(b) {
             return true;
         }
         // Anatomic modifiers bypass when the two lines name different sites.
-        let sites = |l: &L<'a>| -> BTreeSet<String> {
-            l.line.procedure.modifiers.iter().filter(|m| kind(m) == "anatomic").cloned().collect()
+        if a.mods & b.mods & M_ANATOMIC == 0 {
+            return false;
+        }
+        let r = self.r();
+        let sites = |l: &L<'a>| -> BTreeSet<&'a str> {
+            l.line.procedure.modifiers.iter().filter(|m| r.modifier_kind(m) == "anatomic").map(String::as_str).collect()
         };
-        let (sa, sb) = (sites(a), sites(b));
-        !sa.is_empty() && !sb.is_empty() && sa.is_disjoint(&sb)
+        sites(a).is_disjoint(&sites(b))
     }
 }
 
 /// Scrubs one claim (the `file` field is left empty for the caller).
 pub fn scrub_claim(claim: &Claim, ctx: &Context<'_>) -> Vec<Finding> {
     let fallback = claim.first_service_date().unwrap_or(ctx.today);
-    let lines = claim
+    let lines: Vec<L<'_>> = claim
         .lines
         .iter()
         .enumerate()
-        .map(|(i, line)| L {
-            n: i as u32 + 1,
-            line,
-            date: line.service_from.unwrap_or(fallback),
-            info: ctx.reference.code(&line.procedure.code),
-        })
+        .map(|(i, line)| L::new(i as u32 + 1, line, line.service_from.unwrap_or(fallback), ctx.reference))
         .collect();
     let patient = patient_key(claim);
-    let history = ctx.history.services(&patient).into_iter().filter(|s| s.claim_id != claim.claim_id).collect();
-    let mut c = Claimed { claim, ctx, lines, patient, history, out: Vec::new() };
+    let history = ctx.history.services(&patient);
+    let mut c = Claimed { claim, ctx, lines: &lines, patient, history, out: Vec::new() };
     ncci_ptp(&mut c);
     mue_units(&mut c);
     imaging(&mut c);
@@ -252,9 +319,9 @@ pub fn scrub_claim(claim: &Claim, ctx: &Context<'_>) -> Vec<Finding> {
 /// NCCI procedure-to-procedure edits between lines of the same date. Pairs that a more
 /// specific rule explains (imaging guidance, E/M with 25, a no-imaging code with guidance) are
 /// left to that rule so one mistake gives one finding.
-fn ncci_ptp(c: &mut Claimed<'_>) {
-    let lines = c.lines.clone();
-    for a in &lines {
+fn ncci_ptp(c: &mut Claimed<'_, '_>) {
+    let lines = c.lines;
+    for a in lines {
         if a.line.procedure.has_modifier("59")
             && a.line
                 .procedure
@@ -269,15 +336,16 @@ fn ncci_ptp(c: &mut Claimed<'_>) {
                 "keep the X modifier (XE/XS/XP/XU) and drop 59".into(),
             );
         }
-        for b in c.same_day(a).collect::<Vec<_>>() {
+        let Some(column2) = a.ptp else { continue };
+        for b in c.same_day(a) {
             if a.code() == b.code() {
                 continue;
             }
-            let Some(edit) = c.r().ptp_edit(a.code(), b.code(), a.date) else { continue };
-            let explained = (b.family() == IMAGING
+            let Some(edit) = column2.get(b.code()).and_then(|e| e.iter().find(|e| e.active_on(a.date))) else { continue };
+            let explained = (b.is(F_IMAGING)
                 && (a.info.is_some_and(|i| i.imaging_included) || c.r().with_imaging_counterpart(a.code()).is_some()))
-                || b.family() == EM
-                || a.family() == EM;
+                || b.is(F_EM)
+                || a.is(F_EM);
             if explained {
                 continue;
             }
@@ -300,9 +368,9 @@ fn ncci_ptp(c: &mut Claimed<'_>) {
     }
 }
 
-fn mue_units(c: &mut Claimed<'_>) {
+fn mue_units(c: &mut Claimed<'_, '_>) {
     let mut per_day: BTreeMap<(String, NaiveDate), (Decimal, u32)> = BTreeMap::new();
-    for l in c.lines.clone() {
+    for l in c.lines {
         let Some(mue) = c.r().mue.get(l.code()) else { continue };
         let value = Decimal::from(mue.value);
         if mue.mai == 1 {
@@ -346,8 +414,8 @@ fn mue_units(c: &mut Claimed<'_>) {
 
 /// Imaging guidance billed beside a code that includes it, and no-imaging codes billed with
 /// separate guidance (the with-imaging code is the right one).
-fn imaging(c: &mut Claimed<'_>) {
-    for g in c.lines.clone().into_iter().filter(|l| l.family() == IMAGING) {
+fn imaging(c: &mut Claimed<'_, '_>) {
+    for g in c.lines.iter().filter(|l| l.is(F_IMAGING)) {
         let others: Vec<L<'_>> = c.same_day(&g).collect();
         if let Some(p) = others.iter().find(|o| o.info.is_some_and(|i| i.imaging_included)) {
             c.err(
@@ -375,15 +443,14 @@ fn imaging(c: &mut Claimed<'_>) {
     }
 }
 
-fn addon_without_primary(c: &mut Claimed<'_>) {
-    for l in c.lines.clone() {
+fn addon_without_primary(c: &mut Claimed<'_, '_>) {
+    for l in c.lines {
         let Some(info) = l.info else { continue };
         if info.addon_primaries.is_empty() {
             continue;
         }
         let on_claim = c.lines.iter().any(|o| o.date == l.date && info.addon_primaries.iter().any(|p| p == o.code()));
-        let in_history =
-            c.history.iter().any(|s| s.date == l.date && info.addon_primaries.contains(&s.code));
+        let in_history = c.past().any(|s| s.date == l.date && info.addon_primaries.contains(&s.code));
         if !on_claim && !in_history {
             c.err(
                 Some(l.n),
@@ -400,12 +467,12 @@ fn addon_without_primary(c: &mut Claimed<'_>) {
 }
 
 fn is_procedure(l: &L<'_>) -> bool {
-    l.info.is_some_and(|i| matches!(i.global_days.as_str(), "000" | "010" | "090"))
+    l.is(F_PROCEDURE)
 }
 
-fn modifier_25(c: &mut Claimed<'_>) {
-    for em in c.lines.clone().into_iter().filter(|l| l.family() == EM) {
-        if em.line.procedure.modifiers.iter().any(|m| c.r().modifier_kind(m) == "em-distinct") {
+fn modifier_25(c: &mut Claimed<'_, '_>) {
+    for em in c.lines.iter().filter(|l| l.is(F_EM)) {
+        if em.mods & M_EM_DISTINCT != 0 {
             continue;
         }
         let partner = c.same_day(&em).find(is_procedure);
@@ -420,10 +487,10 @@ fn modifier_25(c: &mut Claimed<'_>) {
     }
 }
 
-fn laterality(c: &mut Claimed<'_>) {
-    let style = c.r().payer(c.payer_id()).bilateral_style.clone();
-    let payer = c.payer_id().to_string();
-    for l in c.lines.clone() {
+fn laterality(c: &mut Claimed<'_, '_>) {
+    let style = c.r().payer(c.payer_id()).bilateral_style.as_str();
+    let payer = c.payer_id();
+    for l in c.lines {
         let Some(info) = l.info else { continue };
         let bilateral = l.has("50");
         if bilateral && l.line.units > Decimal::ONE {
@@ -512,12 +579,12 @@ fn laterality(c: &mut Claimed<'_>) {
     }
 }
 
-fn authorization(c: &mut Claimed<'_>) {
+fn authorization(c: &mut Claimed<'_, '_>) {
     let payer = c.r().payer(c.payer_id());
-    let required: Vec<String> = payer.auth_required.clone();
+    let required = &payer.auth_required;
     let retro = payer.retro_auth;
     let auths = c.ctx.history.authorizations(&c.patient);
-    for l in c.lines.clone() {
+    for l in c.lines {
         if !required.iter().any(|r| r == l.code()) {
             continue;
         }
@@ -576,17 +643,26 @@ fn authorization(c: &mut Claimed<'_>) {
     }
 }
 
-fn diagnoses(c: &mut Claimed<'_>) {
-    let dx: Vec<String> = c.claim.diagnoses.iter().map(|d| undot(d)).collect();
+fn diagnoses(c: &mut Claimed<'_, '_>) {
+    // X12 carries ICD-10-CM codes without the point; only hand-built claims need `undot`.
+    let dx: Vec<std::borrow::Cow<'_, str>> = c
+        .claim
+        .diagnoses
+        .iter()
+        .map(|d| if d.bytes().any(|b| b == b'.' || b.is_ascii_lowercase()) { undot(d).into() } else { d.as_str().into() })
+        .collect();
     // Medical necessity: a line's pointed diagnoses must support its family.
-    for l in c.lines.clone() {
+    for l in c.lines {
         let Some(prefixes) = c.r().dx_policy.get(l.family()) else { continue };
-        let pointed: Vec<&String> = if l.line.dx_pointers.is_empty() {
-            dx.iter().collect()
+        let r = c.r();
+        let family = l.family();
+        let supports = |d: &std::borrow::Cow<'_, str>| r.dx_supports(family, d).unwrap_or(true);
+        let supported = if l.line.dx_pointers.is_empty() {
+            dx.iter().any(supports)
         } else {
-            l.line.dx_pointers.iter().filter_map(|p| dx.get((*p as usize).checked_sub(1)?)).collect()
+            l.line.dx_pointers.iter().filter_map(|p| dx.get((*p as usize).checked_sub(1)?)).any(supports)
         };
-        if !pointed.iter().any(|d| prefixes.iter().any(|p| d.starts_with(p.as_str()))) {
+        if !supported {
             let example = prefixes.first().cloned().unwrap_or_default();
             c.err(
                 Some(l.n),
@@ -599,7 +675,7 @@ fn diagnoses(c: &mut Claimed<'_>) {
     // G89 sequencing.
     let g89_at = dx.iter().position(|d| d.starts_with("G89"));
     if let Some(pos) = g89_at {
-        let pain_control = c.lines.iter().any(|l| is_procedure(l) && l.family() != EM && l.family() != IMAGING);
+        let pain_control = c.lines.iter().any(|l| is_procedure(l) && !l.is(F_EM) && !l.is(F_IMAGING));
         let definitive = dx.iter().any(|d| !d.starts_with("G89") && !d.starts_with('R'));
         if pain_control && pos != 0 {
             c.warn(
@@ -619,7 +695,10 @@ fn diagnoses(c: &mut Claimed<'_>) {
     }
     // Excludes1 pairs.
     let mut seen = BTreeSet::new();
-    for (a, b, note) in &c.r().excludes1.clone() {
+    let r = c.r();
+    let candidates: BTreeSet<usize> =
+        dx.iter().filter_map(|d| r.excludes1_by_category.get(d.get(..3)?)).flatten().copied().collect();
+    for (a, b, note) in candidates.into_iter().map(|k| &r.excludes1[k]) {
         let ha = dx.iter().find(|d| d.starts_with(a.as_str()));
         let hb = dx.iter().find(|d| d.starts_with(b.as_str()) && Some(*d) != ha);
         if let (Some(x), Some(y)) = (ha, hb) {
@@ -636,7 +715,7 @@ fn diagnoses(c: &mut Claimed<'_>) {
     }
 }
 
-fn timely_filing(c: &mut Claimed<'_>) {
+fn timely_filing(c: &mut Claimed<'_, '_>) {
     let Some(first) = c.lines.iter().map(|l| l.date).min() else { return };
     let limit = c.r().payer(c.payer_id()).timely_filing_days;
     let days = (c.ctx.today - first).num_days();
@@ -657,20 +736,21 @@ fn timely_filing(c: &mut Claimed<'_>) {
     }
 }
 
-fn providers(c: &mut Claimed<'_>) {
-    let mut npis: Vec<(String, &'static str, Option<u32>)> =
-        vec![(c.claim.billing_provider.id.clone(), "billing", None)];
-    if let Some(p) = c.claim.rendering_provider.as_ref().filter(|p| !p.id.is_empty()) {
-        npis.push((p.id.clone(), "rendering", None));
+fn providers(c: &mut Claimed<'_, '_>) {
+    let claim = c.claim;
+    let mut npis: Vec<(&str, &'static str, Option<u32>)> = vec![(claim.billing_provider.id.as_str(), "billing", None)];
+    if let Some(p) = claim.rendering_provider.as_ref().filter(|p| !p.id.is_empty()) {
+        npis.push((p.id.as_str(), "rendering", None));
     }
     for l in c.lines.iter().filter(|l| !l.line.rendering_npi.is_empty()) {
-        npis.push((l.line.rendering_npi.clone(), "rendering", Some(l.n)));
+        npis.push((l.line.rendering_npi.as_str(), "rendering", Some(l.n)));
     }
-    let mut reported = BTreeSet::new();
-    for (npi, role, line) in &npis {
-        if !hipaa::npi_valid(npi) && reported.insert(npi.clone()) {
+    let mut reported: Vec<&str> = Vec::new();
+    for &(npi, role, line) in &npis {
+        if !hipaa::npi_valid(npi) && !reported.contains(&npi) {
+            reported.push(npi);
             c.err(
-                *line,
+                line,
                 "npi-invalid",
                 format!("{role} NPI {npi} fails the NPI check digit"),
                 "correct the NPI from NPPES".into(),
@@ -678,15 +758,16 @@ fn providers(c: &mut Claimed<'_>) {
         }
     }
     // Enrollment of whoever rendered each line (its own, the claim's, or the billing NPI).
-    let payer = c.payer_id().to_string();
-    let mut checked = BTreeSet::new();
-    for l in c.lines.clone() {
-        let npi = c.claim.rendering_npi(l.line).to_string();
-        if !hipaa::npi_valid(&npi) || !checked.insert(npi.clone()) {
+    let payer = c.payer_id();
+    let mut checked: Vec<&str> = Vec::new();
+    for l in c.lines {
+        let npi = claim.rendering_npi(l.line);
+        if !hipaa::npi_valid(npi) || checked.contains(&npi) {
             continue;
         }
+        checked.push(npi);
         let line = Some(l.n);
-        match c.r().providers.get(&npi) {
+        match c.r().providers.get(npi) {
             None => c.warn(
                 line,
                 "provider-not-enrolled",
@@ -717,8 +798,8 @@ fn providers(c: &mut Claimed<'_>) {
     }
 }
 
-fn sessions(
-    history: &[PastService],
+fn sessions<'h>(
+    history: impl Iterator<Item = &'h PastService>,
     r: &Reference,
     family: &str,
     region: &str,
@@ -726,22 +807,21 @@ fn sessions(
     to: NaiveDate,
 ) -> BTreeSet<NaiveDate> {
     history
-        .iter()
         .filter(|s| s.date >= from && s.date <= to)
         .filter(|s| r.code(&s.code).is_some_and(|i| i.family == family && i.region == region && !i.is_addon()))
         .map(|s| s.date)
         .collect()
 }
 
-fn frequency(c: &mut Claimed<'_>) {
-    let limits = c.r().payer(c.payer_id()).frequency.clone();
+fn frequency(c: &mut Claimed<'_, '_>) {
+    let limits = &c.r().payer(c.payer_id()).frequency;
     let mut done = BTreeSet::new();
-    for l in c.lines.clone() {
+    for l in c.lines {
         let Some(&max) = limits.get(l.family()) else { continue };
         if l.is_addon() || !done.insert((l.family(), l.region(), l.date)) {
             continue;
         }
-        let mut dates = sessions(&c.history, c.r(), l.family(), l.region(), l.date - Duration::days(364), l.date);
+        let mut dates = sessions(c.past(), c.r(), l.family(), l.region(), l.date - Duration::days(364), l.date);
         dates.insert(l.date);
         if dates.len() as u32 > max {
             let region = if l.region().is_empty() { String::new() } else { format!(" ({})", l.region()) };
@@ -760,17 +840,16 @@ fn frequency(c: &mut Claimed<'_>) {
     }
 }
 
-fn rfa_prerequisite(c: &mut Claimed<'_>) {
+fn rfa_prerequisite(c: &mut Claimed<'_, '_>) {
     let threshold = c.r().payer(c.payer_id()).mbb_relief_threshold;
-    for l in c.lines.clone().into_iter().filter(|l| l.family() == "facet-rfa" && !l.is_addon()) {
+    for l in c.lines.iter().filter(|l| l.family() == "facet-rfa" && !l.is_addon()) {
         let before = l.date - Duration::days(1);
-        let prior_rfa = sessions(&c.history, c.r(), "facet-rfa", l.region(), NaiveDate::MIN, before);
+        let prior_rfa = sessions(c.past(), c.r(), "facet-rfa", l.region(), NaiveDate::MIN, before);
         if !prior_rfa.is_empty() {
             continue; // a repeat RFA: its rule (sustained relief) is documentation, not history
         }
         let mbb: Vec<&PastService> = c
-            .history
-            .iter()
+            .past()
             .filter(|s| {
                 s.date <= before
                     && c.r()
@@ -779,6 +858,8 @@ fn rfa_prerequisite(c: &mut Claimed<'_>) {
             })
             .collect();
         let dates: BTreeSet<NaiveDate> = mbb.iter().map(|s| s.date).collect();
+        let low_relief = mbb.iter().filter_map(|s| s.relief).filter(|&r| r < threshold).min();
+        drop(mbb);
         if dates.len() < 2 {
             c.err(
                 Some(l.n),
@@ -788,7 +869,7 @@ fn rfa_prerequisite(c: &mut Claimed<'_>) {
             );
             continue;
         }
-        if let Some(low) = mbb.iter().filter_map(|s| s.relief).filter(|&r| r < threshold).min() {
+        if let Some(low) = low_relief {
             c.err(
                 Some(l.n),
                 "rfa-prerequisite",
@@ -799,8 +880,8 @@ fn rfa_prerequisite(c: &mut Claimed<'_>) {
     }
 }
 
-fn tpi_units(c: &mut Claimed<'_>) {
-    for l in c.lines.clone().into_iter().filter(|l| l.family() == "tpi") {
+fn tpi_units(c: &mut Claimed<'_, '_>) {
+    for l in c.lines.iter().filter(|l| l.family() == "tpi") {
         if l.line.units > Decimal::ONE {
             c.err(
                 Some(l.n),
@@ -820,8 +901,8 @@ fn tpi_units(c: &mut Claimed<'_>) {
     }
 }
 
-fn code_deleted(c: &mut Claimed<'_>) {
-    for l in c.lines.clone() {
+fn code_deleted(c: &mut Claimed<'_, '_>) {
+    for l in c.lines {
         if let Some(info) = l.info.filter(|i| i.is_deleted_on(l.date)) {
             let deleted = info.deleted_on.map(|d| d.to_string()).unwrap_or_default();
             c.err(
@@ -834,7 +915,7 @@ fn code_deleted(c: &mut Claimed<'_>) {
     }
 }
 
-fn charges(c: &mut Claimed<'_>) {
+fn charges(c: &mut Claimed<'_, '_>) {
     let sum: Decimal = c.claim.lines.iter().map(|l| l.charge).sum();
     if sum != c.claim.charge {
         c.err(
@@ -844,7 +925,7 @@ fn charges(c: &mut Claimed<'_>) {
             "set CLM02 to the sum of the line charges".into(),
         );
     }
-    for l in c.lines.clone() {
+    for l in c.lines {
         let Some(fee) = c.r().fee(c.payer_id(), l.code(), &l.line.procedure.modifiers, l.date) else { continue };
         let bilateral = l.has("50") && l.info.is_some_and(|i| i.bilateral_indicator == 1);
         let mut allowed = fee * l.line.units.max(Decimal::ONE);
@@ -862,7 +943,7 @@ fn charges(c: &mut Claimed<'_>) {
     }
 }
 
-fn eligibility(c: &mut Claimed<'_>) {
+fn eligibility(c: &mut Claimed<'_, '_>) {
     let records = c.ctx.history.eligibility(&c.patient);
     let Some(first) = c.lines.iter().map(|l| l.date).min() else { return };
     let payer = c.payer_id();

@@ -336,3 +336,31 @@ fn charge_below_allowed_and_unbalanced_and_eligibility() {
     h.eligibility.get_mut("M1").expect("inserted")[0].active = true;
     assert_eq!(run(&c, &h).iter().filter(|f| f.rule == "eligibility-inactive").count(), 0);
 }
+
+#[test]
+fn parallel_scrub_orders_findings_like_a_full_sort() {
+    use rules::scrub::{scrub, sort, Input};
+    let mut claims = Vec::new();
+    for (i, id) in ["B2", "A1", "B2", "C3", "A1"].iter().enumerate() {
+        let mut c = claim("MCRJL", &[("99214", "", 1), ("64483", "", 1), ("77003", "", 1)], &["M47.816"]);
+        c.claim_id = id.to_string();
+        c.lines[0].charge = dec(&format!("{}", 100 + i));
+        claims.push(c);
+    }
+    let files = ["b.837", "a.837", "b.837", "a.837", "a.837"];
+    let inputs: Vec<Input<'_>> = claims.iter().zip(files).map(|(c, f)| Input { file: f, claim: c }).collect();
+    let h = MemoryHistory::new();
+    let ctx = Context { reference: reference(), history: &h, today: d(TODAY) };
+    let got = scrub(&inputs, &ctx);
+    let mut want: Vec<Finding> = inputs
+        .iter()
+        .flat_map(|i| {
+            let mut f = scrub_claim(i.claim, &ctx);
+            f.iter_mut().for_each(|x| x.file = i.file.to_string());
+            f
+        })
+        .collect();
+    sort(&mut want);
+    assert!(got.len() > 10);
+    assert_eq!(got, want);
+}
