@@ -416,7 +416,7 @@ fn mue_units(c: &mut Claimed<'_, '_>) {
 /// separate guidance (the with-imaging code is the right one).
 fn imaging(c: &mut Claimed<'_, '_>) {
     for g in c.lines.iter().filter(|l| l.is(F_IMAGING)) {
-        let others: Vec<L<'_>> = c.same_day(&g).collect();
+        let others: Vec<L<'_>> = c.same_day(g).collect();
         if let Some(p) = others.iter().find(|o| o.info.is_some_and(|i| i.imaging_included)) {
             c.err(
                 Some(g.n),
@@ -475,7 +475,7 @@ fn modifier_25(c: &mut Claimed<'_, '_>) {
         if em.mods & M_EM_DISTINCT != 0 {
             continue;
         }
-        let partner = c.same_day(&em).find(is_procedure);
+        let partner = c.same_day(em).find(is_procedure);
         if let Some(p) = partner {
             c.err(
                 Some(em.n),
