@@ -408,3 +408,43 @@ mod tests {
         assert_eq!(clean(1, "x", " smith ").expect("ok"), "SMITH");
     }
 }
+
+/// The set a request command writes: GS01, ST01 and the implementation guide's version.
+pub struct RequestKind {
+    pub functional_id: &'static str,
+    pub set_id: &'static str,
+    pub version: &'static str,
+    /// What one row becomes, for messages (`270 set`, `278 request`).
+    pub noun: &'static str,
+}
+
+/// The part every request command shares: build one set body per CSV row, envelope them
+/// with a reserved control number, parse the result back with our own parsers, and only then
+/// write it (atomically, 0600).
+pub fn write_requests<R>(
+    settings: &Settings,
+    csv: &Path,
+    out: &Path,
+    kind: &RequestKind,
+    mut body: impl FnMut(usize, &R) -> anyhow::Result<Vec<x12::Segment>>,
+) -> anyhow::Result<u8>
+where
+    R: serde::de::DeserializeOwned,
+{
+    let rows: Vec<R> = read_csv(csv)?;
+    let name = crate::input::display_name(csv);
+    let mut bodies = Vec::with_capacity(rows.len());
+    for (i, r) in rows.iter().enumerate() {
+        bodies.push(body(i + 1, r).with_context(|| format!("reading {name}"))?);
+    }
+    if bodies.is_empty() {
+        bail!("{name}: no rows");
+    }
+    let (bytes, control) = write_interchange(settings, kind.functional_id, kind.set_id, kind.version, &bodies)?;
+    if self_check(&bytes)? > 0 {
+        bail!("the generated file did not validate (see above); nothing written");
+    }
+    crate::output::write_private(out, &bytes)?;
+    println!("wrote {} {}(s) to {} (ISA13 {control:09})", bodies.len(), kind.noun, crate::input::display_name(out));
+    Ok(crate::cmd::OK)
+}

@@ -1,10 +1,9 @@
 //! `painrcm auth request REQUESTS.csv --out FILE.278`: one 278 request per procedure needing
 //! authorization, with the clinical package referenced by PWK.
 
-use super::OK;
 use crate::cmd::eligibility::procedure;
 use crate::config::{self, clean, csv_date, EnvelopeArgs};
-use anyhow::{bail, Context};
+use anyhow::bail;
 use hipaa::x278::{build_278, Attachment, PatientEvent, ReviewService};
 use hipaa::{Party, Review};
 use rust_decimal::Decimal;
@@ -263,21 +262,6 @@ fn review(s: &config::Settings, row: usize, r: &Row) -> anyhow::Result<Review> {
 pub fn run(args: Args) -> anyhow::Result<u8> {
     let Action::Request(args) = args.action;
     let settings = config::load(&args.envelope)?;
-    let rows: Vec<Row> = config::read_csv(&args.requests)?;
-    let name = crate::input::display_name(&args.requests);
-    let mut bodies = Vec::with_capacity(rows.len());
-    for (i, r) in rows.iter().enumerate() {
-        let review = review(&settings, i + 1, r).with_context(|| format!("reading {name}"))?;
-        bodies.push(build_278(&review));
-    }
-    if bodies.is_empty() {
-        bail!("{name}: no requests");
-    }
-    let (bytes, control) = config::write_interchange(&settings, "HI", "278", "005010X217", &bodies)?;
-    if config::self_check(&bytes)? > 0 {
-        bail!("the generated file did not validate (see above); nothing written");
-    }
-    crate::output::write_private(&args.out, &bytes)?;
-    println!("wrote {} 278 request(s) to {} (ISA13 {control:09})", bodies.len(), crate::input::display_name(&args.out));
-    Ok(OK)
+    let kind = config::RequestKind { functional_id: "HI", set_id: "278", version: "005010X217", noun: "278 request" };
+    config::write_requests(&settings, &args.requests, &args.out, &kind, |row, r| Ok(build_278(&review(&settings, row, r)?)))
 }

@@ -1,8 +1,7 @@
 //! `painrcm eligibility request SCHEDULE.csv --out FILE.270`: one 270 per scheduled visit.
 
-use super::OK;
 use crate::config::{self, clean, csv_date, EnvelopeArgs};
-use anyhow::{bail, Context};
+use anyhow::bail;
 use hipaa::x270::{build_270, Inquiry, ServiceInquiry};
 use hipaa::{EligibilityRequest, Party, Procedure};
 use std::path::PathBuf;
@@ -146,21 +145,6 @@ fn request(s: &config::Settings, row: usize, v: &Visit) -> anyhow::Result<Eligib
 pub fn run(args: Args) -> anyhow::Result<u8> {
     let Action::Request(args) = args.action;
     let settings = config::load(&args.envelope)?;
-    let visits: Vec<Visit> = config::read_csv(&args.schedule)?;
-    let name = crate::input::display_name(&args.schedule);
-    let mut bodies = Vec::with_capacity(visits.len());
-    for (i, v) in visits.iter().enumerate() {
-        let req = request(&settings, i + 1, v).with_context(|| format!("reading {name}"))?;
-        bodies.push(build_270(&req));
-    }
-    if bodies.is_empty() {
-        bail!("{name}: no visits");
-    }
-    let (bytes, control) = config::write_interchange(&settings, "HS", "270", "005010X279A1", &bodies)?;
-    if config::self_check(&bytes)? > 0 {
-        bail!("the generated file did not validate (see above); nothing written");
-    }
-    crate::output::write_private(&args.out, &bytes)?;
-    println!("wrote {} 270 set(s) to {} (ISA13 {control:09})", bodies.len(), crate::input::display_name(&args.out));
-    Ok(OK)
+    let kind = config::RequestKind { functional_id: "HS", set_id: "270", version: "005010X279A1", noun: "270 set" };
+    config::write_requests(&settings, &args.schedule, &args.out, &kind, |row, r| Ok(build_270(&request(&settings, row, r)?)))
 }

@@ -1,8 +1,7 @@
 //! `painrcm status request CLAIMS.csv --out FILE.276`: one 276 per claim still out.
 
-use super::OK;
 use crate::config::{self, clean, csv_date, EnvelopeArgs};
-use anyhow::{bail, Context};
+use anyhow::bail;
 use hipaa::x276::{build_276, StatusInquiry};
 use hipaa::{Party, StatusRequest};
 use rust_decimal::Decimal;
@@ -143,21 +142,6 @@ fn inquiry(s: &config::Settings, row: usize, r: &Row) -> anyhow::Result<StatusRe
 pub fn run(args: Args) -> anyhow::Result<u8> {
     let Action::Request(args) = args.action;
     let settings = config::load(&args.envelope)?;
-    let rows: Vec<Row> = config::read_csv(&args.claims)?;
-    let name = crate::input::display_name(&args.claims);
-    let mut bodies = Vec::with_capacity(rows.len());
-    for (i, r) in rows.iter().enumerate() {
-        let req = inquiry(&settings, i + 1, r).with_context(|| format!("reading {name}"))?;
-        bodies.push(build_276(&req));
-    }
-    if bodies.is_empty() {
-        bail!("{name}: no claims");
-    }
-    let (bytes, control) = config::write_interchange(&settings, "HR", "276", "005010X212", &bodies)?;
-    if config::self_check(&bytes)? > 0 {
-        bail!("the generated file did not validate (see above); nothing written");
-    }
-    crate::output::write_private(&args.out, &bytes)?;
-    println!("wrote {} 276 set(s) to {} (ISA13 {control:09})", bodies.len(), crate::input::display_name(&args.out));
-    Ok(OK)
+    let kind = config::RequestKind { functional_id: "HR", set_id: "276", version: "005010X212", noun: "276 set" };
+    config::write_requests(&settings, &args.claims, &args.out, &kind, |row, r| Ok(build_276(&inquiry(&settings, row, r)?)))
 }
