@@ -405,18 +405,8 @@ impl Reference {
     /// tab-delimited rows (column 1, column 2, prior-1996 flag, effective, deletion or `*`,
     /// modifier indicator, rationale).
     fn load_ptp(&mut self, f: &str, text: &str) -> Result<(), LoadError> {
-        let mut in_data = false;
-        for (i, raw) in text.lines().enumerate() {
-            let line = i as u64 + 1;
-            let owned = cms_fields(raw);
+        for (line, owned) in cms_rows(f, text, "an edit row (column 1 code)")? {
             let fields: Vec<&str> = owned.iter().map(String::as_str).collect();
-            if !is_code(fields[0]) {
-                if in_data && !raw.trim().is_empty() {
-                    return Err(err(f, line, 1, "expected an edit row (column 1 code)"));
-                }
-                continue;
-            }
-            in_data = true;
             if fields.len() < 6 {
                 return Err(err(f, line, fields.len() as u64 + 1, "expected at least 6 tab-separated fields"));
             }
@@ -445,18 +435,8 @@ impl Reference {
     /// The CMS practitioner MUE layout: header lines, then code, value, MAI text
     /// (`2 Date of Service Edit: Policy`), rationale.
     fn load_mue(&mut self, f: &str, text: &str) -> Result<(), LoadError> {
-        let mut in_data = false;
-        for (i, raw) in text.lines().enumerate() {
-            let line = i as u64 + 1;
-            let owned = cms_fields(raw);
+        for (line, owned) in cms_rows(f, text, "an MUE row (code)")? {
             let fields: Vec<&str> = owned.iter().map(String::as_str).collect();
-            if !is_code(fields[0]) {
-                if in_data && !raw.trim().is_empty() {
-                    return Err(err(f, line, 1, "expected an MUE row (code)"));
-                }
-                continue;
-            }
-            in_data = true;
             if fields.len() < 3 {
                 return Err(err(f, line, fields.len() as u64 + 1, "expected at least 3 tab-separated fields"));
             }
@@ -658,6 +638,22 @@ impl Reference {
             })
             .min_by(|a, b| a.code.cmp(&b.code))
     }
+}
+
+/// The data rows of a CMS layout file with their line numbers: free-text header lines are
+/// skipped until the first line that starts with a code; after that, every non-blank line must.
+fn cms_rows(f: &str, text: &str, what: &str) -> Result<Vec<(u64, Vec<String>)>, LoadError> {
+    let mut rows = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = i as u64 + 1;
+        let fields = cms_fields(raw);
+        if is_code(&fields[0]) {
+            rows.push((line, fields));
+        } else if !rows.is_empty() && !raw.trim().is_empty() {
+            return Err(err(f, line, 1, format!("expected {what}")));
+        }
+    }
+    Ok(rows)
 }
 
 /// Splits one line of a CMS file: tab-delimited (the PTP text files) or comma-separated with
