@@ -2,50 +2,11 @@
 //! `../shared/corpus` (skipped when absent) and the practice's own `edi-samples/`.
 
 use hipaa::{parse_set, Transaction};
-use std::path::{Path, PathBuf};
-use x12::{Event, StreamReader};
+mod common;
 
-fn corpus() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
-    if p.is_dir() {
-        Some(p)
-    } else {
-        eprintln!("skipping: {} not present", p.display());
-        None
-    }
-}
+use common::{corpus, files, sets, summary};
+use std::path::Path;
 
-fn files(dir: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> =
-        std::fs::read_dir(dir).map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect()).unwrap_or_default();
-    v.sort();
-    v
-}
-
-fn sets(bytes: &[u8]) -> Vec<x12::OwnedSet> {
-    StreamReader::new(bytes)
-        .filter_map(|e| match e.expect("in-memory read") {
-            Event::Set(s) => Some(s),
-            _ => None,
-        })
-        .collect()
-}
-
-/// "segment-id@set-position.element code" for exact comparison.
-fn summary(p: &hipaa::ParsedSet) -> Vec<String> {
-    p.issues
-        .iter()
-        .map(|i| {
-            format!(
-                "{}@{}{} {:?}",
-                i.position.segment_id.map(|s| s.to_string()).unwrap_or_default(),
-                i.position.set_segment.unwrap_or(0),
-                i.position.element.map(|e| format!(".{e:02}")).unwrap_or_default(),
-                i.code
-            )
-        })
-        .collect()
-}
 
 fn round_trip(name: &str, set: &x12::OwnedSet) {
     let mut out = Vec::new();
