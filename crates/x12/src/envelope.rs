@@ -56,6 +56,20 @@ fn pos_el(seg: &SegmentRef<'_>, el: u16) -> Position {
     seg.position().with_element(el)
 }
 
+/// Two or three characters, an uppercase letter then uppercase letters or digits.
+#[inline(always)]
+fn valid_body_id(id: &[u8]) -> bool {
+    match *id {
+        [a, b] => a.is_ascii_uppercase() && (b.is_ascii_uppercase() || b.is_ascii_digit()),
+        [a, b, c] => {
+            a.is_ascii_uppercase()
+                && (b.is_ascii_uppercase() || b.is_ascii_digit())
+                && (c.is_ascii_uppercase() || c.is_ascii_digit())
+        }
+        _ => false,
+    }
+}
+
 fn parse_count(b: &[u8]) -> Option<u64> {
     if b.is_empty() || b.len() > 18 || !b.iter().all(u8::is_ascii_digit) {
         return None;
@@ -102,8 +116,38 @@ impl Checker {
 
     /// Feeds one segment; returns its role and what it found.
     pub fn feed(&mut self, seg: &SegmentRef<'_>) -> (Role, Step) {
-        let mut step = Step::default();
         let id = seg.id();
+        if self.feed_clean_body(seg, id) {
+            return (Role::Body, Step::default());
+        }
+        self.feed_slow(seg, id)
+    }
+
+    /// The common case, with the id already split off: a body segment of an open set with a
+    /// valid id and only ASCII bytes. Counts it and returns true; returns false, having
+    /// changed nothing, for every other segment, which `feed_slow` then handles exactly as
+    /// before (this is a pure shortcut: the same segments reach `check_body` there with the
+    /// same answer, no error).
+    #[inline(always)]
+    pub(crate) fn feed_clean_body(&mut self, seg: &SegmentRef<'_>, id: &[u8]) -> bool {
+        let Some(st) = self.st.as_mut() else { return false };
+        // Envelope ids all start with one of these four letters; every other first byte is
+        // a body segment (or an invalid id, which `check_body` reports).
+        let envelope = match id.first() {
+            Some(b'G' | b'I' | b'S' | b'T') => matches!(id, b"ISA" | b"TA1" | b"GS" | b"ST" | b"SE" | b"GE" | b"IEA"),
+            _ => false,
+        };
+        if envelope || !valid_body_id(id) || !seg.raw().is_ascii() {
+            return false;
+        }
+        st.count += 1;
+        true
+    }
+
+    /// Everything but the clean body segment (see `feed_clean_body`), as `feed` always did.
+    #[inline(never)]
+    pub(crate) fn feed_slow(&mut self, seg: &SegmentRef<'_>, id: &[u8]) -> (Role, Step) {
+        let mut step = Step::default();
         let at = seg.position();
         // The SE's own number in its set, kept because matching the SE closes the set.
         let mut se_number = None;
@@ -175,7 +219,7 @@ impl Checker {
             _ => match self.st.as_mut() {
                 Some(st) if !matches!(id, b"ISA" | b"GS" | b"GE" | b"IEA" | b"TA1") => {
                     st.count += 1;
-                    Self::check_body(seg, &mut step);
+                    Self::check_body(seg, id, &mut step);
                     Role::Body
                 }
                 _ => {
@@ -244,12 +288,8 @@ impl Checker {
         }
     }
 
-    fn check_body(seg: &SegmentRef<'_>, step: &mut Step) {
-        let id = seg.id();
-        let valid_id = (2..=3).contains(&id.len())
-            && id[0].is_ascii_uppercase()
-            && id.iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
-        if !valid_id {
+    fn check_body(seg: &SegmentRef<'_>, id: &[u8], step: &mut Step) {
+        if !valid_body_id(id) {
             step.own.push(Error::new(ErrorKind::InvalidSegmentId, seg.position()));
         }
         let raw = seg.raw();

@@ -48,7 +48,20 @@ impl<'a> SegmentRef<'a> {
     /// The segment id (`CLM`, `NM1`): the bytes before the first element separator.
     #[inline]
     pub fn id(&self) -> &'a [u8] {
-        match memchr(self.delimiters.element, self.raw) {
+        // Ids are two or three bytes: look there first, without a `memchr` call (which cost
+        // more than the rest of the reader's per-segment work); anything else is searched.
+        let e = self.delimiters.element;
+        if let [a, b, c, rest @ ..] = self.raw {
+            if *a != e && *b != e {
+                if *c == e {
+                    return &self.raw[..2];
+                }
+                if rest.first() == Some(&e) {
+                    return &self.raw[..3];
+                }
+            }
+        }
+        match memchr(e, self.raw) {
             Some(i) => &self.raw[..i],
             None => self.raw,
         }

@@ -182,6 +182,9 @@ pub struct StreamReader<R> {
     /// close what the input left open; kept raw because building a `Position` per segment
     /// showed in profiles.
     last: Option<(u64, u64, [u8; 3], usize)>,
+    /// The last segment of the chunk in hand (offset, number, length), turned into `last` at
+    /// the chunk's end.
+    last_seen: Option<(u64, u64, usize)>,
 }
 
 impl<R: Read> StreamReader<R> {
@@ -203,6 +206,7 @@ impl<R: Read> StreamReader<R> {
             group: None,
             set: None,
             last: None,
+            last_seen: None,
         }
     }
 
@@ -267,10 +271,20 @@ impl<R: Read> StreamReader<R> {
             let chunk = &buf[self.lo..self.hi];
             let chunk_base = self.state.base;
             let mut tok = Tokenizer::resume(chunk, self.state, self.eof);
-            for t in tok.by_ref() {
-                self.token(t, chunk, chunk_base);
+            // `next` spelled out, so that the common segment never becomes a `Token`.
+            loop {
+                if let Some(seg) = tok.next_segment_fast() {
+                    self.segment(seg, chunk, chunk_base);
+                    continue;
+                }
+                match tok.next_slow() {
+                    Some(Token::Segment(seg)) => self.segment(seg, chunk, chunk_base),
+                    Some(Token::Issue(e)) => self.route_stray(e),
+                    None => break,
+                }
             }
             self.flush(chunk);
+            self.note_last(chunk, chunk_base, tok.state().delimiters);
             let used = tok.consumed();
             self.state = tok.state();
             self.buf = buf;
@@ -320,17 +334,38 @@ impl<R: Read> StreamReader<R> {
         }
     }
 
-    fn token(&mut self, t: Token<'_>, buf: &[u8], chunk_base: u64) {
-        let seg = match t {
-            Token::Issue(e) => return self.route_stray(e),
-            Token::Segment(s) => s,
-        };
-        let raw_id = seg.id();
+    /// Turns the last segment's offset and number, noted per segment, into the id kept for the
+    /// errors of `end`: once per chunk, while the chunk is still at hand. The delimiters in
+    /// force after the chunk are the last segment's (only an ISA changes them, and it is read
+    /// with its own).
+    fn note_last(&mut self, chunk: &[u8], chunk_base: u64, delimiters: Option<Delimiters>) {
+        let Some((byte, segment, len)) = self.last_seen.take() else { return };
+        let Some(d) = delimiters else { return };
+        let Some(raw) = chunk.get((byte - chunk_base) as usize..).and_then(|r| r.get(..len)) else { return };
+        let raw_id = SegmentRef::new(raw, d, byte, segment).id();
         let mut id = [0u8; 3];
-        let len = raw_id.len().min(3);
-        id[..len].copy_from_slice(&raw_id[..len]);
-        self.last = Some((seg.byte(), seg.index(), id, len));
-        let (role, mut step) = self.checker.feed(&seg);
+        let n = raw_id.len().min(3);
+        id[..n].copy_from_slice(&raw_id[..n]);
+        self.last = Some((byte, segment, id, n));
+    }
+
+    #[inline(always)]
+    fn segment(&mut self, seg: SegmentRef<'_>, buf: &[u8], chunk_base: u64) {
+        self.last_seen = Some((seg.byte(), seg.index(), seg.raw().len()));
+        // Nearly every segment is a clean body segment of the open set: count it, copy it,
+        // and build nothing else. The id is split off once for the checker's both paths.
+        let id = seg.id();
+        if self.checker.feed_clean_body(&seg, id) {
+            self.copy(&seg, buf, chunk_base);
+            return;
+        }
+        self.segment_slow(seg, id, buf, chunk_base);
+    }
+
+    /// Every segment but a clean body one: the envelope, errors, and what they open or close.
+    #[inline(never)]
+    fn segment_slow(&mut self, seg: SegmentRef<'_>, id: &[u8], buf: &[u8], chunk_base: u64) {
+        let (role, mut step) = self.checker.feed_slow(&seg, id);
         // Nearly every segment is a clean body segment: copy it and skip the bookkeeping.
         if role == Role::Body
             && step.own.is_empty()
@@ -415,7 +450,9 @@ impl<R: Read> StreamReader<R> {
                 self.flush(buf);
                 if let Some(mut set) = self.set.take() {
                     set.errors.extend(own);
-                    self.set_hint = set.bytes.len().max(64);
+                    // With an eighth to spare: the next set is seldom exactly as long, and
+                    // growing a set's buffer by doubling copies all of it once more.
+                    self.set_hint = set.bytes.len().max(64) + set.bytes.len() / 8;
                     self.events.push_back(Event::Set(set));
                 }
             }
@@ -449,31 +486,49 @@ impl<R: Read> StreamReader<R> {
 
     /// Adds a segment of the open set: to the pending run when it is canonical and follows the
     /// run in the chunk, else (after copying the run) on its own.
-    #[inline]
+    #[inline(always)]
     fn copy(&mut self, seg: &SegmentRef<'_>, chunk: &[u8], chunk_base: u64) {
         let Some(set) = self.set.as_mut() else { return };
         set.segment_count += 1;
-        let le = set.line_ending.as_bytes();
         let start = (seg.byte() - chunk_base) as usize;
-        let end = start + seg.raw().len() + 1 + le.len();
-        // The tokenizer only yields a segment whose terminator it saw in this chunk, so only
-        // the line ending needs checking; `chunk.get` also covers one cut off by the chunk end.
-        let canonical = chunk.get(start + seg.raw().len()) == Some(&set.delimiters.segment)
-            && chunk.get(end - le.len()..end) == Some(le);
+        let after = start + seg.raw().len() + 1;
+        // The line ending compared byte by byte (a slice compare of unknown length is a
+        // `bcmp` call per segment); `chunk.get` also covers one cut off by the chunk end.
+        let (end, le_ok) = match set.line_ending {
+            LineEnding::None => (after, true),
+            LineEnding::Lf => (after + 1, chunk.get(after) == Some(&b'\n')),
+            LineEnding::Cr => (after + 1, chunk.get(after) == Some(&b'\r')),
+            LineEnding::CrLf => {
+                (after + 2, chunk.get(after) == Some(&b'\r') && chunk.get(after + 1) == Some(&b'\n'))
+            }
+        };
+        let canonical = le_ok && chunk.get(after - 1) == Some(&set.delimiters.segment);
         match self.run {
             Some((s, e)) if canonical && e == start => self.run = Some((s, end)),
-            _ => {
-                if let Some((s, e)) = self.run.take() {
-                    set.bytes.extend_from_slice(&chunk[s..e]);
-                }
-                if canonical {
-                    self.run = Some((start, end));
-                } else {
-                    set.bytes.extend_from_slice(seg.raw());
-                    set.bytes.push(set.delimiters.segment);
-                    set.bytes.extend_from_slice(le);
-                }
-            }
+            _ => Self::copy_break(&mut self.run, set, seg.raw(), canonical, start, end, chunk),
+        }
+    }
+
+    /// The run breaks (or starts): copy it, then start a new one or copy the segment alone.
+    #[inline(never)]
+    fn copy_break(
+        run: &mut Option<(usize, usize)>,
+        set: &mut OwnedSet,
+        raw: &[u8],
+        canonical: bool,
+        start: usize,
+        end: usize,
+        chunk: &[u8],
+    ) {
+        if let Some((s, e)) = run.take() {
+            set.bytes.extend_from_slice(&chunk[s..e]);
+        }
+        if canonical {
+            *run = Some((start, end));
+        } else {
+            set.bytes.extend_from_slice(raw);
+            set.bytes.push(set.delimiters.segment);
+            set.bytes.extend_from_slice(set.line_ending.as_bytes());
         }
     }
 
