@@ -156,7 +156,7 @@ fn segments_across_scan_blocks_match_a_plain_split() {
     for le in ["", "\n", "\r\n"] {
         let mut file = format!("{ISA}{le}");
         for len in 1..150 {
-            file.push_str("X");
+            file.push('X');
             file.push_str(&"Y".repeat(len - 1));
             file.push('~');
             file.push_str(le);
