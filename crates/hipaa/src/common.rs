@@ -1,9 +1,9 @@
 //! Types shared by several transaction sets.
 
-use crate::values::{decimal, text};
+use crate::values::{components, decimal, text, Fields};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use x12::{components, SegmentRef};
+use x12::SegmentRef;
 
 /// A composite procedure identifier (SV101, SVC01, EQ02, SV1 in 278): qualifier, code and up to
 /// four modifiers.
@@ -58,21 +58,35 @@ pub struct Adjustment {
 
 /// Reads the up to six reason/amount/quantity triples of a CAS segment.
 pub fn cas_adjustments(seg: &SegmentRef<'_>) -> Vec<Adjustment> {
-    let group = text(seg.get(1));
-    (0..6)
-        .filter_map(|i| {
-            let reason = seg.get(2 + i * 3);
-            if reason.is_empty() {
-                return None;
-            }
-            Some(Adjustment {
-                group: group.clone(),
-                reason: text(reason),
-                amount: decimal(seg.get(3 + i * 3)).unwrap_or_default(),
-                quantity: decimal(seg.get(4 + i * 3)),
-            })
-        })
-        .collect()
+    let f = Fields::new(seg);
+    let group = f.get(1);
+    let mut out = Vec::new();
+    for i in 0..6 {
+        let reason = f.get(2 + i * 3);
+        if reason.is_empty() {
+            continue;
+        }
+        out.push(Adjustment {
+            group: text(group),
+            reason: text(reason),
+            amount: decimal(f.get(3 + i * 3)).unwrap_or_default(),
+            quantity: decimal(f.get(4 + i * 3)),
+        });
+    }
+    out
+}
+
+/// The sum of a CAS segment's adjustment amounts (those with a reason), as
+/// `cas_adjustments(seg).iter().map(|a| a.amount).sum()` without building the adjustments.
+pub(crate) fn cas_amount(seg: &SegmentRef<'_>) -> Decimal {
+    let f = Fields::new(seg);
+    let mut sum = Decimal::ZERO;
+    for i in 0..6 {
+        if !f.get(2 + i * 3).is_empty() {
+            sum += decimal(f.get(3 + i * 3)).unwrap_or_default();
+        }
+    }
+    sum
 }
 
 /// An entity named in an NM1 (organization or person) with its identifier.
@@ -89,23 +103,29 @@ pub struct Party {
 
 impl Party {
     pub fn from_nm1(seg: &SegmentRef<'_>) -> Party {
+        Party::nm1(&Fields::new(seg))
+    }
+
+    /// From an NM1 already split.
+    pub(crate) fn nm1(f: &Fields<'_>) -> Party {
         Party {
-            entity: text(seg.get(1)),
-            last_or_org: text(seg.get(3)),
-            first: text(seg.get(4)),
-            id_qualifier: text(seg.get(8)),
-            id: text(seg.get(9)),
+            entity: text(f.get(1)),
+            last_or_org: text(f.get(3)),
+            first: text(f.get(4)),
+            id_qualifier: text(f.get(8)),
+            id: text(f.get(9)),
         }
     }
 
     /// From an N1 segment (835 payer and payee).
     pub fn from_n1(seg: &SegmentRef<'_>) -> Party {
+        let f = Fields::new(seg);
         Party {
-            entity: text(seg.get(1)),
-            last_or_org: text(seg.get(2)),
+            entity: text(f.get(1)),
+            last_or_org: text(f.get(2)),
             first: String::new(),
-            id_qualifier: text(seg.get(3)),
-            id: text(seg.get(4)),
+            id_qualifier: text(f.get(3)),
+            id: text(f.get(4)),
         }
     }
 

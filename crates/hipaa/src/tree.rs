@@ -52,26 +52,9 @@ impl Trigger {
     pub const fn qual(segment: &'static str, element: usize, values: &'static [&'static str]) -> Trigger {
         Trigger { segment, element, values }
     }
-
-    #[inline]
-    fn matches(&self, seg: &SegmentRef<'_>, id: &[u8]) -> bool {
-        if id != self.segment.as_bytes() {
-            return false;
-        }
-        if self.element == 0 || self.values.is_empty() {
-            return true;
-        }
-        let v = seg.get(self.element);
-        self.values.iter().any(|x| x.as_bytes() == v)
-    }
 }
 
 impl LoopDef {
-    #[inline]
-    fn allows(&self, id: &[u8]) -> bool {
-        self.segments.iter().any(|s| s.id.as_bytes() == id)
-    }
-
     /// Finds a loop definition by id anywhere below (and including) this one.
     pub fn find(&'static self, id: &str) -> Option<&'static LoopDef> {
         if self.id == id {
@@ -91,27 +74,23 @@ pub struct Node<'a> {
 }
 
 impl<'a> Node<'a> {
-    fn new(def: &'static LoopDef, first: Option<SegmentRef<'a>>) -> Node<'a> {
-        Node { def, segments: first.into_iter().collect(), children: Vec::new() }
-    }
-
     pub fn id(&self) -> &'static str {
         self.def.id
     }
 
     /// The first segment with this id.
     pub fn seg(&self, id: &str) -> Option<&SegmentRef<'a>> {
-        self.segments.iter().find(|s| s.id() == id.as_bytes())
+        self.segments.iter().find(|s| is_id(s, id.as_bytes()))
     }
 
     /// All segments with this id.
     pub fn segs<'s>(&'s self, id: &'s str) -> impl Iterator<Item = &'s SegmentRef<'a>> + 's {
-        self.segments.iter().filter(move |s| s.id() == id.as_bytes())
+        self.segments.iter().filter(move |s| is_id(s, id.as_bytes()))
     }
 
     /// The first segment with this id whose element `el` equals `value` (e.g. `REF*G1`).
     pub fn seg_q(&self, id: &str, el: usize, value: &str) -> Option<&SegmentRef<'a>> {
-        self.segments.iter().find(|s| s.id() == id.as_bytes() && s.get(el) == value.as_bytes())
+        self.segments.iter().find(|s| is_id(s, id.as_bytes()) && s.get(el) == value.as_bytes())
     }
 
     /// The trigger segment.
@@ -152,6 +131,294 @@ impl<'a> Node<'a> {
     }
 }
 
+/// Whether a segment's id is `id`, without searching for the element separator: the id is a
+/// prefix of the raw bytes followed by the separator or the end.
+#[inline]
+pub(crate) fn is_id(seg: &SegmentRef<'_>, id: &[u8]) -> bool {
+    let raw = seg.raw();
+    let n = id.len();
+    raw.len() >= n
+        && (raw.len() == n || raw[n] == seg.delimiters().element)
+        && raw.iter().zip(id).all(|(a, b)| a == b)
+}
+
+/// A segment id of one to three bytes packed into an integer (bytes and length), 0 for any
+/// other id. Schema ids are packed with `pack_spec`, so 0 never matches one.
+#[inline]
+pub(crate) const fn pack_id(id: &[u8]) -> u32 {
+    match *id {
+        [a] => a as u32 | 1 << 24,
+        [a, b] => a as u32 | (b as u32) << 8 | 2 << 24,
+        [a, b, c] => a as u32 | (b as u32) << 8 | (c as u32) << 16 | 3 << 24,
+        _ => 0,
+    }
+}
+
+/// The packed id of a segment, reading at most its first four bytes.
+#[inline]
+pub(crate) fn seg_pack(seg: &SegmentRef<'_>) -> u32 {
+    let raw = seg.raw();
+    let sep = seg.delimiters().element;
+    let n = raw.iter().take(4).position(|&c| c == sep).unwrap_or(raw.len());
+    if n > 3 {
+        0
+    } else {
+        pack_id(&raw[..n])
+    }
+}
+
+/// The packed id of a schema segment: an id that does not pack gets a value no segment packs to.
+fn pack_spec(id: &str) -> u32 {
+    match pack_id(id.as_bytes()) {
+        0 => u32::MAX,
+        p => p,
+    }
+}
+
+/// A short element value packed into an integer (bytes and length), `None` past seven bytes.
+#[inline]
+fn pack_value(v: &[u8]) -> Option<u64> {
+    if v.len() > 7 {
+        return None;
+    }
+    let mut x = (v.len() as u64) << 56;
+    for (i, &c) in v.iter().enumerate() {
+        x |= u64::from(c) << (8 * i);
+    }
+    Some(x)
+}
+
+/// A child loop's trigger, precomputed.
+struct Kid {
+    id: u32,
+    element: usize,
+    /// Packed accepted values; `long` when some value does not pack (compared as bytes then).
+    values: Box<[u64]>,
+    long: bool,
+    raw_values: &'static [&'static str],
+    /// Index of the child in `Compiled::loops`.
+    at: usize,
+}
+
+impl Kid {
+    #[inline]
+    fn matches(&self, id: u32, qualifier: &mut Qualifier<'_>) -> bool {
+        if id != self.id {
+            return false;
+        }
+        if self.element == 0 || self.raw_values.is_empty() {
+            return true;
+        }
+        let (v, packed) = qualifier.get(self.element);
+        match packed {
+            Some(p) if !self.long => self.values.contains(&p),
+            _ => self.raw_values.iter().any(|x| x.as_bytes() == v),
+        }
+    }
+}
+
+/// The trigger element of the segment being placed, read at most once per element number.
+struct Qualifier<'s> {
+    seg: &'s SegmentRef<'s>,
+    cached: Option<(usize, &'s [u8], Option<u64>)>,
+}
+
+impl<'s> Qualifier<'s> {
+    #[inline]
+    fn get(&mut self, element: usize) -> (&'s [u8], Option<u64>) {
+        match self.cached {
+            Some((e, v, p)) if e == element => (v, p),
+            _ => {
+                let v = self.seg.get(element);
+                let p = pack_value(v);
+                self.cached = Some((element, v, p));
+                (v, p)
+            }
+        }
+    }
+}
+
+/// What a loop does with one segment id: the first spec with that id (`NONE` if none) and
+/// the children it triggers (`kids[from..to]` of `CLoop::by_id`).
+#[derive(Clone, Copy, Default)]
+struct Slot {
+    id: u32,
+    spec: u16,
+    from: u16,
+    to: u16,
+}
+
+const NONE: u16 = u16::MAX;
+
+/// One loop definition with its segment ids and child triggers packed.
+struct CLoop {
+    def: &'static LoopDef,
+    /// For each spec, the index of the first spec with the same id (which holds the count).
+    seg_first: Box<[usize]>,
+    kids: Box<[Kid]>,
+    /// For each child, the index of the first child with the same loop id.
+    kid_first: Box<[usize]>,
+    /// Open-addressed table of the ids this loop takes or opens children on.
+    slots: Box<[Slot]>,
+    mask: usize,
+    /// Child indices grouped by trigger id, in schema order within a group.
+    by_id: Box<[u16]>,
+    /// Usage limits by counting index (first spec or child with an id): the smallest maximum
+    /// (`u32::MAX` when unbounded) and the (index, minimum) pairs that must be met.
+    seg_cap: Box<[u32]>,
+    seg_req: Box<[(usize, u32)]>,
+    kid_cap: Box<[u32]>,
+    kid_req: Box<[(usize, u32)]>,
+}
+
+#[inline]
+fn hash(id: u32) -> usize {
+    (id.wrapping_mul(0x9E37_79B1) >> 16) as usize
+}
+
+impl CLoop {
+    #[inline]
+    fn slot(&self, id: u32) -> Option<&Slot> {
+        let mut i = hash(id) & self.mask;
+        loop {
+            let s = &self.slots[i];
+            if s.id == 0 {
+                // Empty (and 0 is also the id of a segment no schema names).
+                return None;
+            }
+            if s.id == id {
+                return Some(s);
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+
+    /// The spec index counting segments with this id.
+    #[inline]
+    fn spec_of(&self, id: u32) -> Option<usize> {
+        self.slot(id).filter(|s| s.spec != NONE).map(|s| usize::from(s.spec))
+    }
+}
+
+/// A schema compiled for placement and usage counting; `loops[0]` is the root.
+struct Compiled {
+    loops: Vec<CLoop>,
+}
+
+impl Compiled {
+    fn new(root: &'static LoopDef) -> Compiled {
+        let mut c = Compiled { loops: Vec::new() };
+        c.add(root);
+        c
+    }
+
+    fn add(&mut self, def: &'static LoopDef) -> usize {
+        let at = self.loops.len();
+        let segs: Vec<u32> = def.segments.iter().map(|s| pack_spec(s.id)).collect();
+        let seg_first: Box<[usize]> = def
+            .segments
+            .iter()
+            .map(|s| def.segments.iter().position(|t| t.id == s.id).unwrap_or(0))
+            .collect();
+        let kid_first: Box<[usize]> =
+            def.children.iter().map(|c| def.children.iter().position(|d| d.id == c.id).unwrap_or(0)).collect();
+        // Distinct ids, in first-seen order: specs, then child triggers.
+        let trig: Vec<u32> = def.children.iter().map(|c| pack_spec(c.trigger.segment)).collect();
+        let mut ids: Vec<u32> = Vec::new();
+        for &id in segs.iter().chain(&trig) {
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        let size = (ids.len() * 2).next_power_of_two().max(8);
+        let mut slots = vec![Slot::default(); size];
+        let mut by_id: Vec<u16> = Vec::new();
+        for &id in &ids {
+            let spec = segs.iter().position(|&x| x == id).map_or(NONE, |i| i as u16);
+            let from = by_id.len() as u16;
+            by_id.extend((0..trig.len()).filter(|&j| trig[j] == id).map(|j| j as u16));
+            let slot = Slot { id, spec, from, to: by_id.len() as u16 };
+            let mut i = hash(id) & (size - 1);
+            while slots[i].id != 0 {
+                i = (i + 1) & (size - 1);
+            }
+            slots[i] = slot;
+        }
+        let mut seg_cap = vec![u32::MAX; def.segments.len()];
+        let mut seg_req = Vec::new();
+        for (i, spec) in def.segments.iter().enumerate() {
+            let first: usize = seg_first[i];
+            if spec.max > 0 {
+                seg_cap[first] = seg_cap[first].min(u32::from(spec.max));
+            }
+            if spec.min > 0 {
+                seg_req.push((first, u32::from(spec.min)));
+            }
+        }
+        let mut kid_cap = vec![u32::MAX; def.children.len()];
+        let mut kid_req = Vec::new();
+        for (j, child) in def.children.iter().enumerate() {
+            let first: usize = kid_first[j];
+            if child.max > 0 {
+                kid_cap[first] = kid_cap[first].min(child.max);
+            }
+            if child.min > 0 {
+                kid_req.push((first, u32::from(child.min)));
+            }
+        }
+        self.loops.push(CLoop {
+            seg_cap: seg_cap.into_boxed_slice(),
+            seg_req: seg_req.into_boxed_slice(),
+            kid_cap: kid_cap.into_boxed_slice(),
+            kid_req: kid_req.into_boxed_slice(),
+            def,
+            seg_first,
+            kids: Box::new([]),
+            kid_first,
+            slots: slots.into_boxed_slice(),
+            mask: size - 1,
+            by_id: by_id.into_boxed_slice(),
+        });
+        let mut kids = Vec::with_capacity(def.children.len());
+        for child in def.children {
+            let packed: Vec<Option<u64>> = child.trigger.values.iter().map(|v| pack_value(v.as_bytes())).collect();
+            kids.push(Kid {
+                id: pack_spec(child.trigger.segment),
+                element: child.trigger.element,
+                long: packed.iter().any(Option::is_none),
+                values: packed.into_iter().flatten().collect(),
+                raw_values: child.trigger.values,
+                at: self.add(child),
+            });
+        }
+        self.loops[at].kids = kids.into_boxed_slice();
+        at
+    }
+
+    /// The compiled form of a schema root, built once per root and kept for the process (the
+    /// schemas are statics, so this holds a handful of entries).
+    fn of(root: &'static LoopDef) -> &'static Compiled {
+        use std::sync::{Mutex, OnceLock};
+        static CACHE: OnceLock<Mutex<Vec<(usize, &'static Compiled)>>> = OnceLock::new();
+        let key = root as *const LoopDef as usize;
+        let mut cache = CACHE.get_or_init(|| Mutex::new(Vec::new())).lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, c)) = cache.iter().find(|(k, _)| *k == key) {
+            return c;
+        }
+        let c: &'static Compiled = Box::leak(Box::new(Compiled::new(root)));
+        cache.push((key, c));
+        c
+    }
+}
+
+/// An open loop while building: its compiled definition and where its segments and finished
+/// children start in the shared scratch stacks.
+struct Frame {
+    at: usize,
+    segs_from: usize,
+    kids_from: usize,
+}
+
 /// Builds the loop tree of one transaction set. `segments` runs from ST to SE inclusive;
 /// `base` is the file segment number of the ST, so positions within the set can be given.
 pub fn build<'a>(
@@ -159,89 +426,185 @@ pub fn build<'a>(
     segments: impl IntoIterator<Item = SegmentRef<'a>>,
     issues: &mut Vec<Issue>,
 ) -> Node<'a> {
-    let mut stack: Vec<Node<'a>> = vec![Node::new(root, None)];
+    let comp = Compiled::of(root);
+    let segments = segments.into_iter();
+    // Open loops own the tail of these two stacks: a loop's segments (and finished children)
+    // are always the last ones pushed while it is the innermost open loop, so closing a loop
+    // moves exactly its tail into right-sized `Vec`s.
+    // (Only the open loops' segments are ever held: a few dozen.)
+    let mut seg_stack: Vec<SegmentRef<'a>> = Vec::with_capacity(64);
+    let mut kid_stack: Vec<Node<'a>> = Vec::with_capacity(64);
+    let mut stack: Vec<Frame> = vec![Frame { at: 0, segs_from: 0, kids_from: 0 }];
+    fn close<'a>(f: Frame, comp: &Compiled, seg_stack: &mut Vec<SegmentRef<'a>>, kid_stack: &mut Vec<Node<'a>>) -> Node<'a> {
+        let segments: Vec<SegmentRef<'a>> = seg_stack.drain(f.segs_from..).collect();
+        let children: Vec<Node<'a>> = kid_stack.drain(f.kids_from..).collect();
+        Node { def: comp.loops[f.at].def, segments, children }
+    }
     let mut st_index = None;
     for seg in segments {
         let st = *st_index.get_or_insert(seg.index());
-        let id = seg.id();
+        let id = seg_pack(&seg);
+        let mut q = Qualifier { seg: &seg, cached: None };
         // Find the innermost open loop that takes this segment, without closing anything
-        // yet: a segment nobody takes must not close the loops around it.
-        let level = stack.iter().rposition(|n| {
-            n.def.children.iter().any(|c| c.trigger.matches(&seg, id))
-                || (n.def.allows(id) && !n.segments.is_empty())
-                || (n.def.allows(id) && std::ptr::eq(n.def, root))
-        });
-        match level {
-            Some(k) => {
+        // yet: a segment nobody takes must not close the loops around it. (Every open loop but
+        // the root holds its trigger, and the root takes its own segments even when empty.)
+        let mut placed = None;
+        for k in (0..stack.len()).rev() {
+            let cl = &comp.loops[stack[k].at];
+            let Some(slot) = cl.slot(id) else { continue };
+            let kids = &cl.by_id[usize::from(slot.from)..usize::from(slot.to)];
+            if let Some(&j) = kids.iter().find(|&&j| cl.kids[usize::from(j)].matches(id, &mut q)) {
+                placed = Some((k, Some(cl.kids[usize::from(j)].at)));
+                break;
+            }
+            if slot.spec != NONE {
+                placed = Some((k, None));
+                break;
+            }
+        }
+        match placed {
+            Some((k, opens)) => {
                 while stack.len() > k + 1 {
                     let done = stack.pop().expect("because len > k + 1");
-                    stack.last_mut().expect("because k >= 0").children.push(done);
+                    let node = close(done, comp, &mut seg_stack, &mut kid_stack);
+                    kid_stack.push(node);
                 }
-                let top = stack.last_mut().expect("because the root is never popped");
-                if let Some(def) = top.def.children.iter().find(|c| c.trigger.matches(&seg, id)) {
-                    stack.push(Node::new(def, Some(seg)));
-                } else {
-                    top.segments.push(seg);
+                if let Some(at) = opens {
+                    stack.push(Frame { at, segs_from: seg_stack.len(), kids_from: kid_stack.len() });
                 }
+                seg_stack.push(seg);
             }
             None => {
-                let top = stack.last_mut().expect("because the root is never popped");
+                let top = comp.loops[stack.last().expect("because the root is never popped").at].def;
                 issues.push(Issue::segment(
                     &seg,
                     st,
-                    Some(top.def.id),
+                    Some(top.id),
                     IssueCode::UnexpectedSegment,
-                    format!("segment not expected in loop {}", top.def.id),
+                    format!("segment not expected in loop {}", top.id),
                 ));
-                top.segments.push(seg);
+                seg_stack.push(seg);
             }
         }
     }
     while stack.len() > 1 {
         let done = stack.pop().expect("because len > 1");
-        stack.last_mut().expect("because len > 1").children.push(done);
+        let node = close(done, comp, &mut seg_stack, &mut kid_stack);
+        kid_stack.push(node);
     }
-    stack.pop().expect("because the root is never popped")
+    close(stack.pop().expect("because the root is never popped"), comp, &mut seg_stack, &mut kid_stack)
 }
 
 /// Checks segment and loop usage (required segments present, maximum use, loop repeats) over
 /// a built tree. `set_start` is the file segment number of the ST.
 pub fn check_usage(node: &Node<'_>, set_start: u64, issues: &mut Vec<Issue>) {
-    for spec in node.def.segments {
-        let n = node.segs(spec.id).count();
-        if n < spec.min as usize {
-            let at = node.segments.first().copied();
-            issues.push(Issue::missing_segment(at.as_ref(), set_start, node.def.id, spec.id));
+    let comp = Compiled::of(node.def);
+    usage(node, comp, 0, set_start, issues);
+}
+
+const COUNTED: usize = 32;
+
+fn usage(node: &Node<'_>, comp: &Compiled, at: usize, set_start: u64, issues: &mut Vec<Issue>) {
+    let cl = &comp.loops[at];
+    let def = node.def;
+    if def.segments.len() > COUNTED || cl.kids.len() > COUNTED {
+        return usage_slow(node, set_start, issues);
+    }
+    // One pass over the loop's segments and one over its children, counting by spec; the
+    // issues are only worked out (in schema order) when some limit is broken.
+    let mut broken = false;
+    let mut seg_n = [0u32; COUNTED];
+    for s in &node.segments {
+        if let Some(i) = cl.spec_of(seg_pack(s)) {
+            seg_n[i] += 1;
+            broken |= seg_n[i] > cl.seg_cap[i];
         }
-        if spec.max > 0 && n > spec.max as usize {
-            if let Some(extra) = node.segs(spec.id).nth(spec.max as usize) {
-                issues.push(Issue::segment(
-                    extra,
-                    set_start,
-                    Some(node.def.id),
-                    IssueCode::SegmentExceedsMaxUse,
-                    format!("{} used more than {} times in loop {}", spec.id, spec.max, node.def.id),
-                ));
+    }
+    let mut kid_n = [0u32; COUNTED];
+    for c in &node.children {
+        let j = def
+            .children
+            .iter()
+            .position(|d| std::ptr::eq(d, c.def))
+            .or_else(|| def.children.iter().position(|d| d.id == c.def.id));
+        if let Some(j) = j {
+            let first = cl.kid_first[j];
+            kid_n[first] += 1;
+            broken |= kid_n[first] > cl.kid_cap[first];
+        }
+    }
+    broken |= cl.seg_req.iter().any(|&(i, min)| seg_n[i] < min);
+    broken |= cl.kid_req.iter().any(|&(j, min)| kid_n[j] < min);
+    if broken {
+        for (i, spec) in def.segments.iter().enumerate() {
+            let n = seg_n[cl.seg_first[i]] as usize;
+            if n < spec.min as usize || spec.max > 0 && n > spec.max as usize {
+                seg_issues(node, spec, n, set_start, issues);
+            }
+        }
+        for (j, child) in def.children.iter().enumerate() {
+            let n = kid_n[cl.kid_first[j]] as usize;
+            if n < child.min as usize || child.max > 0 && n > child.max as usize {
+                loop_issues(node, child, n, set_start, issues);
             }
         }
     }
+    for c in &node.children {
+        let j = def.children.iter().position(|d| std::ptr::eq(d, c.def));
+        match j {
+            Some(j) => usage(c, comp, cl.kids[j].at, set_start, issues),
+            None => check_usage(c, set_start, issues),
+        }
+    }
+}
+
+#[cold]
+fn seg_issues(node: &Node<'_>, spec: &SegSpec, n: usize, set_start: u64, issues: &mut Vec<Issue>) {
+    if n < spec.min as usize {
+        let at = node.segments.first().copied();
+        issues.push(Issue::missing_segment(at.as_ref(), set_start, node.def.id, spec.id));
+    }
+    if spec.max > 0 && n > spec.max as usize {
+        if let Some(extra) = node.segs(spec.id).nth(spec.max as usize) {
+            issues.push(Issue::segment(
+                extra,
+                set_start,
+                Some(node.def.id),
+                IssueCode::SegmentExceedsMaxUse,
+                format!("{} used more than {} times in loop {}", spec.id, spec.max, node.def.id),
+            ));
+        }
+    }
+}
+
+#[cold]
+fn loop_issues(node: &Node<'_>, child: &'static LoopDef, n: usize, set_start: u64, issues: &mut Vec<Issue>) {
+    if n < child.min as usize {
+        let at = node.segments.first().copied();
+        issues.push(Issue::missing_loop(at.as_ref(), set_start, node.def.id, child.id, child.trigger.segment));
+    }
+    if child.max > 0 && n > child.max as usize {
+        if let Some(extra) = node.kids(child.id).nth(child.max as usize) {
+            issues.push(Issue::segment(
+                extra.first(),
+                set_start,
+                Some(child.id),
+                IssueCode::LoopExceedsMax,
+                format!("loop {} occurs more than {} times", child.id, child.max),
+            ));
+        }
+    }
+}
+
+/// Usage of a loop with more specs or children than `usage` counts in place.
+fn usage_slow(node: &Node<'_>, set_start: u64, issues: &mut Vec<Issue>) {
+    for spec in node.def.segments {
+        let n = node.segs(spec.id).count();
+        seg_issues(node, spec, n, set_start, issues);
+    }
     for child in node.def.children {
         let n = node.kids(child.id).count();
-        if n < child.min as usize {
-            let at = node.segments.first().copied();
-            issues.push(Issue::missing_loop(at.as_ref(), set_start, node.def.id, child.id, child.trigger.segment));
-        }
-        if child.max > 0 && n > child.max as usize {
-            if let Some(extra) = node.kids(child.id).nth(child.max as usize) {
-                issues.push(Issue::segment(
-                    extra.first(),
-                    set_start,
-                    Some(child.id),
-                    IssueCode::LoopExceedsMax,
-                    format!("loop {} occurs more than {} times", child.id, child.max),
-                ));
-            }
-        }
+        loop_issues(node, child, n, set_start, issues);
     }
     for c in &node.children {
         check_usage(c, set_start, issues);

@@ -9,23 +9,38 @@ use x12::SegmentRef;
 /// Parses an X12 `R` (decimal) value: optional minus, digits, at most one point, at most 18
 /// digits. Stricter than `Decimal::from_str`, which also takes `_` and exponents.
 pub fn decimal(b: &[u8]) -> Option<Decimal> {
-    let digits = b.strip_prefix(b"-").unwrap_or(b);
+    let (negative, digits) = match b.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, b),
+    };
     if digits.is_empty() || digits.len() > 19 {
         return None;
     }
-    let mut points = 0;
+    // At most 19 digits fit a u64, so the mantissa is accumulated before the digit count is
+    // checked; the value is then built directly instead of re-parsing the text.
+    let mut mantissa = 0u64;
     let mut n = 0;
-    for &c in digits {
+    let mut point = None;
+    for (i, &c) in digits.iter().enumerate() {
         match c {
-            b'0'..=b'9' => n += 1,
-            b'.' => points += 1,
+            b'0'..=b'9' => {
+                mantissa = mantissa * 10 + u64::from(c - b'0');
+                n += 1;
+            }
+            b'.' if point.is_none() => point = Some(i),
             _ => return None,
         }
     }
-    if points > 1 || n == 0 || n > 18 {
+    if n == 0 || n > 18 {
         return None;
     }
-    Decimal::from_str(std::str::from_utf8(b).ok()?).ok()
+    let scale = point.map_or(0, |p| digits.len() - p - 1);
+    if scale == 0 && point.is_some() || negative && mantissa == 0 {
+        // `1.` and negative zero: left to the general parser, which decides their scale and sign.
+        return Decimal::from_str(std::str::from_utf8(b).ok()?).ok();
+    }
+    let m = mantissa as i64; // < 10^18
+    Some(Decimal::new(if negative { -m } else { m }, scale as u32))
 }
 
 /// Parses a `D8` date, CCYYMMDD.
@@ -86,10 +101,118 @@ pub fn text(b: &[u8]) -> String {
     std::str::from_utf8(b).unwrap_or("").to_string()
 }
 
+/// The id and elements of one segment, split once: `get(n)` is an index instead of a rescan
+/// from the segment start (what `SegmentRef::get` does). Segments with more than `FIELDS`
+/// elements fall back to `SegmentRef::get` past the last stored one.
+#[derive(Clone, Copy)]
+pub(crate) struct Fields<'a> {
+    pub seg: SegmentRef<'a>,
+    pub id: &'a [u8],
+    els: [&'a [u8]; FIELDS],
+    n: usize,
+    more: bool,
+}
+
+const FIELDS: usize = 24;
+
+impl<'a> Fields<'a> {
+    #[inline]
+    pub fn new(seg: &SegmentRef<'a>) -> Fields<'a> {
+        let raw = seg.raw();
+        let sep = seg.delimiters().element;
+        let mut f = Fields { seg: *seg, id: raw, els: [b""; FIELDS], n: 0, more: false };
+        let Some(first) = raw.iter().position(|&c| c == sep) else {
+            return f;
+        };
+        f.id = &raw[..first];
+        let mut start = first + 1;
+        // Separators eight bytes at a time: an exact mask of the bytes equal to `sep` per word.
+        let splat = u64::from_ne_bytes([sep; 8]);
+        const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+        let mut base = start;
+        while base + 8 <= raw.len() {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(&raw[base..base + 8]);
+            let x = u64::from_le_bytes(word) ^ splat;
+            // High bit set in each byte of `x` that is zero, exactly (no borrow across bytes).
+            let mut hits = !(((x & LOW7) + LOW7) | x | LOW7);
+            while hits != 0 {
+                let i = base + (hits.trailing_zeros() / 8) as usize;
+                hits &= hits - 1;
+                if f.n == FIELDS {
+                    f.more = true;
+                    return f;
+                }
+                f.els[f.n] = &raw[start..i];
+                f.n += 1;
+                start = i + 1;
+            }
+            base += 8;
+        }
+        for i in base..raw.len() {
+            if raw[i] == sep {
+                if f.n == FIELDS {
+                    f.more = true;
+                    return f;
+                }
+                f.els[f.n] = &raw[start..i];
+                f.n += 1;
+                start = i + 1;
+            }
+        }
+        if f.n == FIELDS {
+            f.more = true;
+        } else {
+            f.els[f.n] = &raw[start..];
+            f.n += 1;
+        }
+        f
+    }
+
+    /// Element `n` (1-based), empty when absent, as `SegmentRef::get`.
+    #[inline]
+    pub fn get(&self, n: usize) -> &'a [u8] {
+        if n == 0 {
+            b""
+        } else if n <= self.n {
+            self.els[n - 1]
+        } else if self.more {
+            self.seg.get(n)
+        } else {
+            b""
+        }
+    }
+}
+
+/// The components of one element (or repetition), as `x12::components`, by a plain byte scan
+/// (components are a few bytes long, shorter than a `memchr` call is worth).
+#[inline]
+pub(crate) fn components(el: &[u8], sep: u8) -> impl Iterator<Item = &[u8]> {
+    let mut rest = Some(el);
+    std::iter::from_fn(move || {
+        let r = rest?;
+        match r.iter().position(|&c| c == sep) {
+            Some(i) => {
+                rest = Some(&r[i + 1..]);
+                Some(&r[..i])
+            }
+            None => {
+                rest = None;
+                Some(r)
+            }
+        }
+    })
+}
+
 /// Element checks for one transaction set, collecting issues with positions.
 pub struct Checks<'i> {
     pub set_start: u64,
     pub issues: &'i mut Vec<Issue>,
+}
+
+/// The segment id as text, for messages (only built when something is reported).
+fn id_text<'a>(seg: &SegmentRef<'a>) -> std::borrow::Cow<'a, str> {
+    String::from_utf8_lossy(seg.id())
 }
 
 impl<'i> Checks<'i> {
@@ -97,6 +220,8 @@ impl<'i> Checks<'i> {
         Checks { set_start, issues }
     }
 
+    #[cold]
+    #[inline(never)]
     fn push(
         &mut self,
         seg: &SegmentRef<'_>,
@@ -111,65 +236,106 @@ impl<'i> Checks<'i> {
 
     /// A required element: present and not empty.
     pub fn required(&mut self, seg: &SegmentRef<'_>, l: &'static str, el: usize) -> bool {
-        if seg.get(el).is_empty() {
-            let id = String::from_utf8_lossy(seg.id()).into_owned();
-            self.push(
-                seg,
-                l,
-                el,
-                None,
-                IssueCode::RequiredElementMissing,
-                format!("required element {id}{el:02} missing"),
-            );
+        self.required_v(seg, seg.get(el), l, el)
+    }
+
+    #[inline]
+    fn required_v(&mut self, seg: &SegmentRef<'_>, v: &[u8], l: &'static str, el: usize) -> bool {
+        if v.is_empty() {
+            self.missing(seg, l, el);
             return false;
         }
         true
     }
 
+    #[cold]
+    #[inline(never)]
+    fn missing(&mut self, seg: &SegmentRef<'_>, l: &'static str, el: usize) {
+        let id = id_text(seg);
+        let what = format!("required element {id}{el:02} missing");
+        self.push(seg, l, el, None, IssueCode::RequiredElementMissing, what);
+    }
+
     /// A code value from a fixed list (checked only when present).
     pub fn code(&mut self, seg: &SegmentRef<'_>, l: &'static str, el: usize, allowed: &[&str]) -> bool {
-        let v = seg.get(el);
+        self.code_v(seg, seg.get(el), l, el, allowed)
+    }
+
+    #[inline]
+    fn code_v(&mut self, seg: &SegmentRef<'_>, v: &[u8], l: &'static str, el: usize, allowed: &[&str]) -> bool {
         if v.is_empty() || allowed.iter().any(|a| a.as_bytes() == v) {
             return true;
         }
-        let id = String::from_utf8_lossy(seg.id()).into_owned();
-        self.push(seg, l, el, None, IssueCode::InvalidCode, format!("invalid code value in {id}{el:02}"));
+        self.invalid_code(seg, l, el);
         false
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn invalid_code(&mut self, seg: &SegmentRef<'_>, l: &'static str, el: usize) {
+        let id = id_text(seg);
+        let what = format!("invalid code value in {id}{el:02}");
+        self.push(seg, l, el, None, IssueCode::InvalidCode, what);
     }
 
     /// Length limits (checked only when present).
     pub fn length(&mut self, seg: &SegmentRef<'_>, l: &'static str, el: usize, min: usize, max: usize) -> bool {
-        let n = seg.get(el).len();
-        let id = String::from_utf8_lossy(seg.id()).into_owned();
+        self.length_v(seg, seg.get(el), l, el, min, max)
+    }
+
+    #[inline]
+    fn length_v(&mut self, seg: &SegmentRef<'_>, v: &[u8], l: &'static str, el: usize, min: usize, max: usize) -> bool {
+        let n = v.len();
+        if n > 0 && n < min || n > max {
+            self.bad_length(seg, l, el, n, min, max);
+            return false;
+        }
+        true
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn bad_length(&mut self, seg: &SegmentRef<'_>, l: &'static str, el: usize, n: usize, min: usize, max: usize) {
+        let id = id_text(seg);
         if n > 0 && n < min {
-            self.push(seg, l, el, None, IssueCode::TooShort, format!("{id}{el:02} shorter than {min}"));
-            false
-        } else if n > max {
-            self.push(seg, l, el, None, IssueCode::TooLong, format!("{id}{el:02} longer than {max}"));
-            false
+            let what = format!("{id}{el:02} shorter than {min}");
+            self.push(seg, l, el, None, IssueCode::TooShort, what);
         } else {
-            true
+            let what = format!("{id}{el:02} longer than {max}");
+            self.push(seg, l, el, None, IssueCode::TooLong, what);
         }
     }
 
     /// A money or quantity element (`R`), `None` when absent or invalid (invalid is reported).
     pub fn decimal(&mut self, seg: &SegmentRef<'_>, l: &'static str, el: usize) -> Option<Decimal> {
-        let v = seg.get(el);
+        self.decimal_v(seg, seg.get(el), l, el)
+    }
+
+    #[inline]
+    fn decimal_v(&mut self, seg: &SegmentRef<'_>, v: &[u8], l: &'static str, el: usize) -> Option<Decimal> {
         if v.is_empty() {
             return None;
         }
         let d = decimal(v);
         if d.is_none() {
-            let id = String::from_utf8_lossy(seg.id()).into_owned();
-            self.push(seg, l, el, None, IssueCode::InvalidNumber, format!("{id}{el:02} is not a decimal number"));
+            self.not_decimal(seg, l, el);
         }
         d
     }
 
+    #[cold]
+    #[inline(never)]
+    fn not_decimal(&mut self, seg: &SegmentRef<'_>, l: &'static str, el: usize) {
+        let id = id_text(seg);
+        let what = format!("{id}{el:02} is not a decimal number");
+        self.push(seg, l, el, None, IssueCode::InvalidNumber, what);
+    }
+
     /// A required decimal.
     pub fn req_decimal(&mut self, seg: &SegmentRef<'_>, l: &'static str, el: usize) -> Option<Decimal> {
-        if self.required(seg, l, el) {
-            self.decimal(seg, l, el)
+        let v = seg.get(el);
+        if self.required_v(seg, v, l, el) {
+            self.decimal_v(seg, v, l, el)
         } else {
             None
         }
@@ -177,55 +343,117 @@ impl<'i> Checks<'i> {
 
     /// A `D8` date element (checked only when present).
     pub fn date(&mut self, seg: &SegmentRef<'_>, l: &'static str, el: usize) -> Option<NaiveDate> {
-        let v = seg.get(el);
+        self.date_v(seg, seg.get(el), l, el)
+    }
+
+    #[inline]
+    fn date_v(&mut self, seg: &SegmentRef<'_>, v: &[u8], l: &'static str, el: usize) -> Option<NaiveDate> {
         if v.is_empty() {
             return None;
         }
         let d = date8(v);
         if d.is_none() {
-            let id = String::from_utf8_lossy(seg.id()).into_owned();
-            self.push(seg, l, el, None, IssueCode::InvalidDate, format!("{id}{el:02} is not a valid CCYYMMDD date"));
+            self.not_date(seg, l, el);
         }
         d
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn not_date(&mut self, seg: &SegmentRef<'_>, l: &'static str, el: usize) {
+        let id = id_text(seg);
+        let what = format!("{id}{el:02} is not a valid CCYYMMDD date");
+        self.push(seg, l, el, None, IssueCode::InvalidDate, what);
     }
 
     /// A DTP segment: DTP02 format qualifier and DTP03 date or range.
     pub fn dtp(&mut self, seg: &SegmentRef<'_>, l: &'static str) -> Option<(NaiveDate, NaiveDate)> {
-        self.required(seg, l, 1);
-        if !self.required(seg, l, 2) || !self.required(seg, l, 3) {
-            return None;
-        }
-        if !self.code(seg, l, 2, &["D8", "RD8"]) {
-            return None;
-        }
-        let d = dated(seg.get(2), seg.get(3));
-        if d.is_none() {
-            self.push(seg, l, 3, None, IssueCode::InvalidDate, "DTP03 does not match its DTP02 date format".into());
-        }
-        d
+        self.f_dtp(&Fields::new(seg), l)
     }
 
     /// An NPI element (checked when present and the qualifier says XX).
     pub fn npi(&mut self, seg: &SegmentRef<'_>, l: &'static str, el: usize) -> bool {
-        let v = std::str::from_utf8(seg.get(el)).unwrap_or("");
+        self.npi_v(seg, seg.get(el), l, el)
+    }
+
+    #[inline]
+    fn npi_v(&mut self, seg: &SegmentRef<'_>, v: &[u8], l: &'static str, el: usize) -> bool {
+        let v = std::str::from_utf8(v).unwrap_or("");
         if v.is_empty() || npi_valid(v) {
             return true;
         }
-        let id = String::from_utf8_lossy(seg.id()).into_owned();
-        self.push(
-            seg,
-            l,
-            el,
-            None,
-            IssueCode::PatternMismatch,
-            format!("{id}{el:02} is not a valid NPI (check digit)"),
-        );
+        self.bad_npi(seg, l, el);
         false
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn bad_npi(&mut self, seg: &SegmentRef<'_>, l: &'static str, el: usize) {
+        let id = id_text(seg);
+        let what = format!("{id}{el:02} is not a valid NPI (check digit)");
+        self.push(seg, l, el, None, IssueCode::PatternMismatch, what);
     }
 
     /// A balancing failure, reported on the element that does not add up.
     pub fn unbalanced(&mut self, seg: &SegmentRef<'_>, l: &'static str, el: usize, what: String) {
         self.push(seg, l, el, None, IssueCode::Unbalanced, what);
+    }
+
+    // The same checks over a segment split once (`Fields`), for the hot validators.
+
+    #[inline]
+    pub(crate) fn f_required(&mut self, f: &Fields<'_>, l: &'static str, el: usize) -> bool {
+        self.required_v(&f.seg, f.get(el), l, el)
+    }
+
+    #[inline]
+    pub(crate) fn f_code(&mut self, f: &Fields<'_>, l: &'static str, el: usize, allowed: &[&str]) -> bool {
+        self.code_v(&f.seg, f.get(el), l, el, allowed)
+    }
+
+    #[inline]
+    pub(crate) fn f_length(&mut self, f: &Fields<'_>, l: &'static str, el: usize, min: usize, max: usize) -> bool {
+        self.length_v(&f.seg, f.get(el), l, el, min, max)
+    }
+
+    #[inline]
+    pub(crate) fn f_decimal(&mut self, f: &Fields<'_>, l: &'static str, el: usize) -> Option<Decimal> {
+        self.decimal_v(&f.seg, f.get(el), l, el)
+    }
+
+    #[inline]
+    pub(crate) fn f_req_decimal(&mut self, f: &Fields<'_>, l: &'static str, el: usize) -> Option<Decimal> {
+        let v = f.get(el);
+        if self.required_v(&f.seg, v, l, el) {
+            self.decimal_v(&f.seg, v, l, el)
+        } else {
+            None
+        }
+    }
+
+    #[inline]
+    pub(crate) fn f_date(&mut self, f: &Fields<'_>, l: &'static str, el: usize) -> Option<NaiveDate> {
+        self.date_v(&f.seg, f.get(el), l, el)
+    }
+
+    #[inline]
+    pub(crate) fn f_npi(&mut self, f: &Fields<'_>, l: &'static str, el: usize) -> bool {
+        self.npi_v(&f.seg, f.get(el), l, el)
+    }
+
+    pub(crate) fn f_dtp(&mut self, f: &Fields<'_>, l: &'static str) -> Option<(NaiveDate, NaiveDate)> {
+        self.f_required(f, l, 1);
+        if !self.f_required(f, l, 2) || !self.f_required(f, l, 3) {
+            return None;
+        }
+        if !self.f_code(f, l, 2, &["D8", "RD8"]) {
+            return None;
+        }
+        let d = dated(f.get(2), f.get(3));
+        if d.is_none() {
+            self.push(&f.seg, l, 3, None, IssueCode::InvalidDate, "DTP03 does not match its DTP02 date format".into());
+        }
+        d
     }
 }
 
@@ -245,6 +473,53 @@ mod tests {
         for bad in [&b""[..], b"1_000", b"1e3", b"1.2.3", b"-", b".", b"12a", b"1234567890123456789"] {
             assert_eq!(decimal(bad), None, "{:?}", String::from_utf8_lossy(bad));
         }
+    }
+
+    #[test]
+    fn fast_decimals_match_the_general_parser() {
+        for t in [
+            "0", "1", "37.50", "-12.5", ".5", "-.5", "007.50", "1.", "-0", "-0.00", "0.00", "123456789012345678",
+            "-123456789012345678", "12345678901234567.8", "0.00000000000000001", "100", "5.0",
+        ] {
+            let fast = decimal(t.as_bytes()).expect(t);
+            let slow = Decimal::from_str(t).expect(t);
+            assert_eq!(fast, slow, "{t}");
+            assert_eq!(fast.scale(), slow.scale(), "{t}");
+            assert_eq!(fast.is_sign_negative(), slow.is_sign_negative(), "{t}");
+            assert_eq!(fast.to_string(), slow.to_string(), "{t}");
+        }
+    }
+
+    #[test]
+    fn fields_split_once() {
+        let seg = SegmentRef::new(b"SV1*HC:64493*200**1", x12::Delimiters::default(), 0, 1);
+        let f = Fields::new(&seg);
+        assert_eq!(f.id, b"SV1");
+        for n in 0..8 {
+            assert_eq!(f.get(n), seg.get(n), "{n}");
+        }
+        let long: Vec<u8> = (0..30).fold(b"CAS".to_vec(), |mut v, i| {
+            v.extend_from_slice(format!("*{i}").as_bytes());
+            v
+        });
+        let seg = SegmentRef::new(&long, x12::Delimiters::default(), 0, 1);
+        let f = Fields::new(&seg);
+        for n in 0..34 {
+            assert_eq!(f.get(n), seg.get(n), "{n}");
+        }
+        for raw in [&b"A*"[..], b"AB*1234567*12345678*", b"ABC*12345678*1234567", b"N4*X**Y", b"A**"] {
+            let seg = SegmentRef::new(raw, x12::Delimiters::default(), 0, 1);
+            let f = Fields::new(&seg);
+            for n in 0..12 {
+                assert_eq!(f.get(n), seg.get(n), "{n}");
+            }
+        }
+        for el in [&b""[..], b":", b"HC:64493:50", b"HC", b"::"] {
+            assert!(components(el, b':').eq(x12::components(el, b':')));
+        }
+        let bare = SegmentRef::new(b"SE", x12::Delimiters::default(), 0, 1);
+        let f = Fields::new(&bare);
+        assert_eq!((f.id, f.get(1)), (&b"SE"[..], &b""[..]));
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! 835 health care claim payment/advice, 005010X221A1.
 
-use crate::common::{cas_adjustments, Adjustment, Party, Procedure};
+use crate::common::{cas_adjustments, cas_amount, Adjustment, Party, Procedure};
 use crate::issue::Issue;
-use crate::tree::{build, check_usage, LoopDef, Node, SegSpec, Trigger};
-use crate::values::{date8, decimal, text, Checks};
+use crate::tree::{build, check_usage, pack_id, seg_pack, LoopDef, Node, SegSpec, Trigger};
+use crate::values::{date8, decimal, text, Checks, Fields};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -195,10 +195,6 @@ impl Remittance {
     }
 }
 
-fn dtm(node: &Node<'_>, q: &str) -> Option<NaiveDate> {
-    node.seg_q("DTM", 1, q).and_then(|d| date8(d.get(2)))
-}
-
 /// Reads the remittance from a built tree.
 pub fn extract(root: &Node<'_>) -> Remittance {
     let mut r = Remittance::default();
@@ -251,8 +247,26 @@ pub fn extract(root: &Node<'_>) -> Remittance {
     r
 }
 
+const ID_CLP: u32 = pack_id(b"CLP");
+const ID_SVC: u32 = pack_id(b"SVC");
+const ID_CAS: u32 = pack_id(b"CAS");
+const ID_DTM: u32 = pack_id(b"DTM");
+const ID_AMT: u32 = pack_id(b"AMT");
+const ID_QTY: u32 = pack_id(b"QTY");
+const ID_PLB: u32 = pack_id(b"PLB");
+const ID_NM1: u32 = pack_id(b"NM1");
+const ID_REF: u32 = pack_id(b"REF");
+const ID_LQ: u32 = pack_id(b"LQ");
+const ID_MOA: u32 = pack_id(b"MOA");
+const ID_MIA: u32 = pack_id(b"MIA");
+
+/// DTM02 of the first DTM found, as a date.
+fn dtm_date(seg: Option<&SegmentRef<'_>>) -> Option<NaiveDate> {
+    seg.and_then(|d| date8(d.get(2)))
+}
+
 fn claim(node: &Node<'_>) -> ClaimPayment {
-    let clp = node.first();
+    let clp = Fields::new(node.first());
     let mut c = ClaimPayment {
         claim_id: text(clp.get(1)),
         status: text(clp.get(2)),
@@ -263,57 +277,100 @@ fn claim(node: &Node<'_>) -> ClaimPayment {
         payer_claim_id: text(clp.get(7)),
         facility: text(clp.get(8)),
         frequency: text(clp.get(9)),
-        adjustments: node.segs("CAS").flat_map(cas_adjustments).collect(),
-        segment: clp.index(),
+        segment: clp.seg.index(),
         ..ClaimPayment::default()
     };
-    for nm1 in node.segs("NM1") {
-        match nm1.get(1) {
-            b"QC" => c.patient = Party::from_nm1(nm1),
-            b"82" => c.rendering_npi = text(nm1.get(9)),
-            b"TT" => c.crossover = Some(Party::from_nm1(nm1)),
+    // One pass over the claim's segments; the first DTM of each qualifier wins, as with
+    // `seg_q`, and MOA remarks come before MIA remarks.
+    let (mut d232, mut d233, mut d050) = (None, None, None);
+    let mut mia = Vec::new();
+    for seg in &node.segments {
+        match seg_pack(seg) {
+            ID_CAS => c.adjustments.extend(cas_adjustments(seg)),
+            ID_NM1 => {
+                let f = Fields::new(seg);
+                match f.get(1) {
+                    b"QC" => c.patient = Party::nm1(&f),
+                    b"82" => c.rendering_npi = text(f.get(9)),
+                    b"TT" => c.crossover = Some(Party::nm1(&f)),
+                    _ => {}
+                }
+            }
+            ID_DTM => match seg.get(1) {
+                b"232" if d232.is_none() => d232 = Some(seg),
+                b"233" if d233.is_none() => d233 = Some(seg),
+                b"050" if d050.is_none() => d050 = Some(seg),
+                _ => {}
+            },
+            ID_MOA => remarks(seg, &mut c.remarks),
+            ID_MIA => remarks(seg, &mut mia),
             _ => {}
         }
     }
-    c.service_from = dtm(node, "232");
-    c.service_to = dtm(node, "233");
-    c.received = dtm(node, "050");
-    for moa in node.segs("MOA").chain(node.segs("MIA")) {
-        for el in moa.elements() {
-            if el.len() >= 3 && el.iter().any(u8::is_ascii_alphabetic) && el.iter().all(u8::is_ascii_alphanumeric) {
-                c.remarks.push(text(el));
-            }
-        }
-    }
+    c.remarks.append(&mut mia);
+    c.service_from = dtm_date(d232);
+    c.service_to = dtm_date(d233);
+    c.received = dtm_date(d050);
+    c.services.reserve_exact(node.children.iter().filter(|k| k.def.id == "2110").count());
     for svc in node.kids("2110") {
         c.services.push(service(svc));
     }
     c
 }
 
+fn remarks(seg: &SegmentRef<'_>, out: &mut Vec<String>) {
+    for el in seg.elements() {
+        if el.len() >= 3 && el.iter().any(u8::is_ascii_alphabetic) && el.iter().all(u8::is_ascii_alphanumeric) {
+            out.push(text(el));
+        }
+    }
+}
+
 fn service(node: &Node<'_>) -> ServicePayment {
-    let svc = node.first();
-    let units_billed = decimal(svc.get(7));
+    let svc = Fields::new(node.first());
+    let comp = svc.seg.delimiters().component;
     let submitted = svc.get(6);
+    let (mut d472, mut d150, mut r6r, mut b6) = (None, None, None, None);
+    let mut adjustments = Vec::new();
+    let mut remarks = Vec::new();
+    for seg in node.segments.iter().skip(1) {
+        match seg_pack(seg) {
+            ID_DTM => match seg.get(1) {
+                b"472" if d472.is_none() => d472 = Some(seg),
+                b"150" if d150.is_none() => d150 = Some(seg),
+                _ => {}
+            },
+            ID_REF if r6r.is_none() && seg.get(1) == b"6R" => r6r = Some(seg),
+            ID_AMT if b6.is_none() && seg.get(1) == b"B6" => b6 = Some(seg),
+            ID_CAS => adjustments.extend(cas_adjustments(seg)),
+            ID_LQ => {
+                let f = Fields::new(seg);
+                if f.get(1) == b"HE" {
+                    remarks.push(text(f.get(2)));
+                }
+            }
+            _ => {}
+        }
+    }
     ServicePayment {
-        procedure: Procedure::from_segment(svc, 1),
+        procedure: Procedure::from_composite(svc.get(1), comp),
         charge: decimal(svc.get(2)).unwrap_or_default(),
         paid: decimal(svc.get(3)).unwrap_or_default(),
         revenue_code: text(svc.get(4)),
         units_paid: decimal(svc.get(5)).unwrap_or(Decimal::ONE),
-        units_billed,
-        submitted_procedure: (!submitted.is_empty()).then(|| Procedure::from_segment(svc, 6)),
-        service_date: dtm(node, "472").or_else(|| dtm(node, "150")),
-        control: node.seg_q("REF", 1, "6R").map(|r| text(r.get(2))).unwrap_or_default(),
-        allowed: node.seg_q("AMT", 1, "B6").and_then(|a| decimal(a.get(2))),
-        adjustments: node.segs("CAS").flat_map(cas_adjustments).collect(),
-        remarks: node.segs("LQ").filter(|q| q.get(1) == b"HE").map(|q| text(q.get(2))).collect(),
-        segment: svc.index(),
+        units_billed: decimal(svc.get(7)),
+        submitted_procedure: (!submitted.is_empty()).then(|| Procedure::from_composite(submitted, comp)),
+        service_date: dtm_date(d472).or_else(|| dtm_date(d150)),
+        control: r6r.map(|r| text(r.get(2))).unwrap_or_default(),
+        allowed: b6.and_then(|a| decimal(a.get(2))),
+        adjustments,
+        remarks,
+        segment: svc.seg.index(),
     }
 }
 
 fn cas_sum<'s, 'a: 's>(segs: impl Iterator<Item = &'s SegmentRef<'a>>) -> Decimal {
-    segs.flat_map(|s| cas_adjustments(s)).map(|a| a.amount).sum()
+    segs.map(|s| cas_amount(s)).sum()
 }
 
 /// Implementation-guide (SNIP 2) and balancing (SNIP 3) checks over a built tree.
@@ -346,14 +403,15 @@ pub fn validate(root: &Node<'_>, set_start: u64, issues: &mut Vec<Issue>) {
     root.walk(&mut |n: &Node<'_>| {
         let lid = n.def.id;
         for seg in &n.segments {
-            match seg.id() {
-                b"CLP" => {
-                    c.required(seg, lid, 1);
-                    c.code(seg, lid, 2, &["1", "2", "3", "4", "19", "20", "21", "22", "23", "25"]);
-                    let charge = c.req_decimal(seg, lid, 3);
-                    let paid = c.req_decimal(seg, lid, 4);
-                    c.decimal(seg, lid, 5);
-                    c.required(seg, lid, 7);
+            match seg_pack(seg) {
+                ID_CLP => {
+                    let f = Fields::new(seg);
+                    c.f_required(&f, lid, 1);
+                    c.f_code(&f, lid, 2, &["1", "2", "3", "4", "19", "20", "21", "22", "23", "25"]);
+                    let charge = c.f_req_decimal(&f, lid, 3);
+                    let paid = c.f_req_decimal(&f, lid, 4);
+                    c.f_decimal(&f, lid, 5);
+                    c.f_required(&f, lid, 7);
                     // SNIP 3: charge - paid = claim CAS + line CAS.
                     if let (Some(charge), Some(paid)) = (charge, paid) {
                         let adj =
@@ -368,11 +426,12 @@ pub fn validate(root: &Node<'_>, set_start: u64, issues: &mut Vec<Issue>) {
                         }
                     }
                 }
-                b"SVC" => {
-                    c.required(seg, lid, 1);
-                    let charge = c.req_decimal(seg, lid, 2);
-                    let paid = c.req_decimal(seg, lid, 3);
-                    c.decimal(seg, lid, 5);
+                ID_SVC => {
+                    let f = Fields::new(seg);
+                    c.f_required(&f, lid, 1);
+                    let charge = c.f_req_decimal(&f, lid, 2);
+                    let paid = c.f_req_decimal(&f, lid, 3);
+                    c.f_decimal(&f, lid, 5);
                     if let (Some(charge), Some(paid)) = (charge, paid) {
                         let adj = cas_sum(n.segs("CAS"));
                         if charge - paid != adj {
@@ -385,31 +444,37 @@ pub fn validate(root: &Node<'_>, set_start: u64, issues: &mut Vec<Issue>) {
                         }
                     }
                 }
-                b"CAS" => {
-                    c.required(seg, lid, 1);
-                    c.code(seg, lid, 1, &["CO", "OA", "PI", "PR"]);
-                    c.required(seg, lid, 2);
+                ID_CAS => {
+                    let f = Fields::new(seg);
+                    c.f_required(&f, lid, 1);
+                    c.f_code(&f, lid, 1, &["CO", "OA", "PI", "PR"]);
+                    c.f_required(&f, lid, 2);
                     for i in 0..6 {
-                        c.decimal(seg, lid, 3 + i * 3);
-                        c.decimal(seg, lid, 4 + i * 3);
+                        c.f_decimal(&f, lid, 3 + i * 3);
+                        c.f_decimal(&f, lid, 4 + i * 3);
                     }
                 }
-                b"DTM" => {
-                    c.required(seg, lid, 1);
-                    c.date(seg, lid, 2);
+                ID_DTM => {
+                    let f = Fields::new(seg);
+                    c.f_required(&f, lid, 1);
+                    c.f_date(&f, lid, 2);
                 }
-                b"AMT" | b"QTY" => {
-                    c.req_decimal(seg, lid, 2);
+                ID_AMT | ID_QTY => {
+                    c.f_req_decimal(&Fields::new(seg), lid, 2);
                 }
-                b"PLB" => {
-                    c.required(seg, lid, 1);
-                    c.date(seg, lid, 2);
+                ID_PLB => {
+                    let f = Fields::new(seg);
+                    c.f_required(&f, lid, 1);
+                    c.f_date(&f, lid, 2);
                     for i in 0..6 {
-                        c.decimal(seg, lid, 4 + i * 2);
+                        c.f_decimal(&f, lid, 4 + i * 2);
                     }
                 }
-                b"NM1" if lid == "2100" && seg.get(8) == b"XX" => {
-                    c.npi(seg, lid, 9);
+                ID_NM1 if lid == "2100" => {
+                    let f = Fields::new(seg);
+                    if f.get(8) == b"XX" {
+                        c.f_npi(&f, lid, 9);
+                    }
                 }
                 _ => {}
             }
@@ -442,8 +507,8 @@ pub fn validate(root: &Node<'_>, set_start: u64, issues: &mut Vec<Issue>) {
 
 /// Builds, validates and extracts one 835 set from its segments (ST..SE).
 pub fn parse<'a>(segments: impl IntoIterator<Item = SegmentRef<'a>>, issues: &mut Vec<Issue>) -> Remittance {
-    let segs: Vec<SegmentRef<'a>> = segments.into_iter().collect();
-    let start = segs.first().map(|s| s.index()).unwrap_or(1);
+    let mut segs = segments.into_iter().peekable();
+    let start = segs.peek().map(|s| s.index()).unwrap_or(1);
     let root = build(&SCHEMA, segs, issues);
     validate(&root, start, issues);
     extract(&root)

@@ -2,8 +2,8 @@
 
 use crate::common::{cas_adjustments, Adjustment, Party, Procedure};
 use crate::issue::{Issue, IssueCode};
-use crate::tree::{build, check_usage, LoopDef, Node, SegSpec, Trigger};
-use crate::values::{dated, decimal, text, Checks};
+use crate::tree::{build, check_usage, pack_id, seg_pack, LoopDef, Node, SegSpec, Trigger};
+use crate::values::{dated, decimal, text, Checks, Fields};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -350,6 +350,12 @@ pub fn extract(root: &Node<'_>, set_control: &str) -> Claims837 {
     if let Some(n) = root.kid("1000B") {
         out.header.receiver = Party::from_nm1(n.first());
     }
+    let claims: usize = root
+        .kids("2000A")
+        .flat_map(|a| a.kids("2000B"))
+        .map(|b| b.kids("2300").count() + b.kids("2000C").map(|p| p.kids("2300").count()).sum::<usize>())
+        .sum();
+    out.claims.reserve_exact(claims);
     for a in root.kids("2000A") {
         let billing = a.kid("2010AA");
         let billing_provider = billing.map(|n| Party::from_nm1(n.first())).unwrap_or_default();
@@ -391,92 +397,162 @@ pub fn extract(root: &Node<'_>, set_control: &str) -> Claims837 {
     out
 }
 
+const ID_REF: u32 = pack_id(b"REF");
+const ID_DTP: u32 = pack_id(b"DTP");
+const ID_HI: u32 = pack_id(b"HI");
+const ID_SV1: u32 = pack_id(b"SV1");
+const ID_NM1: u32 = pack_id(b"NM1");
+const ID_HL: u32 = pack_id(b"HL");
+const ID_SBR: u32 = pack_id(b"SBR");
+const ID_CLM: u32 = pack_id(b"CLM");
+const ID_CAS: u32 = pack_id(b"CAS");
+const ID_AMT: u32 = pack_id(b"AMT");
+const ID_SVD: u32 = pack_id(b"SVD");
+
+/// The second element of the first segment found, as text (`REF02`).
+fn ref02(seg: Option<&SegmentRef<'_>>) -> String {
+    seg.map(|r| text(r.get(2))).unwrap_or_default()
+}
+
 fn claim(node: &Node<'_>, base: &Claim) -> Claim {
-    let clm = node.first();
+    let clm = Fields::new(node.first());
     let mut c = base.clone();
     c.claim_id = text(clm.get(1));
     c.charge = decimal(clm.get(2)).unwrap_or_default();
-    let comp = clm.delimiters().component;
-    let mut clm05 = x12::components(clm.get(5), comp);
+    let comp = clm.seg.delimiters().component;
+    let mut clm05 = crate::values::components(clm.get(5), comp);
     c.place_of_service = text(clm05.next().unwrap_or(b""));
     clm05.next();
     c.frequency = text(clm05.next().unwrap_or(b""));
     c.provider_signature = text(clm.get(6));
     c.assignment = text(clm.get(7));
-    c.segment = clm.index();
-    for hi in node.segs("HI") {
-        for el in hi.elements() {
-            let mut parts = x12::components(el, comp);
-            let _qualifier = parts.next();
-            if let Some(code) = parts.next().filter(|c| !c.is_empty()) {
-                c.diagnoses.push(text(code));
+    c.segment = clm.seg.index();
+    // One pass over the claim's segments for what `seg_q` would look up one by one (the first
+    // match of each wins, as with `seg_q`).
+    let (mut g1, mut f9, mut f8, mut onset) = (None, None, None, None);
+    for seg in &node.segments {
+        match seg_pack(seg) {
+            ID_HI => {
+                for el in seg.elements() {
+                    let mut parts = crate::values::components(el, comp);
+                    let _qualifier = parts.next();
+                    if let Some(code) = parts.next().filter(|c| !c.is_empty()) {
+                        c.diagnoses.push(text(code));
+                    }
+                }
             }
+            ID_REF => match seg.get(1) {
+                b"G1" if g1.is_none() => g1 = Some(seg),
+                b"9F" if f9.is_none() => f9 = Some(seg),
+                b"F8" if f8.is_none() => f8 = Some(seg),
+                _ => {}
+            },
+            ID_DTP if onset.is_none() && seg.get(1) == b"431" => onset = Some(seg),
+            _ => {}
         }
     }
-    c.prior_auth = node.seg_q("REF", 1, "G1").map(|r| text(r.get(2))).unwrap_or_default();
-    c.referral = node.seg_q("REF", 1, "9F").map(|r| text(r.get(2))).unwrap_or_default();
-    c.original_reference = node.seg_q("REF", 1, "F8").map(|r| text(r.get(2))).unwrap_or_default();
-    c.onset = node.seg_q("DTP", 1, "431").and_then(|d| dated(d.get(2), d.get(3))).map(|d| d.0);
-    c.rendering_provider = node.kid("2310B").map(|n| Party::from_nm1(n.first()));
-    c.referring_provider = node.kid("2310A").map(|n| Party::from_nm1(n.first()));
-    c.facility = node.kid("2310C").map(|n| Party::from_nm1(n.first()));
-    for o in node.kids("2320") {
-        let sbr = o.first();
-        let mut op = OtherPayer {
-            responsibility: text(sbr.get(1)),
-            relationship: text(sbr.get(2)),
-            group_number: text(sbr.get(3)),
-            filing_indicator: text(sbr.get(9)),
-            paid: o.seg_q("AMT", 1, "D").and_then(|a| decimal(a.get(2))),
-            remaining: o.seg_q("AMT", 1, "EAF").and_then(|a| decimal(a.get(2))),
-            adjustments: o.segs("CAS").flat_map(cas_adjustments).collect(),
-            ..OtherPayer::default()
-        };
-        if let Some(n) = o.kid("2330A") {
-            op.subscriber = Party::from_nm1(n.first());
+    c.prior_auth = ref02(g1);
+    c.referral = ref02(f9);
+    c.original_reference = ref02(f8);
+    c.onset = onset.and_then(|d| dated(d.get(2), d.get(3))).map(|d| d.0);
+    let (mut rendering, mut referring, mut facility) = (None, None, None);
+    let lines = node.children.iter().filter(|k| k.def.id == "2400").count();
+    c.lines.reserve_exact(lines);
+    for kid in &node.children {
+        match kid.def.id {
+            "2400" => c.lines.push(line(kid)),
+            "2310B" if rendering.is_none() => rendering = Some(kid),
+            "2310A" if referring.is_none() => referring = Some(kid),
+            "2310C" if facility.is_none() => facility = Some(kid),
+            "2320" => c.other_payers.push(other_payer(kid)),
+            _ => {}
         }
-        if let Some(n) = o.kid("2330B") {
-            op.payer = Party::from_nm1(n.first());
-        }
-        c.other_payers.push(op);
     }
-    for lx in node.kids("2400") {
-        c.lines.push(line(lx));
-    }
+    c.rendering_provider = rendering.map(|n| Party::from_nm1(n.first()));
+    c.referring_provider = referring.map(|n| Party::from_nm1(n.first()));
+    c.facility = facility.map(|n| Party::from_nm1(n.first()));
     c
+}
+
+fn other_payer(o: &Node<'_>) -> OtherPayer {
+    let sbr = Fields::new(o.first());
+    let mut op = OtherPayer {
+        responsibility: text(sbr.get(1)),
+        relationship: text(sbr.get(2)),
+        group_number: text(sbr.get(3)),
+        filing_indicator: text(sbr.get(9)),
+        paid: o.seg_q("AMT", 1, "D").and_then(|a| decimal(a.get(2))),
+        remaining: o.seg_q("AMT", 1, "EAF").and_then(|a| decimal(a.get(2))),
+        adjustments: o.segs("CAS").flat_map(cas_adjustments).collect(),
+        ..OtherPayer::default()
+    };
+    if let Some(n) = o.kid("2330A") {
+        op.subscriber = Party::from_nm1(n.first());
+    }
+    if let Some(n) = o.kid("2330B") {
+        op.payer = Party::from_nm1(n.first());
+    }
+    op
 }
 
 fn line(node: &Node<'_>) -> ServiceLine {
     let lx = node.first();
-    let mut l =
-        ServiceLine { number: text(lx.get(1)).parse().unwrap_or(0), segment: lx.index(), ..ServiceLine::default() };
-    if let Some(sv1) = node.seg("SV1") {
-        l.procedure = Procedure::from_segment(sv1, 1);
-        l.charge = decimal(sv1.get(2)).unwrap_or_default();
-        l.unit_basis = text(sv1.get(3));
-        l.units = decimal(sv1.get(4)).unwrap_or_default();
-        l.place_of_service = text(sv1.get(5));
-        l.dx_pointers = x12::components(sv1.get(7), sv1.delimiters().component)
+    let number = std::str::from_utf8(lx.get(1)).ok().and_then(|n| n.parse().ok()).unwrap_or(0);
+    let mut l = ServiceLine { number, segment: lx.index(), ..ServiceLine::default() };
+    let (mut sv1, mut dtp472, mut r6r, mut g1) = (None, None, None, None);
+    for seg in node.segments.iter().skip(1) {
+        match seg_pack(seg) {
+            ID_SV1 if sv1.is_none() => sv1 = Some(seg),
+            ID_DTP if dtp472.is_none() && seg.get(1) == b"472" => dtp472 = Some(seg),
+            ID_REF => match seg.get(1) {
+                b"6R" if r6r.is_none() => r6r = Some(seg),
+                b"G1" if g1.is_none() => g1 = Some(seg),
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+    if let Some(sv1) = sv1 {
+        let f = Fields::new(sv1);
+        let comp = sv1.delimiters().component;
+        l.procedure = Procedure::from_composite(f.get(1), comp);
+        l.charge = decimal(f.get(2)).unwrap_or_default();
+        l.unit_basis = text(f.get(3));
+        l.units = decimal(f.get(4)).unwrap_or_default();
+        l.place_of_service = text(f.get(5));
+        l.dx_pointers = crate::values::components(f.get(7), comp)
             .filter_map(|p| std::str::from_utf8(p).ok()?.parse().ok())
             .collect();
     }
-    if let Some((from, to)) = node.seg_q("DTP", 1, "472").and_then(|d| dated(d.get(2), d.get(3))) {
+    if let Some((from, to)) = dtp472.and_then(|d| {
+        let f = Fields::new(d);
+        dated(f.get(2), f.get(3))
+    }) {
         l.service_from = Some(from);
         l.service_to = Some(to);
     }
-    l.control = node.seg_q("REF", 1, "6R").map(|r| text(r.get(2))).unwrap_or_default();
-    l.prior_auth = node.seg_q("REF", 1, "G1").map(|r| text(r.get(2))).unwrap_or_default();
-    l.rendering_npi = node.kid("2420A").map(|n| text(n.first().get(9))).unwrap_or_default();
-    for svd in node.kids("2430") {
-        let s = svd.first();
-        l.adjudications.push(LineAdjudication {
-            payer_id: text(s.get(1)),
-            paid: decimal(s.get(2)).unwrap_or_default(),
-            procedure: Procedure::from_segment(s, 3),
-            units: decimal(s.get(5)).unwrap_or_default(),
-            adjustments: svd.segs("CAS").flat_map(cas_adjustments).collect(),
-            date: svd.seg_q("DTP", 1, "573").and_then(|d| dated(d.get(2), d.get(3))).map(|d| d.0),
-        });
+    l.control = ref02(r6r);
+    l.prior_auth = ref02(g1);
+    let mut rendering = false;
+    for kid in &node.children {
+        match kid.def.id {
+            "2420A" if !rendering => {
+                rendering = true;
+                l.rendering_npi = text(kid.first().get(9));
+            }
+            "2430" => {
+                let s = Fields::new(kid.first());
+                l.adjudications.push(LineAdjudication {
+                    payer_id: text(s.get(1)),
+                    paid: decimal(s.get(2)).unwrap_or_default(),
+                    procedure: Procedure::from_composite(s.get(3), s.seg.delimiters().component),
+                    units: decimal(s.get(5)).unwrap_or_default(),
+                    adjustments: kid.segs("CAS").flat_map(cas_adjustments).collect(),
+                    date: kid.seg_q("DTP", 1, "573").and_then(|d| dated(d.get(2), d.get(3))).map(|d| d.0),
+                });
+            }
+            _ => {}
+        }
     }
     l
 }
@@ -497,26 +573,29 @@ pub fn validate(root: &Node<'_>, set_start: u64, issues: &mut Vec<Issue>) {
     root.walk(&mut |n: &Node<'_>| {
         let lid = n.def.id;
         for seg in &n.segments {
-            match seg.id() {
-                b"NM1" => {
-                    c.required(seg, lid, 1);
-                    c.code(seg, lid, 2, &["1", "2"]);
+            match seg_pack(seg) {
+                ID_NM1 => {
+                    let f = Fields::new(seg);
+                    c.f_required(&f, lid, 1);
+                    c.f_code(&f, lid, 2, &["1", "2"]);
                     if ENTITY_NPI_LOOPS.contains(&lid) {
-                        if seg.get(8) == b"XX" {
-                            c.npi(seg, lid, 9);
+                        if f.get(8) == b"XX" {
+                            c.f_npi(&f, lid, 9);
                         } else if lid == "2010AA" {
-                            c.code(seg, lid, 8, &["XX"]);
+                            c.f_code(&f, lid, 8, &["XX"]);
                         }
                     }
                 }
-                b"HL" => {
-                    c.required(seg, lid, 1);
-                    c.required(seg, lid, 3);
+                ID_HL => {
+                    let f = Fields::new(seg);
+                    c.f_required(&f, lid, 1);
+                    c.f_required(&f, lid, 3);
                 }
-                b"SBR" => {
-                    c.code(seg, lid, 1, &["A", "B", "C", "D", "E", "F", "G", "H", "P", "S", "T", "U"]);
-                    c.code(
-                        seg,
+                ID_SBR => {
+                    let f = Fields::new(seg);
+                    c.f_code(&f, lid, 1, &["A", "B", "C", "D", "E", "F", "G", "H", "P", "S", "T", "U"]);
+                    c.f_code(
+                        &f,
                         lid,
                         9,
                         &[
@@ -525,12 +604,17 @@ pub fn validate(root: &Node<'_>, set_start: u64, issues: &mut Vec<Issue>) {
                         ],
                     );
                 }
-                b"CLM" => validate_clm(&mut c, seg, n),
-                b"HI" => validate_hi(&mut c, seg, lid),
-                b"SV1" => {
-                    c.required(seg, lid, 1);
-                    let proc = Procedure::from_segment(seg, 1);
-                    if !["HC", "ER", "IV", "WK"].contains(&proc.qualifier.as_str()) {
+                ID_CLM => validate_clm(&mut c, &Fields::new(seg), n),
+                ID_HI => validate_hi(&mut c, seg, lid),
+                ID_SV1 => {
+                    let f = Fields::new(seg);
+                    c.f_required(&f, lid, 1);
+                    // SV101-1 and -2, as `Procedure::from_segment` would read them (text that
+                    // is not UTF-8 reads as empty).
+                    let mut parts = crate::values::components(f.get(1), seg.delimiters().component);
+                    let qualifier = parts.next().unwrap_or(b"");
+                    let code = parts.next().unwrap_or(b"");
+                    if !matches!(qualifier, b"HC" | b"ER" | b"IV" | b"WK") {
                         c.issues.push(Issue::element(
                             seg,
                             set_start,
@@ -541,7 +625,7 @@ pub fn validate(root: &Node<'_>, set_start: u64, issues: &mut Vec<Issue>) {
                             "invalid procedure code qualifier in SV101-1".into(),
                         ));
                     }
-                    if proc.code.is_empty() {
+                    if code.is_empty() || std::str::from_utf8(code).is_err() {
                         c.issues.push(Issue::element(
                             seg,
                             set_start,
@@ -552,10 +636,10 @@ pub fn validate(root: &Node<'_>, set_start: u64, issues: &mut Vec<Issue>) {
                             "procedure code missing in SV101-2".into(),
                         ));
                     }
-                    c.req_decimal(seg, lid, 2);
-                    c.required(seg, lid, 3);
-                    c.code(seg, lid, 3, &["UN", "MJ"]);
-                    if let Some(u) = c.req_decimal(seg, lid, 4) {
+                    c.f_req_decimal(&f, lid, 2);
+                    c.f_required(&f, lid, 3);
+                    c.f_code(&f, lid, 3, &["UN", "MJ"]);
+                    if let Some(u) = c.f_req_decimal(&f, lid, 4) {
                         if u <= Decimal::ZERO {
                             c.issues.push(Issue::element(
                                 seg,
@@ -568,24 +652,26 @@ pub fn validate(root: &Node<'_>, set_start: u64, issues: &mut Vec<Issue>) {
                             ));
                         }
                     }
-                    c.required(seg, lid, 7);
+                    c.f_required(&f, lid, 7);
                 }
-                b"DTP" => {
-                    c.dtp(seg, lid);
+                ID_DTP => {
+                    c.f_dtp(&Fields::new(seg), lid);
                 }
-                b"CAS" => {
-                    c.code(seg, lid, 1, &["CO", "OA", "PI", "PR"]);
+                ID_CAS => {
+                    let f = Fields::new(seg);
+                    c.f_code(&f, lid, 1, &["CO", "OA", "PI", "PR"]);
                     for i in 0..6 {
-                        c.decimal(seg, lid, 3 + i * 3);
+                        c.f_decimal(&f, lid, 3 + i * 3);
                     }
                 }
-                b"AMT" | b"SVD" => {
-                    c.req_decimal(seg, lid, 2);
+                ID_AMT | ID_SVD => {
+                    c.f_req_decimal(&Fields::new(seg), lid, 2);
                 }
-                b"REF" => {
-                    c.required(seg, lid, 1);
-                    c.required(seg, lid, 2);
-                    c.length(seg, lid, 2, 1, 50);
+                ID_REF => {
+                    let f = Fields::new(seg);
+                    c.f_required(&f, lid, 1);
+                    c.f_required(&f, lid, 2);
+                    c.f_length(&f, lid, 2, 1, 50);
                 }
                 _ => {}
             }
@@ -593,16 +679,18 @@ pub fn validate(root: &Node<'_>, set_start: u64, issues: &mut Vec<Issue>) {
     });
 }
 
-fn validate_clm(c: &mut Checks<'_>, clm: &SegmentRef<'_>, node: &Node<'_>) {
+fn validate_clm(c: &mut Checks<'_>, f: &Fields<'_>, node: &Node<'_>) {
     let lid = "2300";
-    if c.required(clm, lid, 1) {
-        c.length(clm, lid, 1, 1, 38);
+    let clm = &f.seg;
+    if c.f_required(f, lid, 1) {
+        c.f_length(f, lid, 1, 1, 38);
     }
-    let charge = c.req_decimal(clm, lid, 2);
-    if c.required(clm, lid, 5) {
+    let charge = c.f_req_decimal(f, lid, 2);
+    if c.f_required(f, lid, 5) {
         let comp = clm.delimiters().component;
-        let parts: Vec<&[u8]> = x12::components(clm.get(5), comp).collect();
-        let pos = parts.first().copied().unwrap_or(b"");
+        let mut it = crate::values::components(f.get(5), comp);
+        let parts = [it.next(), it.next(), it.next()];
+        let pos = parts[0].unwrap_or(b"");
         if pos.len() != 2 || !pos.iter().all(u8::is_ascii_digit) {
             c.issues.push(Issue::element(
                 clm,
@@ -614,7 +702,7 @@ fn validate_clm(c: &mut Checks<'_>, clm: &SegmentRef<'_>, node: &Node<'_>) {
                 "CLM05-1 place of service must be two digits".into(),
             ));
         }
-        if parts.get(1).copied().unwrap_or(b"") != b"B" {
+        if parts[1].unwrap_or(b"") != b"B" {
             c.issues.push(Issue::element(
                 clm,
                 c.set_start,
@@ -625,7 +713,7 @@ fn validate_clm(c: &mut Checks<'_>, clm: &SegmentRef<'_>, node: &Node<'_>) {
                 "CLM05-2 facility code qualifier must be B".into(),
             ));
         }
-        if !matches!(parts.get(2).copied().unwrap_or(b""), b"1" | b"6" | b"7" | b"8") {
+        if !matches!(parts[2].unwrap_or(b""), b"1" | b"6" | b"7" | b"8") {
             c.issues.push(Issue::element(
                 clm,
                 c.set_start,
@@ -637,10 +725,10 @@ fn validate_clm(c: &mut Checks<'_>, clm: &SegmentRef<'_>, node: &Node<'_>) {
             ));
         }
     }
-    c.code(clm, lid, 6, &["Y", "N"]);
-    c.code(clm, lid, 7, &["A", "B", "C"]);
-    c.code(clm, lid, 8, &["N", "W", "Y"]);
-    c.code(clm, lid, 9, &["I", "Y"]);
+    c.f_code(f, lid, 6, &["Y", "N"]);
+    c.f_code(f, lid, 7, &["A", "B", "C"]);
+    c.f_code(f, lid, 8, &["N", "W", "Y"]);
+    c.f_code(f, lid, 9, &["I", "Y"]);
     // SNIP 3: the claim charge is the sum of its line charges.
     if let Some(charge) = charge {
         let lines: Option<Decimal> = node.kids("2400").map(|lx| lx.seg("SV1").and_then(|s| decimal(s.get(2)))).sum();
@@ -663,7 +751,7 @@ fn validate_hi(c: &mut Checks<'_>, hi: &SegmentRef<'_>, lid: &'static str) {
         if el.is_empty() {
             continue;
         }
-        let mut parts = x12::components(el, comp);
+        let mut parts = crate::values::components(el, comp);
         let q = parts.next().unwrap_or(b"");
         let code = parts.next().unwrap_or(b"");
         let ok_q: &[&[u8]] = if i == 0 {
@@ -702,8 +790,8 @@ pub fn parse<'a>(
     set_control: &str,
     issues: &mut Vec<Issue>,
 ) -> Claims837 {
-    let segs: Vec<SegmentRef<'a>> = segments.into_iter().collect();
-    let start = segs.first().map(|s| s.index()).unwrap_or(1);
+    let mut segs = segments.into_iter().peekable();
+    let start = segs.peek().map(|s| s.index()).unwrap_or(1);
     let root = build(&SCHEMA, segs, issues);
     validate(&root, start, issues);
     extract(&root, set_control)
