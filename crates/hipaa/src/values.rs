@@ -102,14 +102,16 @@ pub fn text(b: &[u8]) -> String {
 }
 
 /// The id and elements of one segment, split once: `get(n)` is an index instead of a rescan
-/// from the segment start (what `SegmentRef::get` does). Segments with more than `FIELDS`
-/// elements fall back to `SegmentRef::get` past the last stored one.
+/// from the segment start (what `SegmentRef::get` does). Only separator offsets are kept
+/// (small and cheap to build); segments with more than `FIELDS` elements, or longer than
+/// 64 KiB, fall back to `SegmentRef::get` past what is stored.
 #[derive(Clone, Copy)]
 pub(crate) struct Fields<'a> {
     pub seg: SegmentRef<'a>,
     pub id: &'a [u8],
-    els: [&'a [u8]; FIELDS],
-    n: usize,
+    /// `ends[0]` is the separator after the id, `ends[k]` the end of element `k`.
+    ends: [u16; FIELDS + 1],
+    n: u8,
     more: bool,
 }
 
@@ -120,16 +122,21 @@ impl<'a> Fields<'a> {
     pub fn new(seg: &SegmentRef<'a>) -> Fields<'a> {
         let raw = seg.raw();
         let sep = seg.delimiters().element;
-        let mut f = Fields { seg: *seg, id: raw, els: [b""; FIELDS], n: 0, more: false };
+        let mut f = Fields { seg: *seg, id: raw, ends: [0; FIELDS + 1], n: 0, more: false };
         let Some(first) = raw.iter().position(|&c| c == sep) else {
             return f;
         };
         f.id = &raw[..first];
-        let mut start = first + 1;
+        if raw.len() > usize::from(u16::MAX) {
+            f.more = true;
+            return f;
+        }
+        f.ends[0] = first as u16;
+        let mut n = 0usize;
         // Separators eight bytes at a time: an exact mask of the bytes equal to `sep` per word.
         let splat = u64::from_ne_bytes([sep; 8]);
         const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
-        let mut base = start;
+        let mut base = first + 1;
         while base + 8 <= raw.len() {
             let mut word = [0u8; 8];
             word.copy_from_slice(&raw[base..base + 8]);
@@ -137,35 +144,35 @@ impl<'a> Fields<'a> {
             // High bit set in each byte of `x` that is zero, exactly (no borrow across bytes).
             let mut hits = !(((x & LOW7) + LOW7) | x | LOW7);
             while hits != 0 {
-                let i = base + (hits.trailing_zeros() / 8) as usize;
-                hits &= hits - 1;
-                if f.n == FIELDS {
+                if n == FIELDS {
+                    f.n = n as u8;
                     f.more = true;
                     return f;
                 }
-                f.els[f.n] = &raw[start..i];
-                f.n += 1;
-                start = i + 1;
+                n += 1;
+                f.ends[n] = (base + (hits.trailing_zeros() / 8) as usize) as u16;
+                hits &= hits - 1;
             }
             base += 8;
         }
-        for i in base..raw.len() {
-            if raw[i] == sep {
-                if f.n == FIELDS {
+        for (i, &c) in raw.iter().enumerate().skip(base) {
+            if c == sep {
+                if n == FIELDS {
+                    f.n = n as u8;
                     f.more = true;
                     return f;
                 }
-                f.els[f.n] = &raw[start..i];
-                f.n += 1;
-                start = i + 1;
+                n += 1;
+                f.ends[n] = i as u16;
             }
         }
-        if f.n == FIELDS {
+        if n == FIELDS {
             f.more = true;
         } else {
-            f.els[f.n] = &raw[start..];
-            f.n += 1;
+            n += 1;
+            f.ends[n] = raw.len() as u16;
         }
+        f.n = n as u8;
         f
     }
 
@@ -174,8 +181,8 @@ impl<'a> Fields<'a> {
     pub fn get(&self, n: usize) -> &'a [u8] {
         if n == 0 {
             b""
-        } else if n <= self.n {
-            self.els[n - 1]
+        } else if n <= usize::from(self.n) {
+            &self.seg.raw()[usize::from(self.ends[n - 1]) + 1..usize::from(self.ends[n])]
         } else if self.more {
             self.seg.get(n)
         } else {
