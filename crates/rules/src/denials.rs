@@ -13,6 +13,7 @@ use chrono::NaiveDate;
 use hipaa::Adjustment;
 use rust_decimal::Decimal;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// CARCs that mean "bundled into another service". `carc.csv` has no column for this yet.
@@ -60,84 +61,131 @@ pub struct LineFacts<'a> {
 
 /// Classifies one adjustment.
 pub fn classify(reference: &Reference, adj: &Adjustment, facts: &LineFacts<'_>) -> Disposition {
-    let carc = format!("{}-{}", adj.group, adj.reason);
-    let (mut class, mut action, mut fix) = match reference.carc(&adj.group, &adj.reason) {
-        Some(r) => (r.class.clone(), r.action.clone(), r.description.clone()),
-        None => {
-            ("unknown".to_string(), "review".to_string(), format!("{carc} is not in carc.csv: review the remittance"))
+    decision(reference, adj, facts).to_disposition()
+}
+
+/// A [`Disposition`] borrowing the adjustment and the reference data: what the reconciler
+/// builds for every line, turned into an owned disposition only for the denial records.
+#[derive(Clone, Debug)]
+pub(crate) struct Decision<'a, 'r> {
+    pub adj: &'a Adjustment,
+    pub class: &'r str,
+    pub action: &'r str,
+    pub fix: Cow<'r, str>,
+}
+
+impl Decision<'_, '_> {
+    /// `CO-197`.
+    pub(crate) fn carc(&self) -> String {
+        carc_of(self.adj)
+    }
+
+    pub(crate) fn to_disposition(&self) -> Disposition {
+        Disposition {
+            carc: self.carc(),
+            group: self.adj.group.clone(),
+            reason: self.adj.reason.clone(),
+            amount: self.adj.amount,
+            class: self.class.to_string(),
+            action: self.action.to_string(),
+            fix: self.fix.clone().into_owned(),
         }
-    };
+    }
+}
+
+fn carc_of(adj: &Adjustment) -> String {
+    let mut carc = String::with_capacity(adj.group.len() + 1 + adj.reason.len());
+    carc.push_str(&adj.group);
+    carc.push('-');
+    carc.push_str(&adj.reason);
+    carc
+}
+
+/// [`classify`] without copying what the reference data already holds.
+pub(crate) fn decision<'a, 'r>(reference: &'r Reference, adj: &'a Adjustment, facts: &LineFacts<'_>) -> Decision<'a, 'r> {
+    let (mut class, mut action, mut fix): (&'r str, &'r str, Cow<'r, str>) =
+        match reference.carc(&adj.group, &adj.reason) {
+            Some(r) => (r.class.as_str(), r.action.as_str(), Cow::Borrowed(r.description.as_str())),
+            None => (
+                "unknown",
+                "review",
+                Cow::Owned(format!("{} is not in carc.csv: review the remittance", carc_of(adj))),
+            ),
+        };
     let payer = reference.payer(facts.payer_id);
     let remark = |r: &str| facts.remarks.iter().any(|x| x == r);
     match adj.reason.as_str() {
         "197" => {
             // carc.csv: hard, soft when the payer takes retro-authorization requests.
             if payer.auth_denial_action == "peer-to-peer" {
-                class = "soft".into();
-                action = "peer-to-peer".into();
-                fix = format!(
+                class = "soft";
+                action = "peer-to-peer";
+                fix = Cow::Owned(format!(
                     "{} handles authorization denials by peer-to-peer review: schedule it with the medical director and \
                      bring the authorization request and clinical notes",
                     payer.name
-                );
+                ));
             } else if payer.retro_auth {
-                class = "soft".into();
-                action = "retro-auth".into();
-                fix = format!(
+                class = "soft";
+                action = "retro-auth";
+                fix = Cow::Owned(format!(
                     "{} accepts retro-authorization: request it with the date of service and the clinical notes, or send \
                      the authorization already on file as evidence",
                     payer.name
-                );
+                ));
             } else {
-                class = "hard".into();
-                action = "write-off".into();
-                fix = format!(
+                class = "hard";
+                action = "write-off";
+                fix = Cow::Owned(format!(
                     "{} does not accept retro-authorization: write off and fix the authorization workflow",
                     payer.name
-                );
+                ));
             }
         }
         "50" if remark("N54") || payer.auth_required.iter().any(|c| c == facts.code) => {
-            action = "peer-to-peer".into();
-            fix = "medical necessity denied on an authorized service: request a peer-to-peer review with the LCD criteria"
-                .into();
+            action = "peer-to-peer";
+            fix = Cow::Borrowed(
+                "medical necessity denied on an authorized service: request a peer-to-peer review with the LCD criteria",
+            );
         }
         "16" if remark("MA130") => {
-            fix = "MA130: the claim is unprocessable; correct it and send it as a new claim (frequency 1)".into();
+            fix = Cow::Borrowed("MA130: the claim is unprocessable; correct it and send it as a new claim (frequency 1)");
         }
         "16" if remark("N290") => {
-            action = "corrected-claim".into();
-            fix = "N290: rendering provider NPI missing or invalid; fix 2310B/2420A and send frequency 7".into();
+            action = "corrected-claim";
+            fix = Cow::Borrowed("N290: rendering provider NPI missing or invalid; fix 2310B/2420A and send frequency 7");
         }
         "4" => {
             let has50 = facts.modifiers.iter().any(|m| m == "50");
             fix = if has50 && payer.bilateral_style == "rt-lt" {
-                format!("{} wants bilateral procedures as RT and LT on two lines, not modifier 50: corrected claim (frequency 7)", payer.name)
+                Cow::Owned(format!("{} wants bilateral procedures as RT and LT on two lines, not modifier 50: corrected claim (frequency 7)", payer.name))
             } else if !has50
                 && payer.bilateral_style == "modifier-50"
                 && facts.modifiers.iter().any(|m| m == "RT" || m == "LT")
             {
-                format!("{} wants bilateral procedures on one line with modifier 50 and 1 unit: corrected claim (frequency 7)", payer.name)
+                Cow::Owned(format!("{} wants bilateral procedures on one line with modifier 50 and 1 unit: corrected claim (frequency 7)", payer.name))
             } else {
-                "check 50/RT/LT, KX on diagnostic lines, 25 on the E/M and X{EPSU}/59 on distinct services: corrected claim (frequency 7)".into()
+                Cow::Borrowed("check 50/RT/LT, KX on diagnostic lines, 25 on the E/M and X{EPSU}/59 on distinct services: corrected claim (frequency 7)")
             };
         }
         r if BUNDLING_CARCS.contains(&r) => {
             if facts.valid_bypass {
-                action = "appeal".into();
-                class = "soft".into();
-                fix = "the line already carried a valid bypass modifier (25 on the E/M, XS/59 on a distinct service): \
-                       appeal with the documentation of the separately identifiable service"
-                    .into();
+                action = "appeal";
+                class = "soft";
+                fix = Cow::Borrowed(
+                    "the line already carried a valid bypass modifier (25 on the E/M, XS/59 on a distinct service): \
+                     appeal with the documentation of the separately identifiable service",
+                );
             } else {
-                fix = "bundled: if the documentation supports a distinct service and the PTP indicator is 1, send a \
-                       corrected claim (frequency 7) with 25 on the E/M or XS/59 on the procedure; else write off"
-                    .into();
+                fix = Cow::Borrowed(
+                    "bundled: if the documentation supports a distinct service and the PTP indicator is 1, send a \
+                     corrected claim (frequency 7) with 25 on the E/M or XS/59 on the procedure; else write off",
+                );
             }
         }
         _ => {}
     }
-    Disposition { carc, group: adj.group.clone(), reason: adj.reason.clone(), amount: adj.amount, class, action, fix }
+    Decision { adj, class, action, fix }
 }
 
 /// The adjustment that explains a line: the first by class (hard, soft, unknown, expected,
@@ -153,14 +201,25 @@ pub fn decide_refs<'a>(
     adjustments: impl Iterator<Item = &'a Adjustment>,
     facts: &LineFacts<'_>,
 ) -> Option<Disposition> {
-    adjustments
-        .filter(|a| !a.amount.is_zero())
-        .min_by(|a, b| {
-            class_rank(quick_class(reference, a, facts))
-                .cmp(&class_rank(quick_class(reference, b, facts)))
-                .then(b.amount.abs().cmp(&a.amount.abs()))
-        })
-        .map(|a| classify(reference, a, facts))
+    decide_borrowed(reference, adjustments, facts).map(|d| d.to_disposition())
+}
+
+/// [`decide_refs`], borrowing.
+pub(crate) fn decide_borrowed<'a, 'r>(
+    reference: &'r Reference,
+    adjustments: impl Iterator<Item = &'a Adjustment>,
+    facts: &LineFacts<'_>,
+) -> Option<Decision<'a, 'r>> {
+    // The first of the lowest (class rank, larger amount first), each adjustment ranked once.
+    let mut best: Option<(u8, Decimal, &'a Adjustment)> = None;
+    for a in adjustments.filter(|a| !a.amount.is_zero()) {
+        let rank = class_rank(quick_class(reference, a, facts));
+        let amount = a.amount.abs();
+        if best.is_none_or(|(r, m, _)| rank < r || (rank == r && amount > m)) {
+            best = Some((rank, amount, a));
+        }
+    }
+    best.map(|(_, _, a)| decision(reference, a, facts))
 }
 
 /// The class [`classify`] gives, without building the disposition.

@@ -12,7 +12,6 @@ use chrono::NaiveDate;
 use hipaa::{Claim, ServiceLine};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 /// Money rounded to cents, half away from zero, with two decimals always shown.
 pub fn cents(d: Decimal) -> Decimal {
@@ -74,11 +73,97 @@ pub struct LinePrice {
 impl LinePrice {
     /// One paragraph a biller can paste into an appeal.
     pub fn explain(&self) -> String {
-        let mut s = format!("Line {} ({}): ", self.line, display(&self.code, &self.modifiers));
-        s.push_str(&self.steps.join("; "));
-        s.push('.');
-        s
+        explain_text(self.line, &self.code, &self.modifiers, &self.steps)
     }
+}
+
+fn explain_text(line: u32, code: &str, modifiers: &[String], steps: &[String]) -> String {
+    let mut s = format!("Line {line} ({}): ", display(code, modifiers));
+    s.push_str(&steps.join("; "));
+    s.push('.');
+    s
+}
+
+/// A line's price as it is computed: [`LinePrice`] borrowing the claim's code and modifiers, so
+/// the reconciler can price every remitted claim without copying its lines.
+#[derive(Clone, Debug)]
+pub(crate) struct Priced<'a> {
+    pub line: u32,
+    pub code: &'a str,
+    pub modifiers: &'a [String],
+    pub service_date: Option<NaiveDate>,
+    pub fee: Option<Decimal>,
+    pub base: Option<Decimal>,
+    pub mpr_rank: Option<u32>,
+    pub mpr_percent: Option<u32>,
+    pub expected: Option<Decimal>,
+    pub priced_with: Option<u32>,
+    pub partner: Option<u32>,
+    pub review: Option<String>,
+    pub steps: Vec<String>,
+}
+
+impl Priced<'_> {
+    /// The same text as [`LinePrice::explain`].
+    pub(crate) fn explain(&self) -> String {
+        explain_text(self.line, self.code, self.modifiers, &self.steps)
+    }
+
+    pub(crate) fn to_line_price(&self) -> LinePrice {
+        LinePrice {
+            line: self.line,
+            code: self.code.to_string(),
+            modifiers: self.modifiers.to_vec(),
+            service_date: self.service_date,
+            fee: self.fee,
+            base: self.base,
+            mpr_rank: self.mpr_rank,
+            mpr_percent: self.mpr_percent,
+            expected: self.expected,
+            priced_with: self.priced_with,
+            partner: self.partner,
+            review: self.review.clone(),
+            steps: self.steps.clone(),
+        }
+    }
+
+    fn into_line_price(self) -> LinePrice {
+        LinePrice {
+            line: self.line,
+            code: self.code.to_string(),
+            modifiers: self.modifiers.to_vec(),
+            service_date: self.service_date,
+            fee: self.fee,
+            base: self.base,
+            mpr_rank: self.mpr_rank,
+            mpr_percent: self.mpr_percent,
+            expected: self.expected,
+            priced_with: self.priced_with,
+            partner: self.partner,
+            review: self.review,
+            steps: self.steps,
+        }
+    }
+}
+
+/// The priced line with LX01 `number`.
+pub(crate) fn find<'p, 'a>(lines: &'p [Priced<'a>], number: u32) -> Option<&'p Priced<'a>> {
+    lines.iter().find(|l| l.line == number)
+}
+
+/// Sum of the lines' expected amounts, `None` when any line could not be priced.
+pub(crate) fn total(lines: &[Priced<'_>]) -> Option<Decimal> {
+    lines.iter().map(|l| l.expected).sum()
+}
+
+/// [`ClaimPrice::explain`] of borrowed lines.
+pub(crate) fn explain_all(lines: &[Priced<'_>]) -> String {
+    let mut out = String::new();
+    for l in lines {
+        out.push_str(&l.explain());
+        out.push('\n');
+    }
+    out
 }
 
 /// The expected amounts of one claim.
@@ -142,30 +227,36 @@ pub fn price_claim(reference: &Reference, claim: &Claim, payer_id: &str) -> Clai
 
 /// [`price_claim`], with the steps of the computation written down only when `steps` is set.
 pub fn price_claim_with(reference: &Reference, claim: &Claim, payer_id: &str, steps: bool) -> ClaimPrice {
-    let payer = reference.payer(payer_id);
-    let default_date = claim.first_service_date();
-    let mut lines: Vec<LinePrice> =
-        claim.lines.iter().map(|l| base_price(reference, payer_id, l, default_date, steps)).collect();
-    pair_rt_lt(reference, &mut lines, steps);
-    rank_mpr(reference, &payer.mpr_percentages, payer_id, &mut lines, steps);
+    let lines = price_lines(reference, claim, payer_id, steps).into_iter().map(Priced::into_line_price).collect();
     ClaimPrice { claim_id: claim.claim_id.clone(), payer_id: payer_id.to_string(), lines }
 }
 
+/// [`price_claim_with`] without copying the claim's codes and modifiers.
+pub(crate) fn price_lines<'a>(reference: &Reference, claim: &'a Claim, payer_id: &str, steps: bool) -> Vec<Priced<'a>> {
+    let payer = reference.payer(payer_id);
+    let default_date = claim.first_service_date();
+    let mut lines: Vec<Priced<'a>> =
+        claim.lines.iter().map(|l| base_price(reference, payer_id, l, default_date, steps)).collect();
+    pair_rt_lt(reference, &mut lines, steps);
+    rank_mpr(reference, &payer.mpr_percentages, payer_id, &mut lines, steps);
+    lines
+}
+
 /// Fee, units and modifier 50: everything that does not depend on the other lines.
-fn base_price(
+fn base_price<'a>(
     reference: &Reference,
     payer_id: &str,
-    l: &ServiceLine,
+    l: &'a ServiceLine,
     default_date: Option<NaiveDate>,
     steps: bool,
-) -> LinePrice {
-    let code = l.procedure.code.clone();
-    let mods = l.procedure.modifiers.clone();
+) -> Priced<'a> {
+    let code = l.procedure.code.as_str();
+    let mods = l.procedure.modifiers.as_slice();
     let date = l.service_from.or(default_date);
-    let mut p = LinePrice {
+    let mut p = Priced {
         line: l.number,
-        code: code.clone(),
-        modifiers: mods.clone(),
+        code,
+        modifiers: mods,
         service_date: date,
         fee: None,
         base: None,
@@ -182,15 +273,15 @@ fn base_price(
         step!(steps, p, "no service date: the fee schedule cannot be read");
         return p;
     };
-    let Some(fee) = reference.fee(payer_id, &code, &mods, on) else {
+    let Some(fee) = reference.fee(payer_id, code, mods, on) else {
         p.review = Some(format!("no contracted fee for {payer_id} {code} on {on}"));
         step!(steps, p, "no contracted fee for {payer_id} {code} on {on}: manual review");
         return p;
     };
     p.fee = Some(fee);
     step!(steps, p, "contract {payer_id} {code} on {on}: {} per unit", money(fee));
-    let info = reference.code(&code);
-    let base = if has(&mods, "50") {
+    let info = reference.code(code);
+    let base = if has(mods, "50") {
         if l.units != Decimal::ONE {
             p.steps
                 .push(format!("modifier 50 billed with {} units: priced as one bilateral unit", l.units.normalize()));
@@ -219,24 +310,24 @@ fn base_price(
 
 /// RT and LT of one code on one date on two lines are one bilateral procedure when the code's
 /// bilateral indicator is 1 (150%) or 0/2 (100%, paid as one). Indicator 3 pays each side.
-fn pair_rt_lt(reference: &Reference, lines: &mut [LinePrice], steps: bool) {
+fn pair_rt_lt(reference: &Reference, lines: &mut [Priced<'_>], steps: bool) {
     let n = lines.len();
     for i in 0..n {
-        if lines[i].priced_with.is_some() || lines[i].partner.is_some() || !has(&lines[i].modifiers, "RT") {
+        if lines[i].priced_with.is_some() || lines[i].partner.is_some() || !has(lines[i].modifiers, "RT") {
             continue;
         }
         let Some(j) = (0..n).find(|&j| {
             j != i
                 && lines[j].code == lines[i].code
                 && lines[j].service_date == lines[i].service_date
-                && has(&lines[j].modifiers, "LT")
-                && !has(&lines[j].modifiers, "50")
+                && has(lines[j].modifiers, "LT")
+                && !has(lines[j].modifiers, "50")
                 && lines[j].priced_with.is_none()
                 && lines[j].partner.is_none()
         }) else {
             continue;
         };
-        let Some(ind) = reference.code(&lines[i].code).map(|c| c.bilateral_indicator) else { continue };
+        let Some(ind) = reference.code(lines[i].code).map(|c| c.bilateral_indicator) else { continue };
         let pct = match ind {
             1 => 150,
             0 | 2 => 100,
@@ -268,10 +359,11 @@ fn pair_rt_lt(reference: &Reference, lines: &mut [LinePrice], steps: bool) {
 
 /// Ranks the indicator-2, non-add-on lines of each date by their bilateral-adjusted amount and
 /// applies the contract's percentages; rank 6 and beyond is by report.
-fn rank_mpr(reference: &Reference, percentages: &[u32], payer_id: &str, lines: &mut [LinePrice], steps: bool) {
-    let mut by_date: BTreeMap<Option<NaiveDate>, Vec<usize>> = BTreeMap::new();
+fn rank_mpr(reference: &Reference, percentages: &[u32], payer_id: &str, lines: &mut [Priced<'_>], steps: bool) {
+    // The ranked lines of every date in one list, sorted by date, so each date is a run.
+    let mut ranked: Vec<(Option<NaiveDate>, usize)> = Vec::new();
     for (i, l) in lines.iter_mut().enumerate() {
-        let Some(info) = reference.code(&l.code) else { continue };
+        let Some(info) = reference.code(l.code) else { continue };
         if l.priced_with.is_some() || l.base.is_none() {
             continue;
         }
@@ -282,13 +374,16 @@ fn rank_mpr(reference: &Reference, percentages: &[u32], payer_id: &str, lines: &
         if info.mpr_indicator != 2 {
             continue;
         }
-        by_date.entry(l.service_date).or_default().push(i);
+        ranked.push((l.service_date, i));
     }
-    for idx in by_date.values_mut() {
-        // Highest amount first; equal amounts keep line order so the result is deterministic.
-        idx.sort_by(|&a, &b| lines[b].base.cmp(&lines[a].base).then(lines[a].line.cmp(&lines[b].line)));
+    // Highest amount first; equal amounts keep line order so the result is deterministic.
+    ranked.sort_by(|&(da, a), &(db, b)| {
+        da.cmp(&db).then(lines[b].base.cmp(&lines[a].base)).then(lines[a].line.cmp(&lines[b].line))
+    });
+    for group in ranked.chunk_by(|a, b| a.0 == b.0) {
+        let idx = group.iter().map(|&(_, i)| i);
         let count = idx.len();
-        for (rank0, &i) in idx.iter().enumerate() {
+        for (rank0, i) in idx.enumerate() {
             let rank = rank0 as u32 + 1;
             let l = &mut lines[i];
             l.mpr_rank = Some(rank);

@@ -25,16 +25,18 @@
 //! assert_eq!(l.variance.map(|v| v.to_string()), Some("18.00".to_string()));
 //! ```
 
-use crate::denials::{self, AppealClaim, AppealLine, DenialRecord, Disposition, LineFacts, BUNDLING_CARCS};
-use crate::pricing::{cents, percent, price_claim, price_claim_with, ClaimPrice};
-use crate::reference::Reference;
+use crate::denials::{self, AppealClaim, AppealLine, Decision, DenialRecord, LineFacts, BUNDLING_CARCS};
+use crate::pricing::{cents, explain_all, find, percent, price_lines, total, Priced};
+use crate::reference::{FxHasher, HashMap, Reference};
 use chrono::NaiveDate;
-use hipaa::{Claim, ClaimPayment, IssueCode, Remittance, ServicePayment, Transaction};
+use hipaa::{Adjustment, Claim, ClaimPayment, IssueCode, Remittance, ServicePayment, Transaction};
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::cmp::Ordering;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 use x12::{Event, OwnedSet, StreamReader};
 
@@ -208,6 +210,8 @@ pub struct ClaimIndex {
     by_id: HashMap<String, usize>,
 }
 
+type FxHashSet<T> = HashSet<T, BuildHasherDefault<FxHasher>>;
+
 impl ClaimIndex {
     pub fn new(claims: impl IntoIterator<Item = SubmittedClaim>) -> ClaimIndex {
         let mut ix = ClaimIndex::default();
@@ -364,15 +368,11 @@ pub fn match_lines(claim: &Claim, payment: &ClaimPayment) -> Vec<Option<usize>> 
             continue;
         }
         let proc = s.submitted_procedure.as_ref().unwrap_or(&s.procedure);
-        let mut mods = proc.modifiers.clone();
-        mods.sort();
         let date = s.service_date.or(payment.service_from);
         let found = claim.lines.iter().enumerate().position(|(i, l)| {
-            let mut lm = l.procedure.modifiers.clone();
-            lm.sort();
             !used[i]
                 && l.procedure.code == proc.code
-                && lm == mods
+                && same_modifiers(&l.procedure.modifiers, &proc.modifiers)
                 && (date.is_none() || l.service_from.is_none() || l.service_from == date)
         });
         if let Some(li) = found {
@@ -381,6 +381,12 @@ pub fn match_lines(claim: &Claim, payment: &ClaimPayment) -> Vec<Option<usize>> 
         }
     }
     out
+}
+
+/// The same modifiers in any order (equal as sorted lists), without sorting copies.
+fn same_modifiers(a: &[String], b: &[String]) -> bool {
+    a.len() == b.len()
+        && a.iter().all(|m| a.iter().filter(|x| *x == m).count() == b.iter().filter(|x| *x == m).count())
 }
 
 /// Whether a submitted line carried a bypass modifier that is valid against the other lines of
@@ -409,10 +415,6 @@ pub fn valid_bypass(reference: &Reference, claim: &Claim, index: usize) -> bool 
     })
 }
 
-fn sum_where(adjs: &[&hipaa::Adjustment], f: impl Fn(&hipaa::Adjustment) -> bool) -> Decimal {
-    adjs.iter().filter(|a| f(a)).map(|a| a.amount).sum()
-}
-
 fn join_mods(m: &[String]) -> String {
     m.join(":")
 }
@@ -420,17 +422,26 @@ fn join_mods(m: &[String]) -> String {
 /// One remitted claim payment with where it came from.
 struct Job<'a> {
     set: &'a RemitSet,
+    /// The set's file name ranked among the inputs' file names, so jobs sort without comparing
+    /// the names themselves.
+    file_rank: u32,
     payment: &'a ClaimPayment,
     superseded: bool,
 }
 
+/// What one chunk of jobs produced, rows in output order within each job.
 #[derive(Default)]
 struct Outcome {
     variances: Vec<Variance>,
     denials: Vec<DenialRecord>,
-    appeal: Option<AppealClaim>,
-    secondary: Option<SecondaryDue>,
+    appeals: Vec<AppealClaim>,
+    secondary: Vec<SecondaryDue>,
+    /// A job's first row sorts before the previous job's last (a claim paid twice in one set).
+    unordered: bool,
 }
+
+/// Jobs per parallel task: enough to amortize the task, few enough to balance two threads.
+const CHUNK: usize = 256;
 
 /// Reconciles remittances against submitted claims and the contract.
 pub fn reconcile(reference: &Reference, remits: &[RemitSet], claims: &ClaimIndex, opts: &Options) -> Reconciliation {
@@ -452,50 +463,83 @@ pub fn reconcile(reference: &Reference, remits: &[RemitSet], claims: &ClaimIndex
         .collect();
     // A reversal (CLP02 = 22) names the payment it takes back by CLP01 + CLP07: that original,
     // when it is among the inputs, nets out with it.
-    let reversed: HashSet<(&str, &str)> = good
+    let reversed: FxHashSet<(&str, &str)> = good
         .iter()
         .flat_map(|s| s.remittance.claims.iter())
         .filter(|c| c.is_reversal())
         .map(|c| (c.claim_id.as_str(), c.payer_claim_id.as_str()))
         .collect();
-    let jobs: Vec<Job<'_>> = good
-        .iter()
-        .flat_map(|s| {
-            s.remittance.claims.iter().map(|c| Job {
-                set: s,
-                payment: c,
-                superseded: !c.is_reversal() && reversed.contains(&(c.claim_id.as_str(), c.payer_claim_id.as_str())),
-            })
-        })
-        .collect();
-    // Jobs in output order, so the concatenated rows come out sorted without moving them.
-    let mut jobs = jobs;
-    jobs.sort_by(|a, b| {
-        (&a.set.file, &a.payment.claim_id, &a.payment.payer_claim_id, a.payment.segment).cmp(&(
-            &b.set.file,
+    let mut files: Vec<&str> = good.iter().map(|s| s.file.as_str()).collect();
+    files.sort_unstable();
+    files.dedup();
+    let mut jobs: Vec<Job<'_>> = Vec::with_capacity(good.iter().map(|s| s.remittance.claims.len()).sum());
+    for s in &good {
+        let file_rank = files.partition_point(|f| *f < s.file.as_str()) as u32;
+        jobs.extend(s.remittance.claims.iter().map(|c| Job {
+            set: s,
+            file_rank,
+            payment: c,
+            superseded: !reversed.is_empty()
+                && !c.is_reversal()
+                && reversed.contains(&(c.claim_id.as_str(), c.payer_claim_id.as_str())),
+        }));
+    }
+    // Jobs in output order (file, CLP01, CLP07, position), so the concatenated rows come out
+    // sorted without moving them. Stable, as the rows' own sort is.
+    jobs.par_sort_by(|a, b| {
+        (a.file_rank, &a.payment.claim_id, &a.payment.payer_claim_id, a.payment.segment).cmp(&(
+            b.file_rank,
             &b.payment.claim_id,
             &b.payment.payer_claim_id,
             b.payment.segment,
         ))
     });
-    let outcomes: Vec<Outcome> = jobs.par_iter().map(|j| reconcile_payment(reference, claims, opts, j)).collect();
-    let mut net: HashMap<&str, Decimal> = HashMap::new();
-    for j in &jobs {
-        *net.entry(j.payment.claim_id.as_str()).or_default() += j.payment.paid;
+    let outcomes: Vec<Outcome> = jobs
+        .par_chunks(CHUNK)
+        .map(|chunk| {
+            let mut o = Outcome::default();
+            o.variances.reserve(chunk.iter().map(|j| j.payment.services.len().max(1)).sum());
+            for j in chunk {
+                reconcile_payment(reference, claims, opts, j, &mut o);
+            }
+            o
+        })
+        .collect();
+    // Net payment per claim: CLP01 in job order is sorted when there is one file.
+    let mut net: Vec<(&str, Decimal)> = jobs.iter().map(|j| (j.payment.claim_id.as_str(), j.payment.paid)).collect();
+    if !net.is_sorted_by(|a, b| a.0 <= b.0) {
+        net.par_sort_unstable_by(|a, b| a.0.cmp(b.0));
     }
+    net.dedup_by(|later, kept| {
+        let same = later.0 == kept.0;
+        if same {
+            kept.1 += later.1;
+        }
+        same
+    });
+    out.variances.reserve_exact(outcomes.iter().map(|o| o.variances.len()).sum());
+    out.denials.reserve_exact(outcomes.iter().map(|o| o.denials.len()).sum());
+    out.appeals.reserve_exact(outcomes.iter().map(|o| o.appeals.len()).sum());
+    let mut unordered = false;
     for o in outcomes {
+        unordered |= o.unordered;
+        if let (Some(last), Some(first)) = (out.variances.last(), o.variances.first()) {
+            unordered |= row_order(last, first) == Ordering::Greater;
+        }
         out.variances.extend(o.variances);
         out.denials.extend(o.denials);
-        out.appeals.extend(o.appeal);
+        out.appeals.extend(o.appeals);
         out.secondary.extend(o.secondary);
     }
     if opts.report_unremitted {
+        let remitted = |id: &str| net.binary_search_by(|(k, _)| (*k).cmp(id)).is_ok();
         let unremitted: Vec<Variance> = claims
             .claims
             .par_iter()
-            .filter(|c| !net.contains_key(c.claim.claim_id.as_str()))
+            .filter(|c| !remitted(c.claim.claim_id.as_str()))
             .map(|c| unremitted_row(reference, opts, c))
             .collect();
+        unordered |= !unremitted.is_empty();
         out.variances.extend(unremitted);
     }
     for s in &good {
@@ -513,14 +557,18 @@ pub fn reconcile(reference: &Reference, remits: &[RemitSet], claims: &ClaimIndex
         }
     }
     out.net_paid = net.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-    out.net_paid.sort();
-    // Rows of one claim payment are sorted where they are made and jobs run in output order;
-    // only unremitted claims (or a claim paid twice in one set) can leave this out of order.
-    if out.variances.windows(2).any(|w| row_order(&w[0], &w[1]) == Ordering::Greater) {
-        out.variances.sort_by(row_order);
+    // Rows of one claim payment are sorted where they are made, jobs run in output order and
+    // every boundary between jobs was compared: only unremitted claims (or a claim paid twice
+    // in one set) can leave this out of order.
+    if unordered && out.variances.windows(2).any(|w| row_order(&w[0], &w[1]) == Ordering::Greater) {
+        out.variances.par_sort_by(row_order);
     }
-    out.denials.sort_by(|a, b| (&a.file, &a.claim_id, a.line).cmp(&(&b.file, &b.claim_id, b.line)));
-    out.appeals.sort_by(|a, b| (&a.payer_id, &a.payer_claim_id).cmp(&(&b.payer_id, &b.payer_claim_id)));
+    let denial_order =
+        |a: &DenialRecord, b: &DenialRecord| (&a.file, &a.claim_id, a.line).cmp(&(&b.file, &b.claim_id, b.line));
+    if !out.denials.is_sorted_by(|a, b| denial_order(a, b) != Ordering::Greater) {
+        out.denials.par_sort_by(denial_order);
+    }
+    out.appeals.par_sort_by(|a, b| (&a.payer_id, &a.payer_claim_id).cmp(&(&b.payer_id, &b.payer_claim_id)));
     out.secondary.sort_by(|a, b| a.submitted.claim.claim_id.cmp(&b.submitted.claim.claim_id));
     out.provider_adjustments
         .sort_by(|a, b| (&a.file, &a.provider_id, &a.reason).cmp(&(&b.file, &b.provider_id, &b.reason)));
@@ -538,8 +586,13 @@ fn row_order(a: &Variance, b: &Variance) -> Ordering {
     ))
 }
 
+/// [`row_order`] for rows of one claim payment (same file, CLP01 and CLP07).
+fn line_order(a: &Variance, b: &Variance) -> Ordering {
+    (a.line, &a.code, &a.modifiers).cmp(&(b.line, &b.code, &b.modifiers))
+}
+
 fn unremitted_row(reference: &Reference, opts: &Options, c: &SubmittedClaim) -> Variance {
-    let price = price_claim_with(reference, &c.claim, &c.claim.payer.id, opts.explain);
+    let price = price_lines(reference, &c.claim, &c.claim.payer.id, opts.explain);
     Variance {
         file: c.file.clone(),
         claim_id: c.claim.claim_id.clone(),
@@ -548,7 +601,7 @@ fn unremitted_row(reference: &Reference, opts: &Options, c: &SubmittedClaim) -> 
         code: String::new(),
         modifiers: String::new(),
         billed: Some(cents(c.claim.charge)),
-        contracted: price.total(),
+        contracted: total(&price),
         allowed: None,
         paid: None,
         variance: None,
@@ -560,60 +613,65 @@ fn unremitted_row(reference: &Reference, opts: &Options, c: &SubmittedClaim) -> 
         patient_responsibility: Decimal::ZERO,
         sequestration: Decimal::ZERO,
         fix: "no remittance for this claim in the inputs".into(),
-        explain: price.explain(),
+        explain: explain_all(&price),
     }
 }
 
-/// A group of service payments compared as one: a single line, or the two lines of an RT/LT
-/// pair priced as one bilateral procedure.
-struct Unit<'a> {
-    services: Vec<(usize, &'a ServicePayment)>,
-    /// Submitted line indexes, in the order of `services`.
-    lines: Vec<Option<usize>>,
+/// One service payment of a unit. A unit is a group of service payments compared as one: a
+/// single line, or the two lines of an RT/LT pair priced as one bilateral procedure.
+#[derive(Clone, Copy)]
+struct Member<'a> {
+    /// Units are numbered in the order of their first service payment.
+    unit: usize,
+    /// The pair's priced line, which leads its unit so its row carries the pair's amounts.
+    lead: bool,
+    si: usize,
+    s: &'a ServicePayment,
+    /// The submitted line index.
+    li: Option<usize>,
 }
 
-fn reconcile_payment(reference: &Reference, claims: &ClaimIndex, opts: &Options, job: &Job<'_>) -> Outcome {
+fn reconcile_payment<'a>(
+    reference: &Reference,
+    claims: &'a ClaimIndex,
+    opts: &Options,
+    job: &Job<'a>,
+    out: &mut Outcome,
+) {
     let pay = job.payment;
     let remit = &job.set.remittance;
     let payer_id = remit.payer_id();
     let payer = reference.payer(payer_id);
     let submitted = claims.get(&pay.claim_id);
-    let price = submitted.map(|s| price_claim_with(reference, &s.claim, payer_id, opts.explain));
+    let price = submitted.map(|s| price_lines(reference, &s.claim, payer_id, opts.explain));
     let matches = submitted.map(|s| match_lines(&s.claim, pay)).unwrap_or_else(|| vec![None; pay.services.len()]);
-    let mut out = Outcome::default();
+    let start = out.variances.len();
 
     // Group service payments into units: RT/LT partners join the unit of their priced line.
-    let mut units: Vec<Unit<'_>> = Vec::new();
-    let mut unit_of_line: HashMap<u32, usize> = HashMap::new();
+    let mut pairs: Vec<(u32, usize)> = Vec::new();
+    let mut members: Vec<Member<'a>> = Vec::with_capacity(pay.services.len());
+    let mut units = 0;
     for (si, s) in pay.services.iter().enumerate() {
         let li = matches[si];
-        let key = match (li, &price, submitted) {
-            (Some(li), Some(p), Some(sub)) => {
-                let n = sub.claim.lines[li].number;
-                p.line(n).and_then(|lp| lp.priced_with.or(lp.partner.map(|_| n)))
-            }
+        let number = li.zip(submitted).map(|(li, sub)| sub.claim.lines[li].number);
+        let key = match (number, &price) {
+            (Some(n), Some(p)) => find(p, n).and_then(|lp| lp.priced_with.or(lp.partner.map(|_| n))),
             _ => None,
         };
-        match key.and_then(|k| unit_of_line.get(&k).copied()) {
-            Some(u) => {
-                // The pair's priced line leads, so its row carries the pair's amounts.
-                let is_priced =
-                    key.is_some_and(|k| li.zip(submitted).is_some_and(|(li, sub)| sub.claim.lines[li].number == k));
-                if is_priced {
-                    units[u].services.insert(0, (si, s));
-                    units[u].lines.insert(0, li);
-                } else {
-                    units[u].services.push((si, s));
-                    units[u].lines.push(li);
-                }
-            }
+        let (unit, lead) = match key.and_then(|k| pairs.iter().find(|(pk, _)| *pk == k)) {
+            Some(&(k, u)) => (u, number == Some(k)),
             None => {
+                units += 1;
                 if let Some(k) = key {
-                    unit_of_line.insert(k, units.len());
+                    pairs.push((k, units - 1));
                 }
-                units.push(Unit { services: vec![(si, s)], lines: vec![li] });
+                (units - 1, false)
             }
-        }
+        };
+        members.push(Member { unit, lead, si, s, li });
+    }
+    if units < members.len() {
+        members.sort_by_key(|m| (m.unit, !m.lead, m.si));
     }
 
     let rendering = |li: Option<usize>| -> String {
@@ -628,35 +686,32 @@ fn reconcile_payment(reference: &Reference, claims: &ClaimIndex, opts: &Options,
     };
 
     let mut appeal_lines = Vec::new();
-    for unit in &units {
-        let first_li = unit.lines.first().copied().flatten();
-        let rows = unit_rows(reference, opts, job, submitted, price.as_ref(), unit);
-        for (row, li, disposition) in rows {
-            if let Some(d) = disposition {
-                if denials::is_denial(&d.class) {
-                    out.denials.push(DenialRecord {
-                        file: row.file.clone(),
-                        payer_id: payer_id.to_string(),
-                        claim_id: row.claim_id.clone(),
-                        line: row.line,
-                        code: row.code.clone(),
-                        rendering_npi: rendering(li.or(first_li)),
-                        paid_date: remit.payment_date,
-                        disposition: d,
-                    });
-                }
+    for unit in members.chunk_by(|a, b| a.unit == b.unit) {
+        let first_li = unit[0].li;
+        unit_rows(reference, opts, job, submitted, price.as_deref(), unit, |row, li, disposition| {
+            if let Some(d) = disposition.filter(|d| denials::is_denial(d.class)) {
+                out.denials.push(DenialRecord {
+                    file: row.file.clone(),
+                    payer_id: payer_id.to_string(),
+                    claim_id: row.claim_id.clone(),
+                    line: row.line,
+                    code: row.code.clone(),
+                    rendering_npi: rendering(li.or(first_li)),
+                    paid_date: remit.payment_date,
+                    disposition: d.to_disposition(),
+                });
             }
             if let (Some(cat), Some(var), Some(p), Some(li)) = (row.category, row.variance, &price, li) {
                 if cat.is_underpayment() && var > Decimal::ZERO {
                     let sub_line = submitted.map(|s| &s.claim.lines[li]);
-                    let lp = sub_line.and_then(|l| p.line(l.number)).cloned();
+                    let lp = sub_line.and_then(|l| find(p, l.number));
                     appeal_lines.push(AppealLine {
                         line: row.line.unwrap_or(0),
                         code: row.code.clone(),
                         modifiers: sub_line.map(|l| l.procedure.modifiers.clone()).unwrap_or_default(),
                         service_date: sub_line.and_then(|l| l.service_from),
                         category: cat.as_str().to_string(),
-                        contract_rate: lp.as_ref().and_then(|l| l.fee),
+                        contract_rate: lp.and_then(|l| l.fee),
                         expected_allowed: row.contracted.unwrap_or_default(),
                         patient_responsibility: row.patient_responsibility,
                         sequestration: row.sequestration,
@@ -664,25 +719,25 @@ fn reconcile_payment(reference: &Reference, claims: &ClaimIndex, opts: &Options,
                         paid: row.paid.unwrap_or_default(),
                         shortfall: var,
                         carc: row.carc.clone(),
-                        price: lp,
+                        // Without explanations the letter's computation is priced below.
+                        price: if opts.explain { lp.map(Priced::to_line_price) } else { None },
                     });
                 }
             }
             out.variances.push(row);
-        }
+        });
     }
 
     if pay.services.is_empty() {
-        out.variances.push(claim_level_row(reference, opts, job, submitted, price.as_ref()));
+        out.variances.push(claim_level_row(reference, opts, job, submitted, price.as_deref()));
     }
 
     if let (Some(sub), true) = (submitted, !pay.services.is_empty()) {
-        let used: HashSet<usize> = matches.iter().flatten().copied().collect();
         for (li, l) in sub.claim.lines.iter().enumerate() {
-            if used.contains(&li) {
+            if matches.contains(&Some(li)) {
                 continue;
             }
-            let lp = price.as_ref().and_then(|p| p.line(l.number));
+            let lp = price.as_deref().and_then(|p| find(p, l.number));
             out.variances.push(Variance {
                 file: job.set.file.clone(),
                 claim_id: pay.claim_id.clone(),
@@ -711,13 +766,13 @@ fn reconcile_payment(reference: &Reference, claims: &ClaimIndex, opts: &Options,
     if let Some(sub) = submitted {
         if !appeal_lines.is_empty() && !job.superseded && !pay.is_reversal() {
             if !opts.explain {
-                let full = price_claim(reference, &sub.claim, payer_id);
+                let full = price_lines(reference, &sub.claim, payer_id, true);
                 for a in &mut appeal_lines {
-                    a.price = full.line(a.line).cloned();
+                    a.price = find(&full, a.line).map(Priced::to_line_price);
                 }
             }
             let patient = sub.claim.patient.as_ref().unwrap_or(&sub.claim.subscriber);
-            out.appeal = Some(AppealClaim {
+            out.appeals.push(AppealClaim {
                 payer_id: payer_id.to_string(),
                 payer_name: if remit.payer.last_or_org.is_empty() {
                     payer.name.clone()
@@ -738,7 +793,7 @@ fn reconcile_payment(reference: &Reference, claims: &ClaimIndex, opts: &Options,
         let primary = matches!(pay.status.as_str(), "1" | "4");
         if primary && !job.superseded && pr > Decimal::ZERO && pay.crossover.is_none() {
             if let Some(i) = sub.claim.other_payers.iter().position(|o| o.responsibility != "P") {
-                out.secondary = Some(SecondaryDue {
+                out.secondary.push(SecondaryDue {
                     submitted: sub.clone(),
                     payment: pay.clone(),
                     primary_payer_id: payer_id.to_string(),
@@ -748,73 +803,92 @@ fn reconcile_payment(reference: &Reference, claims: &ClaimIndex, opts: &Options,
             }
         }
     }
-    out.variances.sort_by(row_order);
-    out
+    let rows = &mut out.variances[start..];
+    if !rows.is_sorted_by(|a, b| line_order(a, b) != Ordering::Greater) {
+        rows.sort_by(line_order);
+    }
+    if start > 0 && start < out.variances.len() {
+        out.unordered |= row_order(&out.variances[start - 1], &out.variances[start]) == Ordering::Greater;
+    }
 }
 
-/// Rows for one unit, with the submitted line index and the deciding disposition of each.
-fn unit_rows(
-    reference: &Reference,
+/// The sum of the amounts of the adjustments that pass `f`.
+fn sum_where<'a>(adjs: impl Iterator<Item = &'a Adjustment>, f: impl Fn(&Adjustment) -> bool) -> Decimal {
+    adjs.filter(|a| f(a)).map(|a| a.amount).sum()
+}
+
+/// Rows for one unit, each handed to `emit` with its submitted line index and deciding
+/// disposition.
+fn unit_rows<'a, 'r>(
+    reference: &'r Reference,
     opts: &Options,
-    job: &Job<'_>,
-    submitted: Option<&SubmittedClaim>,
-    price: Option<&ClaimPrice>,
-    unit: &Unit<'_>,
-) -> Vec<(Variance, Option<usize>, Option<Disposition>)> {
+    job: &Job<'a>,
+    submitted: Option<&'a SubmittedClaim>,
+    price: Option<&[Priced<'_>]>,
+    unit: &[Member<'a>],
+    mut emit: impl FnMut(Variance, Option<usize>, Option<Decision<'a, 'r>>),
+) {
     let pay = job.payment;
     let payer_id = job.set.remittance.payer_id();
     let payer = reference.payer(payer_id);
-    let adjs: Vec<&hipaa::Adjustment> = unit.services.iter().flat_map(|(_, s)| s.adjustments.iter()).collect();
-    let pr = sum_where(&adjs, |a| a.group == "PR");
-    let prior = sum_where(&adjs, |a| a.group != "PR" && a.reason == "23");
-    let seq_taken = sum_where(&adjs, |a| a.reason == "253");
-    let paid: Decimal = unit.services.iter().map(|(_, s)| s.paid).sum();
-    let charge: Decimal = unit.services.iter().map(|(_, s)| s.charge).sum();
-    let first_li = unit.lines.first().copied().flatten();
+    let adjs = || unit.iter().flat_map(|m| m.s.adjustments.iter());
+    let pr = sum_where(adjs(), |a| a.group == "PR");
+    let prior = sum_where(adjs(), |a| a.group != "PR" && a.reason == "23");
+    let seq_taken = sum_where(adjs(), |a| a.reason == "253");
+    let paid: Decimal = unit.iter().map(|m| m.s.paid).sum();
+    let charge: Decimal = unit.iter().map(|m| m.s.charge).sum();
+    let first_li = unit.first().and_then(|m| m.li);
     let sub_line = |li: Option<usize>| submitted.zip(li).map(|(s, li)| &s.claim.lines[li]);
-    let lp = |li: Option<usize>| sub_line(li).and_then(|l| price.and_then(|p| p.line(l.number)));
-    let lead = unit.services.first().map(|(_, s)| *s);
+    let lp = |li: Option<usize>| sub_line(li).and_then(|l| price.and_then(|p| find(p, l.number)));
+    let lead = unit.first().map(|m| m.s);
     let (code, mods) = match (sub_line(first_li), lead) {
         (Some(l), _) => (l.procedure.code.as_str(), l.procedure.modifiers.as_slice()),
         (None, Some(s)) => (s.procedure.code.as_str(), s.procedure.modifiers.as_slice()),
         (None, None) => ("", &[][..]),
     };
     // Whether a bypass modifier was valid only matters for bundling denials.
-    let bypass = adjs.iter().any(|a| BUNDLING_CARCS.contains(&a.reason.as_str()))
+    let bypass = adjs().any(|a| BUNDLING_CARCS.contains(&a.reason.as_str()))
         && submitted.zip(first_li).is_some_and(|(s, li)| valid_bypass(reference, &s.claim, li));
-    let remarks: Vec<String> =
-        unit.services.iter().flat_map(|(_, s)| s.remarks.iter().cloned()).chain(pay.remarks.iter().cloned()).collect();
+    // The remarks of the unit's lines and of the claim; borrowed when only one list has any.
+    let mut with_remarks = unit.iter().map(|m| &m.s.remarks).filter(|r| !r.is_empty());
+    let remarks: Cow<'_, [String]> = match (with_remarks.next(), with_remarks.next(), pay.remarks.is_empty()) {
+        (None, _, _) => Cow::Borrowed(&pay.remarks),
+        (Some(r), None, true) => Cow::Borrowed(r),
+        _ => Cow::Owned(unit.iter().flat_map(|m| m.s.remarks.iter().cloned()).chain(pay.remarks.iter().cloned()).collect()),
+    };
     let facts = LineFacts { payer_id, code, modifiers: mods, remarks: &remarks, valid_bypass: bypass };
-    let disposition = denials::decide_refs(reference, adjs.iter().copied(), &facts);
-    let contracted: Option<Decimal> = if submitted.is_some() && unit.lines.iter().all(Option::is_some) {
-        unit.lines.iter().map(|li| lp(*li).and_then(|p| p.expected)).sum()
+    let mut disposition = denials::decide_borrowed(reference, adjs(), &facts);
+    let contracted: Option<Decimal> = if submitted.is_some() && unit.iter().all(|m| m.li.is_some()) {
+        unit.iter().map(|m| lp(m.li).and_then(|p| p.expected)).sum()
     } else {
         None
     };
     let info = reference.code(code);
     let denied = paid.is_zero()
         && !charge.is_zero()
-        && (pay.is_denied() || disposition.as_ref().is_some_and(|d| denials::is_denial(&d.class)));
-    let has_59 = adjs.iter().any(|a| a.reason == "59");
-    let bundling = disposition.as_ref().is_some_and(|d| BUNDLING_CARCS.contains(&d.reason.as_str()));
+        && (pay.is_denied() || disposition.as_ref().is_some_and(|d| denials::is_denial(d.class)));
+    let has_59 = adjs().any(|a| a.reason == "59");
+    let bundling = disposition.as_ref().is_some_and(|d| BUNDLING_CARCS.contains(&d.adj.reason.as_str()));
 
     let mut category = None;
     let mut variance = None;
     let mut sequestration = Decimal::ZERO;
-    let mut action = disposition.as_ref().map(|d| d.action.clone()).unwrap_or_else(|| "post".into());
-    let mut fix = disposition.as_ref().map(|d| d.fix.clone()).unwrap_or_default();
+    let mut action: &str = disposition.as_ref().map_or("post", |d| d.action);
+    let mut fix: Cow<'_, str> = disposition.as_ref().map_or(Cow::Borrowed(""), |d| d.fix.clone());
     if pay.is_reversal() || job.superseded {
         category = Some(Category::Reversed);
         variance = Some(cents(Decimal::ZERO));
-        action = "post".into();
-        fix = if pay.is_reversal() {
-            "reversal of an earlier payment: nets out with it".into()
+        action = "post";
+        fix = Cow::Borrowed(if pay.is_reversal() {
+            "reversal of an earlier payment: nets out with it"
         } else {
-            "this payment was reversed by a later remittance: superseded by the correction".into()
-        };
-    } else if submitted.is_none() || unit.lines.iter().any(Option::is_none) {
-        action = ACTION_UNMATCHED_REMIT.into();
-        fix = "no submitted claim line matches this remitted line (CLP01, REF*6R, code + modifiers + date)".into();
+            "this payment was reversed by a later remittance: superseded by the correction"
+        });
+    } else if submitted.is_none() || unit.iter().any(|m| m.li.is_none()) {
+        action = ACTION_UNMATCHED_REMIT;
+        fix = Cow::Borrowed(
+            "no submitted claim line matches this remitted line (CLP01, REF*6R, code + modifiers + date)",
+        );
     } else if let Some(contracted) = contracted {
         let before_seq = contracted - pr - prior;
         if payer.sequestration && before_seq > Decimal::ZERO {
@@ -830,12 +904,12 @@ fn unit_rows(
             category = Some(if v.abs() <= opts.tolerance {
                 // An expected reduction (CARC 59) that matches the contract needs no check.
                 if action == "verify-reduction" {
-                    action = "post".into();
+                    action = "post";
                 }
                 Category::PaidAsContracted
             } else if v < Decimal::ZERO {
-                action = "review-overpayment".into();
-                fix = "paid above the contract: confirm the fee schedule; a refund may be due".into();
+                action = "review-overpayment";
+                fix = Cow::Borrowed("paid above the contract: confirm the fee schedule; a refund may be due");
                 Category::Overpaid
             } else if has_59 {
                 Category::MprOverReduction
@@ -848,20 +922,27 @@ fn unit_rows(
             });
         }
         if let Some(c) = category.filter(|c| c.is_underpayment()) {
-            if matches!(action.as_str(), "post" | "bill-patient") || c == Category::BundledUnderpaid {
-                action = "appeal".into();
+            if matches!(action, "post" | "bill-patient") || c == Category::BundledUnderpaid {
+                action = "appeal";
             }
-            fix = format!(
-                "{fix}{}paid below the contract: appeal with the computation",
-                if fix.is_empty() { "" } else { "; " }
-            );
+            const BELOW: &str = "paid below the contract: appeal with the computation";
+            fix = if fix.is_empty() {
+                Cow::Borrowed(BELOW)
+            } else {
+                let mut f = String::with_capacity(fix.len() + 2 + BELOW.len());
+                f.push_str(&fix);
+                f.push_str("; ");
+                f.push_str(BELOW);
+                Cow::Owned(f)
+            };
         }
     } else {
-        action = if denied { action } else { ACTION_MANUAL_REVIEW.into() };
+        action = if denied { action } else { ACTION_MANUAL_REVIEW };
         category = denied.then_some(Category::Denied);
-        let why =
-            unit.lines.iter().filter_map(|li| lp(*li).and_then(|p| p.review.clone())).collect::<Vec<_>>().join("; ");
-        fix = if why.is_empty() { fix } else { why };
+        let why = unit.iter().filter_map(|m| lp(m.li).and_then(|p| p.review.as_deref())).collect::<Vec<_>>().join("; ");
+        if !why.is_empty() {
+            fix = Cow::Owned(why);
+        }
     }
 
     let explain_unit = |li: Option<usize>| -> String {
@@ -901,47 +982,42 @@ fn unit_rows(
     };
 
     // One row per service payment; a pair's amounts and variance sit on its priced line.
-    let mut rows = Vec::new();
-    for (k, (si, s)) in unit.services.iter().enumerate() {
-        let li = unit.lines[k];
+    for (k, m) in unit.iter().enumerate() {
+        let (si, s, li) = (m.si, m.s, m.li);
         let l = sub_line(li);
         let is_lead = k == 0;
-        let s_adjs: Vec<&hipaa::Adjustment> = s.adjustments.iter().collect();
+        let last = k + 1 == unit.len();
         let allowed =
-            s.allowed.unwrap_or_else(|| s.paid + sum_where(&s_adjs, |a| a.group == "PR" || a.reason == "253"));
-        let row_disp = if unit.services.len() == 1 {
-            disposition.clone()
+            s.allowed.unwrap_or_else(|| s.paid + sum_where(s.adjustments.iter(), |a| a.group == "PR" || a.reason == "253"));
+        let row_disp = if unit.len() == 1 {
+            disposition.take()
         } else {
-            denials::decide(reference, &s.adjustments, &facts).or_else(|| disposition.clone())
+            denials::decide_borrowed(reference, s.adjustments.iter(), &facts).or_else(|| disposition.clone())
         };
-        rows.push((
-            Variance {
-                file: job.set.file.clone(),
-                claim_id: pay.claim_id.clone(),
-                payer_claim_id: pay.payer_claim_id.clone(),
-                line: Some(l.map(|l| l.number).unwrap_or(*si as u32 + 1)),
-                code: l.map(|l| l.procedure.code.clone()).unwrap_or_else(|| s.procedure.code.clone()),
-                modifiers: join_mods(l.map(|l| &l.procedure.modifiers).unwrap_or(&s.procedure.modifiers)),
-                billed: Some(cents(s.charge)),
-                contracted: if is_lead { contracted.map(cents) } else { lp(li).and_then(|p| p.expected).map(cents) },
-                allowed: Some(cents(allowed)),
-                paid: Some(cents(s.paid)),
-                variance: if is_lead { variance } else { variance.map(|_| cents(Decimal::ZERO)) },
-                category,
-                carc: row_disp.as_ref().map(|d| d.carc.clone()).unwrap_or_default(),
-                class: row_disp.as_ref().map(|d| d.class.clone()).unwrap_or_default(),
-                action: action.clone(),
-                payer_id: payer_id.to_string(),
-                patient_responsibility: if is_lead { pr } else { Decimal::ZERO },
-                sequestration: if is_lead { sequestration } else { Decimal::ZERO },
-                fix: fix.clone(),
-                explain: explain_unit(li),
-            },
-            li,
-            row_disp,
-        ));
+        let row = Variance {
+            file: job.set.file.clone(),
+            claim_id: pay.claim_id.clone(),
+            payer_claim_id: pay.payer_claim_id.clone(),
+            line: Some(l.map(|l| l.number).unwrap_or(si as u32 + 1)),
+            code: l.map_or(&s.procedure.code, |l| &l.procedure.code).clone(),
+            modifiers: join_mods(l.map_or(&s.procedure.modifiers, |l| &l.procedure.modifiers)),
+            billed: Some(cents(s.charge)),
+            contracted: if is_lead { contracted.map(cents) } else { lp(li).and_then(|p| p.expected).map(cents) },
+            allowed: Some(cents(allowed)),
+            paid: Some(cents(s.paid)),
+            variance: if is_lead { variance } else { variance.map(|_| cents(Decimal::ZERO)) },
+            category,
+            carc: row_disp.as_ref().map(Decision::carc).unwrap_or_default(),
+            class: row_disp.as_ref().map(|d| d.class.to_string()).unwrap_or_default(),
+            action: action.to_string(),
+            payer_id: payer_id.to_string(),
+            patient_responsibility: if is_lead { pr } else { Decimal::ZERO },
+            sequestration: if is_lead { sequestration } else { Decimal::ZERO },
+            fix: if last { std::mem::take(&mut fix).into_owned() } else { fix.to_string() },
+            explain: explain_unit(li),
+        };
+        emit(row, li, row_disp);
     }
-    rows
 }
 
 /// A claim payment without service lines: compared at claim level.
@@ -950,27 +1026,26 @@ fn claim_level_row(
     opts: &Options,
     job: &Job<'_>,
     submitted: Option<&SubmittedClaim>,
-    price: Option<&ClaimPrice>,
+    price: Option<&[Priced<'_>]>,
 ) -> Variance {
     let pay = job.payment;
     let payer_id = job.set.remittance.payer_id();
     let payer = reference.payer(payer_id);
-    let adjs: Vec<&hipaa::Adjustment> = pay.adjustments.iter().collect();
-    let pr = sum_where(&adjs, |a| a.group == "PR").max(pay.patient_responsibility.unwrap_or_default());
-    let prior = sum_where(&adjs, |a| a.group != "PR" && a.reason == "23");
+    let pr = sum_where(pay.adjustments.iter(), |a| a.group == "PR").max(pay.patient_responsibility.unwrap_or_default());
+    let prior = sum_where(pay.adjustments.iter(), |a| a.group != "PR" && a.reason == "23");
     let facts = LineFacts { payer_id, code: "", modifiers: &[], remarks: &pay.remarks, valid_bypass: false };
-    let disposition = denials::decide(reference, &pay.adjustments, &facts);
-    let contracted = price.and_then(ClaimPrice::total);
+    let disposition = denials::decide_borrowed(reference, pay.adjustments.iter(), &facts);
+    let contracted = price.and_then(total);
     let mut category = None;
     let mut variance = None;
     let mut sequestration = Decimal::ZERO;
-    let mut action = disposition.as_ref().map(|d| d.action.clone()).unwrap_or_else(|| "post".into());
+    let mut action: &str = disposition.as_ref().map_or("post", |d| d.action);
     if pay.is_reversal() || job.superseded {
         category = Some(Category::Reversed);
         variance = Some(cents(Decimal::ZERO));
-        action = "post".into();
+        action = "post";
     } else if submitted.is_none() {
-        action = ACTION_UNMATCHED_REMIT.into();
+        action = ACTION_UNMATCHED_REMIT;
     } else if let Some(c) = contracted {
         let before = c - pr - prior;
         if payer.sequestration && before > Decimal::ZERO {
@@ -978,7 +1053,7 @@ fn claim_level_row(
         }
         let expected = before - sequestration;
         let denied = pay.paid.is_zero()
-            && (pay.is_denied() || disposition.as_ref().is_some_and(|d| denials::is_denial(&d.class)));
+            && (pay.is_denied() || disposition.as_ref().is_some_and(|d| denials::is_denial(d.class)));
         let v = cents(if denied { expected } else { expected - pay.paid });
         variance = Some(v);
         category = Some(if denied {
@@ -986,14 +1061,14 @@ fn claim_level_row(
         } else if v.abs() <= opts.tolerance {
             Category::PaidAsContracted
         } else if v < Decimal::ZERO {
-            action = "review-overpayment".into();
+            action = "review-overpayment";
             Category::Overpaid
         } else {
-            action = "appeal".into();
+            action = "appeal";
             Category::ContractUnderpaid
         });
     } else {
-        action = ACTION_MANUAL_REVIEW.into();
+        action = ACTION_MANUAL_REVIEW;
     }
     Variance {
         file: job.set.file.clone(),
@@ -1008,13 +1083,13 @@ fn claim_level_row(
         paid: Some(cents(pay.paid)),
         variance,
         category,
-        carc: disposition.as_ref().map(|d| d.carc.clone()).unwrap_or_default(),
-        class: disposition.as_ref().map(|d| d.class.clone()).unwrap_or_default(),
-        action,
+        carc: disposition.as_ref().map(Decision::carc).unwrap_or_default(),
+        class: disposition.as_ref().map(|d| d.class.to_string()).unwrap_or_default(),
+        action: action.to_string(),
         payer_id: payer_id.to_string(),
         patient_responsibility: pr,
         sequestration,
-        fix: disposition.map(|d| d.fix).unwrap_or_default(),
-        explain: price.map(ClaimPrice::explain).unwrap_or_default(),
+        fix: disposition.map(|d| d.fix.into_owned()).unwrap_or_default(),
+        explain: price.map(explain_all).unwrap_or_default(),
     }
 }
