@@ -233,13 +233,25 @@ pub fn price_claim_with(reference: &Reference, claim: &Claim, payer_id: &str, st
 
 /// [`price_claim_with`] without copying the claim's codes and modifiers.
 pub(crate) fn price_lines<'a>(reference: &Reference, claim: &'a Claim, payer_id: &str, steps: bool) -> Vec<Priced<'a>> {
+    let mut lines = Vec::with_capacity(claim.lines.len());
+    price_lines_into(&mut lines, reference, claim, payer_id, steps);
+    lines
+}
+
+/// [`price_lines`] into a buffer the caller reuses from claim to claim.
+pub(crate) fn price_lines_into<'a>(
+    lines: &mut Vec<Priced<'a>>,
+    reference: &Reference,
+    claim: &'a Claim,
+    payer_id: &str,
+    steps: bool,
+) {
     let payer = reference.payer(payer_id);
     let default_date = claim.first_service_date();
-    let mut lines: Vec<Priced<'a>> =
-        claim.lines.iter().map(|l| base_price(reference, payer_id, l, default_date, steps)).collect();
-    pair_rt_lt(reference, &mut lines, steps);
-    rank_mpr(reference, &payer.mpr_percentages, payer_id, &mut lines, steps);
-    lines
+    lines.clear();
+    lines.extend(claim.lines.iter().map(|l| base_price(reference, payer_id, l, default_date, steps)));
+    pair_rt_lt(reference, lines, steps);
+    rank_mpr(reference, &payer.mpr_percentages, payer_id, lines, steps);
 }
 
 /// Fee, units and modifier 50: everything that does not depend on the other lines.

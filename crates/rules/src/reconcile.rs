@@ -26,7 +26,7 @@
 //! ```
 
 use crate::denials::{self, AppealClaim, AppealLine, Decision, DenialRecord, LineFacts, BUNDLING_CARCS};
-use crate::pricing::{cents, explain_all, find, percent, price_lines, total, Priced};
+use crate::pricing::{cents, explain_all, find, percent, price_lines, price_lines_into, total, Priced};
 use crate::reference::{FxHasher, HashMap, Reference};
 use chrono::NaiveDate;
 use hipaa::{Adjustment, Claim, ClaimPayment, IssueCode, Remittance, ServicePayment, Transaction};
@@ -352,8 +352,17 @@ impl Reconciliation {
 /// date (the submitted procedure in SVC06 when the payer changed it). Each submitted line is
 /// used once.
 pub fn match_lines(claim: &Claim, payment: &ClaimPayment) -> Vec<Option<usize>> {
-    let mut used = vec![false; claim.lines.len()];
-    let mut out = vec![None; payment.services.len()];
+    let mut out = Vec::new();
+    match_lines_into(claim, payment, &mut Vec::new(), &mut out);
+    out
+}
+
+/// [`match_lines`] into buffers the caller reuses from claim to claim.
+fn match_lines_into(claim: &Claim, payment: &ClaimPayment, used: &mut Vec<bool>, out: &mut Vec<Option<usize>>) {
+    used.clear();
+    used.resize(claim.lines.len(), false);
+    out.clear();
+    out.resize(payment.services.len(), None);
     for (si, s) in payment.services.iter().enumerate() {
         if s.control.is_empty() {
             continue;
@@ -380,7 +389,6 @@ pub fn match_lines(claim: &Claim, payment: &ClaimPayment) -> Vec<Option<usize>> 
             out[si] = Some(li);
         }
     }
-    out
 }
 
 /// The same modifiers in any order (equal as sorted lists), without sorting copies.
@@ -425,6 +433,8 @@ struct Job<'a> {
     /// The set's file name ranked among the inputs' file names, so jobs sort without comparing
     /// the names themselves.
     file_rank: u32,
+    /// [`prefix_key`] of CLP01.
+    claim_key: u128,
     payment: &'a ClaimPayment,
     superseded: bool,
 }
@@ -438,6 +448,16 @@ struct Outcome {
     secondary: Vec<SecondaryDue>,
     /// A job's first row sorts before the previous job's last (a claim paid twice in one set).
     unordered: bool,
+}
+
+/// Buffers reused from claim to claim within a chunk of jobs.
+#[derive(Default)]
+struct Scratch<'a> {
+    price: Vec<Priced<'a>>,
+    matches: Vec<Option<usize>>,
+    used: Vec<bool>,
+    members: Vec<Member<'a>>,
+    pairs: Vec<(u32, usize)>,
 }
 
 /// Jobs per parallel task: enough to amortize the task, few enough to balance two threads.
@@ -478,6 +498,7 @@ pub fn reconcile(reference: &Reference, remits: &[RemitSet], claims: &ClaimIndex
         jobs.extend(s.remittance.claims.iter().map(|c| Job {
             set: s,
             file_rank,
+            claim_key: prefix_key(&c.claim_id),
             payment: c,
             superseded: !reversed.is_empty()
                 && !c.is_reversal()
@@ -487,33 +508,37 @@ pub fn reconcile(reference: &Reference, remits: &[RemitSet], claims: &ClaimIndex
     // Jobs in output order (file, CLP01, CLP07, position), so the concatenated rows come out
     // sorted without moving them. Stable, as the rows' own sort is.
     jobs.par_sort_by(|a, b| {
-        (a.file_rank, &a.payment.claim_id, &a.payment.payer_claim_id, a.payment.segment).cmp(&(
-            b.file_rank,
-            &b.payment.claim_id,
-            &b.payment.payer_claim_id,
-            b.payment.segment,
-        ))
+        (a.file_rank, a.claim_key).cmp(&(b.file_rank, b.claim_key)).then_with(|| {
+            (&a.payment.claim_id, &a.payment.payer_claim_id, a.payment.segment).cmp(&(
+                &b.payment.claim_id,
+                &b.payment.payer_claim_id,
+                b.payment.segment,
+            ))
+        })
     });
     let outcomes: Vec<Outcome> = jobs
         .par_chunks(CHUNK)
         .map(|chunk| {
             let mut o = Outcome::default();
             o.variances.reserve(chunk.iter().map(|j| j.payment.services.len().max(1)).sum());
+            let mut scratch = Scratch::default();
             for j in chunk {
-                reconcile_payment(reference, claims, opts, j, &mut o);
+                reconcile_payment(reference, claims, opts, j, &mut o, &mut scratch);
             }
             o
         })
         .collect();
     // Net payment per claim: CLP01 in job order is sorted when there is one file.
-    let mut net: Vec<(&str, Decimal)> = jobs.iter().map(|j| (j.payment.claim_id.as_str(), j.payment.paid)).collect();
-    if !net.is_sorted_by(|a, b| a.0 <= b.0) {
-        net.par_sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let mut net: Vec<(u128, &str, Decimal)> =
+        jobs.iter().map(|j| (j.claim_key, j.payment.claim_id.as_str(), j.payment.paid)).collect();
+    let by_claim = |a: &(u128, &str, Decimal), b: &(u128, &str, Decimal)| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1));
+    if !net.is_sorted_by(|a, b| by_claim(a, b) != Ordering::Greater) {
+        net.par_sort_unstable_by(by_claim);
     }
     net.dedup_by(|later, kept| {
-        let same = later.0 == kept.0;
+        let same = later.0 == kept.0 && later.1 == kept.1;
         if same {
-            kept.1 += later.1;
+            kept.2 += later.2;
         }
         same
     });
@@ -532,7 +557,10 @@ pub fn reconcile(reference: &Reference, remits: &[RemitSet], claims: &ClaimIndex
         out.secondary.extend(o.secondary);
     }
     if opts.report_unremitted {
-        let remitted = |id: &str| net.binary_search_by(|(k, _)| (*k).cmp(id)).is_ok();
+        let remitted = |id: &str| {
+            let key = prefix_key(id);
+            net.binary_search_by(|(k, c, _)| k.cmp(&key).then_with(|| (*c).cmp(id))).is_ok()
+        };
         let unremitted: Vec<Variance> = claims
             .claims
             .par_iter()
@@ -556,7 +584,7 @@ pub fn reconcile(reference: &Reference, remits: &[RemitSet], claims: &ClaimIndex
             });
         }
     }
-    out.net_paid = net.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    out.net_paid = net.into_iter().map(|(_, k, v)| (k.to_string(), v)).collect();
     // Rows of one claim payment are sorted where they are made, jobs run in output order and
     // every boundary between jobs was compared: only unremitted claims (or a claim paid twice
     // in one set) can leave this out of order.
@@ -573,6 +601,15 @@ pub fn reconcile(reference: &Reference, remits: &[RemitSet], claims: &ClaimIndex
     out.provider_adjustments
         .sort_by(|a, b| (&a.file, &a.provider_id, &a.reason).cmp(&(&b.file, &b.provider_id, &b.reason)));
     out
+}
+
+/// The first 16 bytes of `s` as a big-endian number, zero-padded: where two keys differ they
+/// order as their strings do, so sorts compare the strings themselves only on equal keys.
+fn prefix_key(s: &str) -> u128 {
+    let mut b = [0u8; 16];
+    let n = s.len().min(16);
+    b[..n].copy_from_slice(&s.as_bytes()[..n]);
+    u128::from_be_bytes(b)
 }
 
 fn row_order(a: &Variance, b: &Variance) -> Ordering {
@@ -637,24 +674,38 @@ fn reconcile_payment<'a>(
     opts: &Options,
     job: &Job<'a>,
     out: &mut Outcome,
+    scratch: &mut Scratch<'a>,
 ) {
     let pay = job.payment;
     let remit = &job.set.remittance;
     let payer_id = remit.payer_id();
     let payer = reference.payer(payer_id);
     let submitted = claims.get(&pay.claim_id);
-    let price = submitted.map(|s| price_lines(reference, &s.claim, payer_id, opts.explain));
-    let matches = submitted.map(|s| match_lines(&s.claim, pay)).unwrap_or_else(|| vec![None; pay.services.len()]);
+    let price = submitted.map(|s| {
+        price_lines_into(&mut scratch.price, reference, &s.claim, payer_id, opts.explain);
+        scratch.price.as_slice()
+    });
+    let matches = &mut scratch.matches;
+    match submitted {
+        Some(s) => match_lines_into(&s.claim, pay, &mut scratch.used, matches),
+        None => {
+            matches.clear();
+            matches.resize(pay.services.len(), None);
+        }
+    }
+    let matches = &*matches;
     let start = out.variances.len();
 
     // Group service payments into units: RT/LT partners join the unit of their priced line.
-    let mut pairs: Vec<(u32, usize)> = Vec::new();
-    let mut members: Vec<Member<'a>> = Vec::with_capacity(pay.services.len());
+    let pairs = &mut scratch.pairs;
+    pairs.clear();
+    let members = &mut scratch.members;
+    members.clear();
     let mut units = 0;
     for (si, s) in pay.services.iter().enumerate() {
         let li = matches[si];
         let number = li.zip(submitted).map(|(li, sub)| sub.claim.lines[li].number);
-        let key = match (number, &price) {
+        let key = match (number, price) {
             (Some(n), Some(p)) => find(p, n).and_then(|lp| lp.priced_with.or(lp.partner.map(|_| n))),
             _ => None,
         };
@@ -688,7 +739,7 @@ fn reconcile_payment<'a>(
     let mut appeal_lines = Vec::new();
     for unit in members.chunk_by(|a, b| a.unit == b.unit) {
         let first_li = unit[0].li;
-        unit_rows(reference, opts, job, submitted, price.as_deref(), unit, |row, li, disposition| {
+        unit_rows(reference, opts, job, submitted, price, unit, |row, li, disposition| {
             if let Some(d) = disposition.filter(|d| denials::is_denial(d.class)) {
                 out.denials.push(DenialRecord {
                     file: row.file.clone(),
@@ -701,7 +752,7 @@ fn reconcile_payment<'a>(
                     disposition: d.to_disposition(),
                 });
             }
-            if let (Some(cat), Some(var), Some(p), Some(li)) = (row.category, row.variance, &price, li) {
+            if let (Some(cat), Some(var), Some(p), Some(li)) = (row.category, row.variance, price, li) {
                 if cat.is_underpayment() && var > Decimal::ZERO {
                     let sub_line = submitted.map(|s| &s.claim.lines[li]);
                     let lp = sub_line.and_then(|l| find(p, l.number));
@@ -729,7 +780,7 @@ fn reconcile_payment<'a>(
     }
 
     if pay.services.is_empty() {
-        out.variances.push(claim_level_row(reference, opts, job, submitted, price.as_deref()));
+        out.variances.push(claim_level_row(reference, opts, job, submitted, price));
     }
 
     if let (Some(sub), true) = (submitted, !pay.services.is_empty()) {
@@ -737,7 +788,7 @@ fn reconcile_payment<'a>(
             if matches.contains(&Some(li)) {
                 continue;
             }
-            let lp = price.as_deref().and_then(|p| find(p, l.number));
+            let lp = price.and_then(|p| find(p, l.number));
             out.variances.push(Variance {
                 file: job.set.file.clone(),
                 claim_id: pay.claim_id.clone(),
