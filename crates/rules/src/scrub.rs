@@ -12,7 +12,7 @@ use hipaa::{Claim, ServiceLine};
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -156,6 +156,18 @@ struct L<'a> {
     ptp: Option<&'a crate::reference::HashMap<String, Vec<crate::reference::PtpEdit>>>,
     flags: u8,
     mods: u8,
+    /// The code packed into an integer (codes are 5 characters), for cheap equality.
+    key: u64,
+}
+
+/// Packs a procedure code (up to 8 bytes) into an integer; longer codes keep their first 8
+/// bytes and length, which is only used as a fast pre-check before a full compare.
+fn code_key(code: &str) -> u64 {
+    let mut word = [0u8; 8];
+    let n = code.len().min(7);
+    word[..n].copy_from_slice(&code.as_bytes()[..n]);
+    word[7] ^= code.len() as u8;
+    u64::from_le_bytes(word)
 }
 
 const F_EM: u8 = 1;
@@ -194,7 +206,16 @@ impl<'a> L<'a> {
                 _ => 0,
             };
         }
-        L { n, line, date, info, ptp: r.ptp.get(&line.procedure.code), flags, mods }
+        L {
+            n,
+            line,
+            date,
+            info,
+            ptp: r.ptp.get(&line.procedure.code),
+            flags,
+            mods,
+            key: code_key(&line.procedure.code),
+        }
     }
 
     fn is(&self, flag: u8) -> bool {
@@ -338,10 +359,12 @@ fn ncci_ptp(c: &mut Claimed<'_, '_>) {
         }
         let Some(column2) = a.ptp else { continue };
         for b in c.same_day(a) {
-            if a.code() == b.code() {
+            if a.key == b.key && a.code() == b.code() {
                 continue;
             }
-            let Some(edit) = column2.get(b.code()).and_then(|e| e.iter().find(|e| e.active_on(a.date))) else { continue };
+            let Some(edit) = column2.get(b.code()).and_then(|e| e.iter().find(|e| e.active_on(a.date))) else {
+                continue;
+            };
             let explained = (b.is(F_IMAGING)
                 && (a.info.is_some_and(|i| i.imaging_included) || c.r().with_imaging_counterpart(a.code()).is_some()))
                 || b.is(F_EM)
@@ -369,7 +392,8 @@ fn ncci_ptp(c: &mut Claimed<'_, '_>) {
 }
 
 fn mue_units(c: &mut Claimed<'_, '_>) {
-    let mut per_day: BTreeMap<(String, NaiveDate), (Decimal, u32)> = BTreeMap::new();
+    // (code, date) -> (units, last line); a claim has a handful of lines, so a Vec beats a map.
+    let mut per_day: Vec<(&str, NaiveDate, Decimal, u32)> = Vec::new();
     for l in c.lines {
         let Some(mue) = c.r().mue.get(l.code()) else { continue };
         let value = Decimal::from(mue.value);
@@ -386,13 +410,18 @@ fn mue_units(c: &mut Claimed<'_, '_>) {
                 );
             }
         } else {
-            let e = per_day.entry((l.code().to_string(), l.date)).or_insert((Decimal::ZERO, l.n));
-            e.0 += l.line.units;
-            e.1 = l.n;
+            match per_day.iter_mut().find(|e| e.1 == l.date && e.0 == l.code()) {
+                Some(e) => {
+                    e.2 += l.line.units;
+                    e.3 = l.n;
+                }
+                None => per_day.push((l.code(), l.date, l.line.units, l.n)),
+            }
         }
     }
-    for ((code, _), (units, last)) in per_day {
-        let Some(mue) = c.r().mue.get(&code) else { continue };
+    per_day.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    for (code, _, units, last) in per_day {
+        let Some(mue) = c.r().mue.get(code) else { continue };
         if units > Decimal::from(mue.value) {
             let kind = if mue.mai == 3 { "clinical" } else { "absolute" };
             c.err(
@@ -545,7 +574,9 @@ fn laterality(c: &mut Claimed<'_, '_>) {
         }
         for side in ["RT", "LT"] {
             if l.has(side)
-                && c.lines.iter().any(|o| o.n < l.n && o.date == l.date && o.code() == l.code() && o.has(side))
+                && c.lines
+                    .iter()
+                    .any(|o| o.n < l.n && o.date == l.date && (o.key == l.key && o.code() == l.code()) && o.has(side))
             {
                 c.err(
                     Some(l.n),
@@ -567,7 +598,9 @@ fn laterality(c: &mut Claimed<'_, '_>) {
         if info.bilateral_indicator == 1
             && style == "modifier-50"
             && l.has("LT")
-            && c.lines.iter().any(|o| o.n != l.n && o.date == l.date && o.code() == l.code() && o.has("RT"))
+            && c.lines
+                .iter()
+                .any(|o| o.n != l.n && o.date == l.date && (o.key == l.key && o.code() == l.code()) && o.has("RT"))
         {
             c.err(
                 Some(l.n),
@@ -585,7 +618,7 @@ fn authorization(c: &mut Claimed<'_, '_>) {
     let retro = payer.retro_auth;
     let auths = c.ctx.history.authorizations(&c.patient);
     for l in c.lines {
-        if !required.iter().any(|r| r == l.code()) {
+        if !required.iter().any(|r| code_key(r) == l.key && r == l.code()) {
             continue;
         }
         let number = if l.line.prior_auth.is_empty() { c.claim.prior_auth.clone() } else { l.line.prior_auth.clone() };
@@ -620,15 +653,23 @@ fn authorization(c: &mut Claimed<'_, '_>) {
         }
         let with_number: Vec<_> = auths.iter().filter(|a| a.number == number).collect();
         if with_number.is_empty() {
-            c.err(Some(l.n), "auth-mismatch", format!("REF*G1 on the claim matches no authorization on file for {}", l.code()), "correct the authorization number from the payer's 278 response".into());
+            c.err(
+                Some(l.n),
+                "auth-mismatch",
+                format!("REF*G1 on the claim matches no authorization on file for {}", l.code()),
+                "correct the authorization number from the payer's 278 response".into(),
+            );
             continue;
         }
         let problem = match with_number.iter().find(|a| a.covers_code(l.code())) {
             None => Some(format!("authorization does not cover {}", l.code())),
             Some(a) if !a.approved() => Some(format!("authorization status is {}", a.status)),
-            Some(a) if l.date < a.from || l.date > a.to => Some(format!("service date {} is outside the authorization window {} to {}", l.date, a.from, a.to)),
+            Some(a) if l.date < a.from || l.date > a.to => {
+                Some(format!("service date {} is outside the authorization window {} to {}", l.date, a.from, a.to))
+            }
             Some(a) => {
-                let used: Decimal = c.lines.iter().filter(|o| o.code() == l.code()).map(|o| o.line.units).sum();
+                let used: Decimal =
+                    c.lines.iter().filter(|o| o.key == l.key && o.code() == l.code()).map(|o| o.line.units).sum();
                 a.units.filter(|u| used > *u).map(|u| format!("{used} units of {} billed, {u} authorized", l.code()))
             }
         };
@@ -645,12 +686,18 @@ fn authorization(c: &mut Claimed<'_, '_>) {
 
 fn diagnoses(c: &mut Claimed<'_, '_>) {
     // X12 carries ICD-10-CM codes without the point; only hand-built claims need `undot`.
-    let dx: Vec<std::borrow::Cow<'_, str>> = c
-        .claim
-        .diagnoses
-        .iter()
-        .map(|d| if d.bytes().any(|b| b == b'.' || b.is_ascii_lowercase()) { undot(d).into() } else { d.as_str().into() })
-        .collect();
+    let dx: Vec<std::borrow::Cow<'_, str>> =
+        c.claim
+            .diagnoses
+            .iter()
+            .map(|d| {
+                if d.bytes().any(|b| b == b'.' || b.is_ascii_lowercase()) {
+                    undot(d).into()
+                } else {
+                    d.as_str().into()
+                }
+            })
+            .collect();
     // Medical necessity: a line's pointed diagnoses must support its family.
     for l in c.lines {
         let Some(prefixes) = c.r().dx_policy.get(l.family()) else { continue };
@@ -815,12 +862,17 @@ fn sessions<'h>(
 
 fn frequency(c: &mut Claimed<'_, '_>) {
     let limits = &c.r().payer(c.payer_id()).frequency;
-    let mut done = BTreeSet::new();
+    let mut done: Vec<(&str, &str, NaiveDate)> = Vec::new();
     for l in c.lines {
-        let Some(&max) = limits.get(l.family()) else { continue };
-        if l.is_addon() || !done.insert((l.family(), l.region(), l.date)) {
+        if l.is_addon() {
             continue;
         }
+        let Some(&max) = limits.get(l.family()) else { continue };
+        let key = (l.family(), l.region(), l.date);
+        if done.contains(&key) {
+            continue;
+        }
+        done.push(key);
         let mut dates = sessions(c.past(), c.r(), l.family(), l.region(), l.date - Duration::days(364), l.date);
         dates.insert(l.date);
         if dates.len() as u32 > max {
