@@ -386,29 +386,6 @@ pub fn read_csv<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<V
     Ok(out)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn control_numbers_persist_and_never_repeat() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let f = dir.path().join("ctl.txt");
-        assert_eq!(next_control(&f).expect("first"), 1);
-        assert_eq!(next_control(&f).expect("second"), 2);
-        std::fs::write(&f, "999999999\n").expect("write");
-        assert_eq!(next_control(&f).expect("wrap"), 1);
-        assert!(!f.with_extension("lock").exists());
-    }
-
-    #[test]
-    fn delimiters_in_csv_values_are_refused_without_echoing_them() {
-        let e = clean(3, "last_name", "O*BRIEN").expect_err("delimiter");
-        assert_eq!(e.to_string(), "row 3, column last_name: contains a character reserved as an X12 delimiter");
-        assert_eq!(clean(1, "x", " smith ").expect("ok"), "SMITH");
-    }
-}
-
 /// The set a request command writes: GS01, ST01 and the implementation guide's version.
 pub struct RequestKind {
     pub functional_id: &'static str,
@@ -447,4 +424,27 @@ where
     crate::output::write_private(out, &bytes)?;
     println!("wrote {} {}(s) to {} (ISA13 {control:09})", bodies.len(), kind.noun, crate::input::display_name(out));
     Ok(crate::cmd::OK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_numbers_persist_and_never_repeat() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let f = dir.path().join("ctl.txt");
+        assert_eq!(next_control(&f).expect("first"), 1);
+        assert_eq!(next_control(&f).expect("second"), 2);
+        std::fs::write(&f, "999999999\n").expect("write");
+        assert_eq!(next_control(&f).expect("wrap"), 1);
+        assert!(!f.with_extension("lock").exists());
+    }
+
+    #[test]
+    fn delimiters_in_csv_values_are_refused_without_echoing_them() {
+        let e = clean(3, "last_name", "O*BRIEN").expect_err("delimiter");
+        assert_eq!(e.to_string(), "row 3, column last_name: contains a character reserved as an X12 delimiter");
+        assert_eq!(clean(1, "x", " smith ").expect("ok"), "SMITH");
+    }
 }

@@ -37,7 +37,8 @@ impl SetValidator for Typed {
             .iter()
             .map(|i| {
                 i.add_to(ack);
-                let kind = serde_json::to_value(i.code).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+                let kind =
+                    serde_json::to_value(i.code).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
                 Problem { severity: i.severity, kind, message: i.to_string(), position: i.position }
             })
             .collect()

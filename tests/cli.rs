@@ -54,7 +54,11 @@ fn inspect_unreadable_file_fails_with_2() {
 fn bad_arguments_fail_with_2() {
     assert_eq!(painrcm().arg("inspect").output().expect("runs").status.code(), Some(2));
     assert_eq!(painrcm().arg("frobnicate").output().expect("runs").status.code(), Some(2));
-    let bad_time = painrcm().args(["validate", "--syntax-only", "--ack-time", "2026"]).arg(fixture("crlf.x12")).output().expect("runs");
+    let bad_time = painrcm()
+        .args(["validate", "--syntax-only", "--ack-time", "2026"])
+        .arg(fixture("crlf.x12"))
+        .output()
+        .expect("runs");
     assert_eq!(bad_time.status.code(), Some(2));
 }
 
@@ -90,8 +94,12 @@ fn validate_errors_exit_1_and_never_print_values() {
 
 #[test]
 fn unreadable_file_among_others_exits_2() {
-    let out =
-        painrcm().args(["validate", "--syntax-only"]).arg(fixture("wrong-se01.x12")).arg("/nonexistent/x.837").output().expect("runs");
+    let out = painrcm()
+        .args(["validate", "--syntax-only"])
+        .arg(fixture("wrong-se01.x12"))
+        .arg("/nonexistent/x.837")
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stdout).contains("wrong-se01.x12: INVALID"));
 }
@@ -153,7 +161,14 @@ fn validate_writes_ta1_for_a_bad_iea_control_number() {
 #[test]
 fn ta1_accepted_when_requested() {
     let dir = tempfile::tempdir().expect("temp dir");
-    stdout(painrcm().args(["validate", "--syntax-only"]).arg(fixture("ack-requested.x12")).arg("--ack-dir").arg(dir.path()), 0);
+    stdout(
+        painrcm()
+            .args(["validate", "--syntax-only"])
+            .arg(fixture("ack-requested.x12"))
+            .arg("--ack-dir")
+            .arg(dir.path()),
+        0,
+    );
     let got = std::fs::read_to_string(dir.path().join("ack-requested.x12.ta1")).expect("TA1 written");
     assert!(got.contains("TA1*000000109*261127*1200*A*000~"), "{got}");
     let a999 = std::fs::read_to_string(dir.path().join("ack-requested.x12.999")).expect("999 written");
@@ -162,7 +177,8 @@ fn ta1_accepted_when_requested() {
 
 #[test]
 fn validate_json_reports_validity() {
-    let out = stdout(painrcm().args(["validate", "--syntax-only", "--format", "json"]).arg(fixture("missing-iea.x12")), 1);
+    let out =
+        stdout(painrcm().args(["validate", "--syntax-only", "--format", "json"]).arg(fixture("missing-iea.x12")), 1);
     let v: serde_json::Value = serde_json::from_str(out.trim()).expect("JSON");
     assert_eq!(v["valid"], false);
     assert_eq!(v["interchanges"][0]["errors"][0]["kind"], "missing-trailer");

@@ -35,7 +35,10 @@ fn parse_json_gives_typed_claims_with_exact_amounts() {
     assert_eq!(c["claim_id"], "PC1001");
     assert_eq!(c["charge"], "990");
     assert_eq!(c["diagnoses"], serde_json::json!(["M47816", "M7918"]));
-    assert_eq!(c["lines"][1]["procedure"], serde_json::json!({"qualifier": "HC", "code": "64493", "modifiers": ["50"]}));
+    assert_eq!(
+        c["lines"][1]["procedure"],
+        serde_json::json!({"qualifier": "HC", "code": "64493", "modifiers": ["50"]})
+    );
     assert_eq!(c["lines"][1]["charge"], "450");
     assert_eq!(c["other_payers"][0]["payer"]["id"], "AETNA1");
     assert_eq!(doc["issues"], serde_json::json!([]));
@@ -43,7 +46,9 @@ fn parse_json_gives_typed_claims_with_exact_amounts() {
 
 #[test]
 fn parse_reports_issues_and_exits_1_on_an_unbalanced_claim() {
-    let original = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("edi-samples/claims-20261127.837")).expect("sample");
+    let original =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("edi-samples/claims-20261127.837"))
+            .expect("sample");
     let broken = original.replacen("CLM*PC1001*990*", "CLM*PC1001*991*", 1);
     let dir = tempfile::tempdir().expect("temp");
     let p = dir.path().join("broken.837");

@@ -9,11 +9,17 @@ fn painrcm() -> Command {
 
 /// The sample 837 with its one set repeated as ST 0002 whose first claim does not balance.
 fn two_sets_one_unbalanced() -> String {
-    let original = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("edi-samples/claims-20261127.837")).expect("sample");
+    let original =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("edi-samples/claims-20261127.837"))
+            .expect("sample");
     let st = original.find("ST*837*").expect("ST");
     let se_end = original.find("GE*").expect("GE");
     let set = &original[st..se_end];
-    let second = set.replace("ST*837*0001*", "ST*837*0002*").replace("*0001~", "*0002~").replacen("CLM*PC1001*990*", "CLM*PC1001*991*", 1);
+    let second = set.replace("ST*837*0001*", "ST*837*0002*").replace("*0001~", "*0002~").replacen(
+        "CLM*PC1001*990*",
+        "CLM*PC1001*991*",
+        1,
+    );
     let doubled = format!("{}{}{}{}", &original[..se_end], second, "GE*2*", &original[se_end + 5..]);
     doubled
 }
@@ -63,7 +69,11 @@ fn syntax_only_skips_the_typed_checks() {
 #[test]
 fn every_sample_validates_clean_at_snip_3() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("edi-samples");
-    let mut files: Vec<_> = std::fs::read_dir(&dir).expect("samples").filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().and_then(|e| e.to_str()).is_some_and(|e| e.starts_with(|c: char| c.is_ascii_digit()))).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("samples")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().and_then(|e| e.to_str()).is_some_and(|e| e.starts_with(|c: char| c.is_ascii_digit())))
+        .collect();
     files.sort();
     assert!(files.len() >= 8);
     painrcm().arg("validate").args(&files).assert().code(0);

@@ -263,5 +263,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let Action::Request(args) = args.action;
     let settings = config::load(&args.envelope)?;
     let kind = config::RequestKind { functional_id: "HI", set_id: "278", version: "005010X217", noun: "278 request" };
-    config::write_requests(&settings, &args.requests, &args.out, &kind, |row, r| Ok(build_278(&review(&settings, row, r)?)))
+    config::write_requests(&settings, &args.requests, &args.out, &kind, |row, r| {
+        Ok(build_278(&review(&settings, row, r)?))
+    })
 }

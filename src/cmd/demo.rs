@@ -51,12 +51,23 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
                     AckStatus::PartiallyAccepted => "partially accepted",
                     AckStatus::Rejected => "rejected",
                 };
-                let _ = writeln!(out, "  999 for group {}: AK9*{} ({status}, {} of {} sets)", g.header.control, g.status().code(), g.accepted_sets(), g.sets.len());
+                let _ = writeln!(
+                    out,
+                    "  999 for group {}: AK9*{} ({status}, {} of {} sets)",
+                    g.header.control,
+                    g.status().code(),
+                    g.accepted_sets(),
+                    g.sets.len()
+                );
             }
         }
         let acks = validate::acknowledgments(&scanned, &stamp);
         let kinds: Vec<&str> = acks.iter().map(|(k, _)| *k).collect();
-        let _ = writeln!(out, "  acknowledgments it would write: {}", if kinds.is_empty() { "none".into() } else { kinds.join(", ") });
+        let _ = writeln!(
+            out,
+            "  acknowledgments it would write: {}",
+            if kinds.is_empty() { "none".into() } else { kinds.join(", ") }
+        );
         emit(&out)?;
         all_valid &= !scanned.report.needs_person();
     }
@@ -101,7 +112,13 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     })?;
 
     emit("\n== 4. denials: root causes and next actions\n")?;
-    let denied = super::denials::run(super::denials::Args { files: eras, since: None, claims, reference: None, format: ListFormat::Table })?;
+    let denied = super::denials::run(super::denials::Args {
+        files: eras,
+        since: None,
+        claims,
+        reference: None,
+        format: ListFormat::Table,
+    })?;
 
     if args.out.is_some() {
         emit(&format!("\noutputs written to {}\n", out.display()))?;

@@ -1,8 +1,8 @@
 //! `painrcm denials FILE.835... [--since DATE] [--claims FILE.837...]`: denial root causes.
 
 use super::reconcile::{read_claims, read_remits, report_balancing};
-use super::{load_reference, ListFormat};
 use super::{emit, NEEDS_PERSON, OK};
+use super::{load_reference, ListFormat};
 use rules::denials::{root_causes, CauseRow};
 use rules::reconcile::{ClaimIndex, Options};
 use std::fmt::Write as _;

@@ -146,5 +146,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let Action::Request(args) = args.action;
     let settings = config::load(&args.envelope)?;
     let kind = config::RequestKind { functional_id: "HS", set_id: "270", version: "005010X279A1", noun: "270 set" };
-    config::write_requests(&settings, &args.schedule, &args.out, &kind, |row, r| Ok(build_270(&request(&settings, row, r)?)))
+    config::write_requests(&settings, &args.schedule, &args.out, &kind, |row, r| {
+        Ok(build_270(&request(&settings, row, r)?))
+    })
 }

@@ -53,7 +53,9 @@ pub enum ListFormat {
 pub fn load_reference(dir: Option<&std::path::Path>) -> anyhow::Result<rules::Reference> {
     use anyhow::Context;
     Ok(match dir {
-        Some(d) => rules::Reference::load_dir(d).with_context(|| format!("loading reference data from {}", d.display()))?,
+        Some(d) => {
+            rules::Reference::load_dir(d).with_context(|| format!("loading reference data from {}", d.display()))?
+        }
         None => rules::Reference::embedded().context("loading the embedded reference data")?,
     })
 }

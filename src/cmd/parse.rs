@@ -1,7 +1,7 @@
 //! `painrcm parse FILE... --format json|x12`: the typed model of every transaction set.
 
 use super::{emit, FAILED, NEEDS_PERSON, OK};
-use crate::input::{for_each_set, display_name};
+use crate::input::{display_name, for_each_set};
 use std::path::PathBuf;
 use x12::{EnvelopeWriter, LineEnding};
 
@@ -52,7 +52,12 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             }
             match args.format {
                 ParseFormat::Json => {
-                    let doc = Doc { file: &name, interchange_control: &s.interchange.control, group_control: &s.set.group.control, set: &s.parsed };
+                    let doc = Doc {
+                        file: &name,
+                        interchange_control: &s.interchange.control,
+                        group_control: &s.set.group.control,
+                        set: &s.parsed,
+                    };
                     emit(&(serde_json::to_string(&doc)? + "\n"))?;
                 }
                 ParseFormat::X12 => {
@@ -61,7 +66,8 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
                         if let Some((_, _, w)) = writer.take() {
                             out.extend(w.finish()?);
                         }
-                        let line = if s.set.line_ending == LineEnding::None { LineEnding::None } else { s.set.line_ending };
+                        let line =
+                            if s.set.line_ending == LineEnding::None { LineEnding::None } else { s.set.line_ending };
                         let mut w = EnvelopeWriter::new(Vec::new(), s.set.delimiters, line);
                         w.start_interchange(&s.interchange, s.interchange.control.parse().unwrap_or(0))?;
                         writer = Some((s.interchange.control.clone(), String::new(), w));

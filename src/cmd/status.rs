@@ -143,5 +143,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let Action::Request(args) = args.action;
     let settings = config::load(&args.envelope)?;
     let kind = config::RequestKind { functional_id: "HR", set_id: "276", version: "005010X212", noun: "276 set" };
-    config::write_requests(&settings, &args.claims, &args.out, &kind, |row, r| Ok(build_276(&inquiry(&settings, row, r)?)))
+    config::write_requests(&settings, &args.claims, &args.out, &kind, |row, r| {
+        Ok(build_276(&inquiry(&settings, row, r)?))
+    })
 }

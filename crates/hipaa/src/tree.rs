@@ -137,9 +137,7 @@ impl<'a> Node<'a> {
 pub(crate) fn is_id(seg: &SegmentRef<'_>, id: &[u8]) -> bool {
     let raw = seg.raw();
     let n = id.len();
-    raw.len() >= n
-        && (raw.len() == n || raw[n] == seg.delimiters().element)
-        && raw.iter().zip(id).all(|(a, b)| a == b)
+    raw.len() >= n && (raw.len() == n || raw[n] == seg.delimiters().element) && raw.iter().zip(id).all(|(a, b)| a == b)
 }
 
 /// A segment id of one to three bytes packed into an integer (bytes and length), 0 for any
@@ -315,11 +313,8 @@ impl Compiled {
     fn add(&mut self, def: &'static LoopDef) -> usize {
         let at = self.loops.len();
         let segs: Vec<u32> = def.segments.iter().map(|s| pack_spec(s.id)).collect();
-        let seg_first: Box<[usize]> = def
-            .segments
-            .iter()
-            .map(|s| def.segments.iter().position(|t| t.id == s.id).unwrap_or(0))
-            .collect();
+        let seg_first: Box<[usize]> =
+            def.segments.iter().map(|s| def.segments.iter().position(|t| t.id == s.id).unwrap_or(0)).collect();
         let kid_first: Box<[usize]> =
             def.children.iter().map(|c| def.children.iter().position(|d| d.id == c.id).unwrap_or(0)).collect();
         // Distinct ids, in first-seen order: specs, then child triggers.
@@ -435,7 +430,12 @@ pub fn build<'a>(
     let mut seg_stack: Vec<SegmentRef<'a>> = Vec::with_capacity(64);
     let mut kid_stack: Vec<Node<'a>> = Vec::with_capacity(64);
     let mut stack: Vec<Frame> = vec![Frame { at: 0, segs_from: 0, kids_from: 0 }];
-    fn close<'a>(f: Frame, comp: &Compiled, seg_stack: &mut Vec<SegmentRef<'a>>, kid_stack: &mut Vec<Node<'a>>) -> Node<'a> {
+    fn close<'a>(
+        f: Frame,
+        comp: &Compiled,
+        seg_stack: &mut Vec<SegmentRef<'a>>,
+        kid_stack: &mut Vec<Node<'a>>,
+    ) -> Node<'a> {
         let segments: Vec<SegmentRef<'a>> = seg_stack.drain(f.segs_from..).collect();
         let children: Vec<Node<'a>> = kid_stack.drain(f.kids_from..).collect();
         Node { def: comp.loops[f.at].def, segments, children }

@@ -6,7 +6,6 @@ mod common;
 use common::{corpus, files, sets, summary};
 use std::path::Path;
 
-
 #[test]
 fn every_lfh_837_and_835_parses_and_round_trips() {
     let Some(root) = corpus() else { return };

@@ -2,7 +2,7 @@
 //! set and line ending, parses back to the same typed model.
 
 use std::path::{Path, PathBuf};
-use x12::{Delimiters, Event, EnvelopeWriter, LineEnding, StreamReader};
+use x12::{Delimiters, EnvelopeWriter, Event, LineEnding, StreamReader};
 
 fn files() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
@@ -29,7 +29,15 @@ fn models_survive_emit_under_other_delimiters() {
             let Event::Set(set) = ev.expect("in-memory") else { continue };
             let before = hipaa::parse_set(&set);
             let mut w = EnvelopeWriter::new(Vec::new(), to, LineEnding::CrLf);
-            let isa = x12::InterchangeHeader { sender_qualifier: "ZZ".into(), sender_id: "A".into(), receiver_qualifier: "ZZ".into(), receiver_id: "B".into(), date: "261127".into(), time: "1200".into(), ..Default::default() };
+            let isa = x12::InterchangeHeader {
+                sender_qualifier: "ZZ".into(),
+                sender_id: "A".into(),
+                receiver_qualifier: "ZZ".into(),
+                receiver_id: "B".into(),
+                date: "261127".into(),
+                time: "1200".into(),
+                ..Default::default()
+            };
             w.start_interchange(&isa, 1).expect("in memory");
             w.start_group(&set.group, 1).expect("in memory");
             w.start_set(&set.id, &set.control, &set.version).expect("in memory");

@@ -7,7 +7,8 @@ use std::path::Path;
 use x12::{Event, StreamReader};
 
 fn parsed(name: &str) -> ParsedSet {
-    let bytes = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/hipaa").join(name)).expect("fixture");
+    let bytes =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/hipaa").join(name)).expect("fixture");
     let sets: Vec<_> = StreamReader::new(&bytes[..])
         .filter_map(|e| match e.expect("in-memory") {
             Event::Set(s) => Some(s),
@@ -37,7 +38,13 @@ fn pain_claims_parse_to_exact_models() {
     let summary: Vec<(String, Vec<String>, Decimal)> = c
         .claims
         .iter()
-        .map(|c| (c.claim_id.clone(), c.lines.iter().map(|l| format!("{}x{}", l.procedure.display(), l.units)).collect(), c.charge))
+        .map(|c| {
+            (
+                c.claim_id.clone(),
+                c.lines.iter().map(|l| format!("{}x{}", l.procedure.display(), l.units)).collect(),
+                c.charge,
+            )
+        })
         .collect();
     let want = [
         ("ESI1", vec!["62322x1"], "520"),
@@ -79,7 +86,10 @@ fn balanced_835_with_plb_and_reversal_parse_clean() {
     assert_eq!(issues(&p), Vec::<String>::new());
     let Transaction::Remittance(r) = &p.transaction else { panic!("835 expected") };
     assert_eq!(r.payment, dec("454.65"));
-    assert_eq!(r.provider_adjustments.iter().map(|a| (a.reason.as_str(), a.amount)).collect::<Vec<_>>(), [("L6", dec("-2.15")), ("WO", dec("50"))]);
+    assert_eq!(
+        r.provider_adjustments.iter().map(|a| (a.reason.as_str(), a.amount)).collect::<Vec<_>>(),
+        [("L6", dec("-2.15")), ("WO", dec("50"))]
+    );
     assert_eq!(r.claims[0].services[2].adjustments[1].reason, "59");
     assert_eq!(r.claims[0].services[2].adjustments[1].amount, dec("37.5"));
     let p = parsed("835-reversal-correction.835");

@@ -7,7 +7,8 @@ use x12::{Event, StreamReader};
 #[test]
 fn edi_samples_837_and_835_are_clean_and_round_trip() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../edi-samples");
-    let mut names: Vec<_> = std::fs::read_dir(&dir).expect("edi-samples exists").filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let mut names: Vec<_> =
+        std::fs::read_dir(&dir).expect("edi-samples exists").filter_map(|e| e.ok().map(|e| e.path())).collect();
     names.sort();
     let mut claims = 0;
     let mut remits = 0;

@@ -7,7 +7,6 @@ mod common;
 use common::{corpus, files, sets, summary};
 use std::path::Path;
 
-
 fn round_trip(name: &str, set: &x12::OwnedSet) {
     let mut out = Vec::new();
     hipaa::emit(set.segments(), set.delimiters, set.line_ending, &mut out);

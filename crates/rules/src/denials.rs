@@ -102,15 +102,17 @@ fn carc_of(adj: &Adjustment) -> String {
 }
 
 /// [`classify`] without copying what the reference data already holds.
-pub(crate) fn decision<'a, 'r>(reference: &'r Reference, adj: &'a Adjustment, facts: &LineFacts<'_>) -> Decision<'a, 'r> {
+pub(crate) fn decision<'a, 'r>(
+    reference: &'r Reference,
+    adj: &'a Adjustment,
+    facts: &LineFacts<'_>,
+) -> Decision<'a, 'r> {
     let (mut class, mut action, mut fix): (&'r str, &'r str, Cow<'r, str>) =
         match reference.carc(&adj.group, &adj.reason) {
             Some(r) => (r.class.as_str(), r.action.as_str(), Cow::Borrowed(r.description.as_str())),
-            None => (
-                "unknown",
-                "review",
-                Cow::Owned(format!("{} is not in carc.csv: review the remittance", carc_of(adj))),
-            ),
+            None => {
+                ("unknown", "review", Cow::Owned(format!("{} is not in carc.csv: review the remittance", carc_of(adj))))
+            }
         };
     let payer = reference.payer(facts.payer_id);
     let remark = |r: &str| facts.remarks.iter().any(|x| x == r);
@@ -149,11 +151,13 @@ pub(crate) fn decision<'a, 'r>(reference: &'r Reference, adj: &'a Adjustment, fa
             );
         }
         "16" if remark("MA130") => {
-            fix = Cow::Borrowed("MA130: the claim is unprocessable; correct it and send it as a new claim (frequency 1)");
+            fix =
+                Cow::Borrowed("MA130: the claim is unprocessable; correct it and send it as a new claim (frequency 1)");
         }
         "16" if remark("N290") => {
             action = "corrected-claim";
-            fix = Cow::Borrowed("N290: rendering provider NPI missing or invalid; fix 2310B/2420A and send frequency 7");
+            fix =
+                Cow::Borrowed("N290: rendering provider NPI missing or invalid; fix 2310B/2420A and send frequency 7");
         }
         "4" => {
             let has50 = facts.modifiers.iter().any(|m| m == "50");

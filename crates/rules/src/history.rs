@@ -135,7 +135,15 @@ impl MemoryHistory {
             let records = self.authorizations.entry(key.clone()).or_default();
             if a.services.is_empty() {
                 let (from, to) = window(None, None);
-                records.push(AuthRecord { number: a.number.clone(), payer_id: review.umo.id.clone(), codes: vec![], units: None, from, to, status: status.into() });
+                records.push(AuthRecord {
+                    number: a.number.clone(),
+                    payer_id: review.umo.id.clone(),
+                    codes: vec![],
+                    units: None,
+                    from,
+                    to,
+                    status: status.into(),
+                });
             }
             for s in &a.services {
                 let (from, to) = window(s.from, s.to);
@@ -164,7 +172,12 @@ impl MemoryHistory {
             };
             let from = c.plan_begin.or(c.eligibility_begin).or(response.created).unwrap_or(NaiveDate::MIN);
             let to = c.plan_end.unwrap_or(NaiveDate::MAX);
-            self.eligibility.entry(key).or_default().push(EligibilityRecord { payer_id: c.payer.id.clone(), active: c.active, from, to });
+            self.eligibility.entry(key).or_default().push(EligibilityRecord {
+                payer_id: c.payer.id.clone(),
+                active: c.active,
+                from,
+                to,
+            });
         }
     }
 }

@@ -393,8 +393,7 @@ fn match_lines_into(claim: &Claim, payment: &ClaimPayment, used: &mut Vec<bool>,
 
 /// The same modifiers in any order (equal as sorted lists), without sorting copies.
 fn same_modifiers(a: &[String], b: &[String]) -> bool {
-    a.len() == b.len()
-        && a.iter().all(|m| a.iter().filter(|x| *x == m).count() == b.iter().filter(|x| *x == m).count())
+    a.len() == b.len() && a.iter().all(|m| a.iter().filter(|x| *x == m).count() == b.iter().filter(|x| *x == m).count())
 }
 
 /// Whether a submitted line carried a bypass modifier that is valid against the other lines of
@@ -411,7 +410,9 @@ pub fn valid_bypass(reference: &Reference, claim: &Claim, index: usize) -> bool 
     if l.procedure.has_modifier("25") && family(&l.procedure.code) == "em" {
         return others.iter().any(|(_, o)| family(&o.procedure.code) != "em");
     }
-    let bypass = |m: &String| matches!(reference.modifier_kind(m), "distinct" | "anatomic" | "global" | "repeat" | "em-distinct");
+    let bypass = |m: &String| {
+        matches!(reference.modifier_kind(m), "distinct" | "anatomic" | "global" | "repeat" | "em-distinct")
+    };
     if !l.procedure.modifiers.iter().any(bypass) {
         return false;
     }
@@ -905,7 +906,9 @@ fn unit_rows<'a, 'r>(
     let remarks: Cow<'_, [String]> = match (with_remarks.next(), with_remarks.next(), pay.remarks.is_empty()) {
         (None, _, _) => Cow::Borrowed(&pay.remarks),
         (Some(r), None, true) => Cow::Borrowed(r),
-        _ => Cow::Owned(unit.iter().flat_map(|m| m.s.remarks.iter().cloned()).chain(pay.remarks.iter().cloned()).collect()),
+        _ => Cow::Owned(
+            unit.iter().flat_map(|m| m.s.remarks.iter().cloned()).chain(pay.remarks.iter().cloned()).collect(),
+        ),
     };
     let facts = LineFacts { payer_id, code, modifiers: mods, remarks: &remarks, valid_bypass: bypass };
     let mut disposition = denials::decide_borrowed(reference, adjs(), &facts);
@@ -1038,8 +1041,9 @@ fn unit_rows<'a, 'r>(
         let l = sub_line(li);
         let is_lead = k == 0;
         let last = k + 1 == unit.len();
-        let allowed =
-            s.allowed.unwrap_or_else(|| s.paid + sum_where(s.adjustments.iter(), |a| a.group == "PR" || a.reason == "253"));
+        let allowed = s
+            .allowed
+            .unwrap_or_else(|| s.paid + sum_where(s.adjustments.iter(), |a| a.group == "PR" || a.reason == "253"));
         let row_disp = if unit.len() == 1 {
             disposition.take()
         } else {

@@ -90,7 +90,8 @@ fn authorization_on_file_is_checked_against_the_claim() {
     rfa.lines[1].units = rust_decimal::Decimal::from(3);
     let ctx = Context { reference: &reference, history: &history, today };
     let f = rules::scrub_claim(rfa, &ctx);
-    let auth: Vec<_> = f.iter().filter(|f| f.rule.starts_with("auth")).map(|f| (f.rule, f.line, f.message.as_str())).collect();
+    let auth: Vec<_> =
+        f.iter().filter(|f| f.rule.starts_with("auth")).map(|f| (f.rule, f.line, f.message.as_str())).collect();
     assert_eq!(auth, [("auth-mismatch", Some(2), "3 units of 64636 billed, 2 authorized")]);
     rfa.lines[1].units = rust_decimal::Decimal::ONE;
     rfa.prior_auth = "AET-RFA-2026-99999".into();
@@ -98,5 +99,8 @@ fn authorization_on_file_is_checked_against_the_claim() {
     assert_eq!(f.iter().filter(|f| f.rule == "auth-mismatch").count(), 2);
     rfa.prior_auth.clear();
     let f = rules::scrub_claim(rfa, &ctx);
-    assert_eq!(f.iter().filter(|f| f.rule == "auth-missing").map(|f| f.fix.as_str()).collect::<Vec<_>>(), ["add REF*G1 AET-RFA-2026-00421 to the claim"; 2]);
+    assert_eq!(
+        f.iter().filter(|f| f.rule == "auth-missing").map(|f| f.fix.as_str()).collect::<Vec<_>>(),
+        ["add REF*G1 AET-RFA-2026-00421 to the claim"; 2]
+    );
 }

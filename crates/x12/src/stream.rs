@@ -498,9 +498,7 @@ impl<R: Read> StreamReader<R> {
             LineEnding::None => (after, true),
             LineEnding::Lf => (after + 1, chunk.get(after) == Some(&b'\n')),
             LineEnding::Cr => (after + 1, chunk.get(after) == Some(&b'\r')),
-            LineEnding::CrLf => {
-                (after + 2, chunk.get(after) == Some(&b'\r') && chunk.get(after + 1) == Some(&b'\n'))
-            }
+            LineEnding::CrLf => (after + 2, chunk.get(after) == Some(&b'\r') && chunk.get(after + 1) == Some(&b'\n')),
         };
         let canonical = le_ok && chunk.get(after - 1) == Some(&set.delimiters.segment);
         match self.run {

@@ -92,7 +92,6 @@ impl Terminators {
         }
     }
 
-
     /// One bit per byte of a 64-byte block equal to `t`. The byte compare is written so that
     /// the compiler vectorizes it (16 bytes per `pcmpeqb` on x86-64's baseline SSE2); each
     /// eight 0/1 bytes are then gathered into a byte of the mask with one multiply (byte `i`'s

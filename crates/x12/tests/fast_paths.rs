@@ -139,7 +139,8 @@ fn lf_as_the_segment_terminator() {
     let isa = ISA.replace('~', "\n");
     let file = format!("{isa}\nGS*HC*A*B*20261127*1200*1*X*005010X222A1\nST*837*0001\nBHT*0019\n\nSE*3*0001\nGE*1*1\nIEA*1*000000001\n");
     let got = segments(file.as_bytes());
-    let ids: Vec<String> = got.iter().map(|(_, _, r)| String::from_utf8_lossy(&r[..r.len().min(3)]).into_owned()).collect();
+    let ids: Vec<String> =
+        got.iter().map(|(_, _, r)| String::from_utf8_lossy(&r[..r.len().min(3)]).into_owned()).collect();
     assert_eq!(ids, ["ISA", "GS*", "ST*", "BHT", "SE*", "GE*", "IEA"]);
     let whole = events(file.as_bytes());
     for step in [1, 2, 3, 7, 64, 100, 107, 4096] {
