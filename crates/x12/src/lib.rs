@@ -30,6 +30,8 @@ mod delim;
 mod envelope;
 mod error;
 mod segment;
+#[doc(hidden)]
+pub mod simd;
 mod stream;
 mod tokenizer;
 mod writer;

@@ -12,6 +12,7 @@
 use crate::delim::{isa_position, Delimiters, ISA_LEN};
 use crate::error::{Error, ErrorKind, Position};
 use crate::segment::SegmentRef;
+use crate::simd::mask64;
 use memchr::memmem;
 
 /// What the tokenizer yields: a segment, or a problem it found between segments.
@@ -52,6 +53,9 @@ type Mask = u64;
 /// The terminator positions of one 64-byte block of the input, as a bit mask, consumed as the
 /// tokenizer goes.
 ///
+/// The mask of a block is `simd::mask64` (SSE2 `movemask` on x86-64, safe portable code
+/// elsewhere).
+///
 /// Why this and not `memchr`: segments average about 20 bytes, and a `memchr` call per segment
 /// (`memchr::memchr_iter` included: its `next` is one dispatched `memchr` call over the rest of
 /// the input) spends more on dispatch and vector set-up than on the scan, capping the tokenizer
@@ -82,45 +86,14 @@ impl Terminators {
     #[inline]
     fn block_mask(bytes: &[u8], start: usize, t: u8) -> Mask {
         match bytes.get(start..start + BLOCK).and_then(|b| <&[u8; BLOCK]>::try_from(b).ok()) {
-            Some(block) => Self::mask64(block, t),
+            Some(block) => mask64(block, t),
             None => {
                 let mut padded = [!t; BLOCK];
                 let tail = bytes.get(start..).unwrap_or(b"");
                 padded[..tail.len()].copy_from_slice(tail);
-                Self::mask64(&padded, t)
+                mask64(&padded, t)
             }
         }
-    }
-
-    /// One bit per byte of a 64-byte block equal to `t`. The byte compare is written so that
-    /// the compiler vectorizes it (16 bytes per `pcmpeqb` on x86-64's baseline SSE2); each
-    /// eight 0/1 bytes are then gathered into a byte of the mask with one multiply (byte `i`'s
-    /// low bit lands on bit `56 + i`, without carries). Safe code: `std::arch`'s `movemask`
-    /// needs a `#[target_feature]` context, which the lints forbid us to call into, and a
-    /// plain bit-shifting loop is not turned into one.
-    #[inline(always)]
-    fn mask64(block: &[u8; 64], t: u8) -> u64 {
-        let mut eq = [0u8; 64];
-        for (e, &b) in eq.iter_mut().zip(block) {
-            *e = u8::from(b == t);
-        }
-        let mut mask = 0u64;
-        let mut k = 0;
-        while k < 8 {
-            let w = u64::from_le_bytes([
-                eq[k * 8],
-                eq[k * 8 + 1],
-                eq[k * 8 + 2],
-                eq[k * 8 + 3],
-                eq[k * 8 + 4],
-                eq[k * 8 + 5],
-                eq[k * 8 + 6],
-                eq[k * 8 + 7],
-            ]);
-            mask |= (w.wrapping_mul(0x0102_0408_1020_4080) >> 56) << (k * 8);
-            k += 1;
-        }
-        mask
     }
 
     /// The first `t` at or after `from` in `bytes`, as `memchr(t, &bytes[from..])` would find it
