@@ -401,6 +401,34 @@ impl<'i> Checks<'i> {
         self.push(seg, l, el, None, IssueCode::PatternMismatch, what);
     }
 
+    /// An HI segment: each composite's code list qualifier (`allowed(position)` gives the
+    /// qualifiers valid at that position, 0-based) and an ICD-10-CM code without its point.
+    pub fn diagnoses(
+        &mut self,
+        hi: &SegmentRef<'_>,
+        l: &'static str,
+        allowed: impl Fn(usize) -> &'static [&'static [u8]],
+    ) {
+        let comp = hi.delimiters().component;
+        for (i, el) in hi.elements().enumerate() {
+            if el.is_empty() {
+                continue;
+            }
+            let mut parts = x12::components(el, comp);
+            let q = parts.next().unwrap_or(b"");
+            let code = parts.next().unwrap_or(b"");
+            let n = i as u16 + 1;
+            if !allowed(i).contains(&q) {
+                let what = format!("HI{n:02}-1 code list qualifier not allowed here");
+                self.issues.push(Issue::element(hi, self.set_start, Some(l), n, Some(1), IssueCode::InvalidCode, what));
+            }
+            if code.is_empty() || code.contains(&b'.') || code.len() > 7 {
+                let what = format!("HI{n:02}-2 must be an ICD-10-CM code without the decimal point");
+                self.issues.push(Issue::element(hi, self.set_start, Some(l), n, Some(2), IssueCode::InvalidCode, what));
+            }
+        }
+    }
+
     /// A balancing failure, reported on the element that does not add up.
     pub fn unbalanced(&mut self, seg: &SegmentRef<'_>, l: &'static str, el: usize, what: String) {
         self.push(seg, l, el, None, IssueCode::Unbalanced, what);

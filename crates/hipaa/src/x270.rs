@@ -929,38 +929,8 @@ pub(crate) fn check_common(c: &mut Checks<'_>, seg: &SegmentRef<'_>, lid: &'stat
 
 /// HI diagnoses: qualifier and an ICD-10-CM code without the decimal point.
 pub(crate) fn check_hi(c: &mut Checks<'_>, hi: &SegmentRef<'_>, lid: &'static str) {
-    let comp = hi.delimiters().component;
-    for (i, el) in hi.elements().enumerate() {
-        if el.is_empty() {
-            continue;
-        }
-        let mut parts = x12::components(el, comp);
-        let q = parts.next().unwrap_or(b"");
-        let code = parts.next().unwrap_or(b"");
-        let ok: &[&[u8]] = &[b"ABK", b"ABF", b"ABJ", b"ABN", b"BK", b"BF", b"BJ", b"BN", b"BP", b"BO", b"BR", b"BQ"];
-        if !ok.contains(&q) {
-            c.issues.push(Issue::element(
-                hi,
-                c.set_start,
-                Some(lid),
-                i as u16 + 1,
-                Some(1),
-                IssueCode::InvalidCode,
-                format!("HI{:02}-1 code list qualifier not allowed here", i + 1),
-            ));
-        }
-        if code.is_empty() || code.contains(&b'.') || code.len() > 7 {
-            c.issues.push(Issue::element(
-                hi,
-                c.set_start,
-                Some(lid),
-                i as u16 + 1,
-                Some(2),
-                IssueCode::InvalidCode,
-                format!("HI{:02}-2 must be a diagnosis code without the decimal point", i + 1),
-            ));
-        }
-    }
+    const ANY: &[&[u8]] = &[b"ABK", b"ABF", b"ABJ", b"ABN", b"BK", b"BF", b"BJ", b"BN", b"BP", b"BO", b"BR", b"BQ"];
+    c.diagnoses(hi, lid, |_| ANY);
 }
 
 /// A composite procedure element: qualifier from the list, code present.

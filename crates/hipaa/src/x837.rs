@@ -746,42 +746,9 @@ fn validate_clm(c: &mut Checks<'_>, f: &Fields<'_>, node: &Node<'_>) {
 }
 
 fn validate_hi(c: &mut Checks<'_>, hi: &SegmentRef<'_>, lid: &'static str) {
-    let comp = hi.delimiters().component;
-    for (i, el) in hi.elements().enumerate() {
-        if el.is_empty() {
-            continue;
-        }
-        let mut parts = crate::values::components(el, comp);
-        let q = parts.next().unwrap_or(b"");
-        let code = parts.next().unwrap_or(b"");
-        let ok_q: &[&[u8]] = if i == 0 {
-            &[b"ABK", b"BK"]
-        } else {
-            &[b"ABF", b"BF", b"ABK", b"BK", b"BP", b"BO", b"BG", b"ABN", b"BN", b"ABJ", b"APR"]
-        };
-        if !ok_q.contains(&q) {
-            c.issues.push(Issue::element(
-                hi,
-                c.set_start,
-                Some(lid),
-                i as u16 + 1,
-                Some(1),
-                IssueCode::InvalidCode,
-                format!("HI{:02}-1 code list qualifier not allowed here", i + 1),
-            ));
-        }
-        if code.is_empty() || code.contains(&b'.') || code.len() > 7 {
-            c.issues.push(Issue::element(
-                hi,
-                c.set_start,
-                Some(lid),
-                i as u16 + 1,
-                Some(2),
-                IssueCode::InvalidCode,
-                format!("HI{:02}-2 must be an ICD-10-CM code without the decimal point", i + 1),
-            ));
-        }
-    }
+    const PRINCIPAL: &[&[u8]] = &[b"ABK", b"BK"];
+    const OTHER: &[&[u8]] = &[b"ABF", b"BF", b"ABK", b"BK", b"BP", b"BO", b"BG", b"ABN", b"BN", b"ABJ", b"APR"];
+    c.diagnoses(hi, lid, |i| if i == 0 { PRINCIPAL } else { OTHER });
 }
 
 /// Builds, validates and extracts one 837P set from its segments (ST..SE).
