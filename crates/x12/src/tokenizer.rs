@@ -300,6 +300,93 @@ impl<'a> Iterator for Tokenizer<'a> {
             None => self.next_slow(),
         }
     }
+
+    /// Internal iteration (`count`, `for_each`, `sum`, `filter(..).count()`, ...): the same
+    /// tokens as repeated `next`, but runs of fast-path segments are served by `fold_fast`,
+    /// which keeps the scan state in locals (registers) instead of reloading and storing it
+    /// through `self` per segment, as `next` must because `next_slow` borrows `self`.
+    #[inline]
+    fn fold<B, F>(mut self, init: B, mut f: F) -> B
+    where
+        F: FnMut(B, Token<'a>) -> B,
+    {
+        let mut acc = init;
+        loop {
+            acc = self.fold_fast(acc, &mut f);
+            match self.next_slow() {
+                Some(t) => acc = f(acc, t),
+                // `next_slow` returns `None` only once `done` is set: nothing follows.
+                None => return acc,
+            }
+        }
+    }
+}
+
+impl<'a> Tokenizer<'a> {
+    /// `next_segment_fast` over and over, with `pos`, the mask, its block and the segment count
+    /// in locals, written back once when a segment is not the fast path's (or the scan ran off
+    /// the input). Each step does exactly what `next_segment_fast` does, so the tokens and the
+    /// state left behind are the same as from the same number of `next` calls.
+    #[inline(always)]
+    fn fold_fast<B, F>(&mut self, mut acc: B, f: &mut F) -> B
+    where
+        F: FnMut(B, Token<'a>) -> B,
+    {
+        let d = match (self.done, &self.pending, self.state.delimiters) {
+            (false, None, Some(d)) => d,
+            _ => return acc,
+        };
+        if self.terminators.next != self.pos || self.terminators.byte != Some(d.segment) {
+            return acc;
+        }
+        let bytes = self.bytes;
+        let t = d.segment;
+        let base = self.state.base;
+        let mut pos = self.pos;
+        let mut segments = self.state.segments;
+        let mut block = self.terminators.start;
+        let mut mask = self.terminators.mask;
+        let mut exhausted = false;
+        loop {
+            let mut start = pos;
+            let Some(&b) = bytes.get(start) else { break };
+            let mut first = b;
+            if first <= b' ' {
+                if first != b'\n' || t == b'\n' {
+                    break;
+                }
+                start += 1;
+                match bytes.get(start) {
+                    Some(&b) if b > b' ' => first = b,
+                    _ => break,
+                }
+            }
+            if first == b'I' || first == t {
+                break;
+            }
+            // `Terminators::take`, on the locals.
+            while mask == 0 {
+                if block + BLOCK >= bytes.len() {
+                    exhausted = true;
+                    break;
+                }
+                block += BLOCK;
+                mask = Terminators::block_mask(bytes, block, t);
+            }
+            if exhausted {
+                break;
+            }
+            let end = block + mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+            pos = end + 1;
+            segments += 1;
+            acc = f(acc, Token::Segment(SegmentRef::new(&bytes[start..end], d, base + start as u64, segments)));
+        }
+        self.pos = pos;
+        self.state.segments = segments;
+        self.terminators = Terminators { start: block, mask, next: pos, byte: if exhausted { None } else { Some(t) } };
+        acc
+    }
 }
 
 impl<'a> Tokenizer<'a> {
@@ -519,6 +606,62 @@ mod tests {
                     let want = memchr::memchr(term, &hay[from..]).map(|i| from + i);
                     assert_eq!(t.find(hay, from, term), want, "len {len} from {from} term {term}");
                 }
+            }
+        }
+    }
+
+    /// `fold` (internal iteration, run in locals) must yield exactly what `next` yields, on
+    /// inputs that leave and re-enter its fast path at every kind of slow case and across
+    /// block boundaries, whole and as a non-final chunk.
+    #[test]
+    fn fold_agrees_with_next() {
+        let isa2 = ISA.replace('*', "|").replace('~', "\n").replace(':', ">");
+        let pieces: [&str; 14] = [
+            "GS*HC*A~",
+            "ST*837*0001~\n",
+            "NM1*IL*1*SOME*NAME****MI*123456789~\n",
+            "~",
+            "\n\n",
+            "\r\n",
+            "  ",
+            "\t",
+            ISA,
+            "ISA*bad~",
+            "I*x~",
+            "SE*2*0001~\r\n",
+            "garbage",
+            "HI*ABK:M47816^ABF:M5416~",
+        ];
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for case in 0..3000 {
+            let mut f = String::new();
+            if case % 3 == 0 {
+                f.push('\u{feff}');
+            }
+            if case % 5 != 1 {
+                f.push_str(ISA);
+            }
+            let n = case % 97;
+            for _ in 0..n {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                match x % 40 {
+                    0 => f.push_str(&isa2),
+                    r => f.push_str(pieces[(r as usize) % pieces.len()]),
+                }
+            }
+            if case % 4 == 2 {
+                f.push_str("ST*83");
+            }
+            let bytes = f.as_bytes();
+            for last in [true, false] {
+                let by_next: Vec<Token<'_>> = Tokenizer::resume(bytes, Resume::start(), last).collect();
+                let by_fold = Tokenizer::resume(bytes, Resume::start(), last).fold(Vec::new(), |mut v, t| {
+                    v.push(t);
+                    v
+                });
+                assert_eq!(by_fold, by_next, "case {case} last {last}: {f:?}");
             }
         }
     }
