@@ -386,6 +386,40 @@ pub fn read_csv<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<V
     Ok(out)
 }
 
+/// The billing provider as the NM1*1P of a request.
+pub fn billing_party(s: &Settings) -> hipaa::Party {
+    let bp = &s.config.billing_provider;
+    hipaa::Party {
+        entity: "1P".into(),
+        last_or_org: bp.name.to_uppercase(),
+        first: String::new(),
+        id_qualifier: "XX".into(),
+        id: bp.npi.clone(),
+    }
+}
+
+/// The payer of a CSV row (`payer_name`, `payer_id` columns) under the entity code the set uses.
+pub fn payer_party(row: usize, entity: &str, name: &str, id: &str) -> anyhow::Result<hipaa::Party> {
+    Ok(hipaa::Party {
+        entity: entity.into(),
+        last_or_org: clean(row, "payer_name", name)?,
+        first: String::new(),
+        id_qualifier: "PI".into(),
+        id: clean(row, "payer_id", id)?,
+    })
+}
+
+/// The subscriber of a CSV row (`last_name`, `first_name`, `member_id` columns).
+pub fn member_party(row: usize, last: &str, first: &str, member_id: &str) -> anyhow::Result<hipaa::Party> {
+    Ok(hipaa::Party {
+        entity: "IL".into(),
+        last_or_org: clean(row, "last_name", last)?,
+        first: clean(row, "first_name", first)?,
+        id_qualifier: "MI".into(),
+        id: clean(row, "member_id", member_id)?,
+    })
+}
+
 /// The set a request command writes: GS01, ST01 and the implementation guide's version.
 pub struct RequestKind {
     pub functional_id: &'static str,

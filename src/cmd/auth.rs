@@ -204,33 +204,14 @@ fn review(s: &config::Settings, row: usize, r: &Row) -> anyhow::Result<Review> {
     if !matches!(gender.as_str(), "" | "F" | "M" | "U") {
         bail!("row {row}, column gender: expected F, M or U");
     }
-    let bp = &s.config.billing_provider;
     Ok(Review {
         purpose: "13".into(),
         reference: id.clone(),
         created: Some(s.date()),
         time: s.time().to_string(),
-        umo: Party {
-            entity: "X3".into(),
-            last_or_org: clean(row, "payer_name", &r.payer_name)?,
-            first: String::new(),
-            id_qualifier: "PI".into(),
-            id: clean(row, "payer_id", &r.payer_id)?,
-        },
-        requester: Party {
-            entity: "1P".into(),
-            last_or_org: bp.name.to_uppercase(),
-            first: String::new(),
-            id_qualifier: "XX".into(),
-            id: bp.npi.clone(),
-        },
-        subscriber: Party {
-            entity: "IL".into(),
-            last_or_org: clean(row, "last_name", &r.last_name)?,
-            first: clean(row, "first_name", &r.first_name)?,
-            id_qualifier: "MI".into(),
-            id: clean(row, "member_id", &r.member_id)?,
-        },
+        umo: config::payer_party(row, "X3", &r.payer_name, &r.payer_id)?,
+        requester: config::billing_party(s),
+        subscriber: config::member_party(row, &r.last_name, &r.first_name, &r.member_id)?,
         subscriber_birth_date: csv_date(row, "birth_date", &r.birth_date)?,
         subscriber_gender: gender,
         events: vec![PatientEvent {

@@ -3,7 +3,7 @@
 use crate::config::{self, clean, csv_date, EnvelopeArgs};
 use anyhow::bail;
 use hipaa::x270::{build_270, Inquiry, ServiceInquiry};
-use hipaa::{EligibilityRequest, Party, Procedure};
+use hipaa::{EligibilityRequest, Procedure};
 use std::path::PathBuf;
 
 const SCHEDULE_HELP: &str = "\
@@ -84,7 +84,6 @@ pub fn procedure(row: usize, column: &str, text: &str) -> anyhow::Result<Procedu
 }
 
 fn request(s: &config::Settings, row: usize, v: &Visit) -> anyhow::Result<EligibilityRequest> {
-    let bp = &s.config.billing_provider;
     let id = clean(row, "visit_id", &v.visit_id)?;
     if id.is_empty() || id.len() > 30 {
         bail!("row {row}, column visit_id: required, at most 30 characters");
@@ -110,27 +109,9 @@ fn request(s: &config::Settings, row: usize, v: &Visit) -> anyhow::Result<Eligib
         created: Some(s.date()),
         time: s.time().to_string(),
         inquiries: vec![Inquiry {
-            payer: Party {
-                entity: "PR".into(),
-                last_or_org: clean(row, "payer_name", &v.payer_name)?,
-                first: String::new(),
-                id_qualifier: "PI".into(),
-                id: clean(row, "payer_id", &v.payer_id)?,
-            },
-            provider: Party {
-                entity: "1P".into(),
-                last_or_org: bp.name.to_uppercase(),
-                first: String::new(),
-                id_qualifier: "XX".into(),
-                id: bp.npi.clone(),
-            },
-            subscriber: Party {
-                entity: "IL".into(),
-                last_or_org: clean(row, "last_name", &v.last_name)?,
-                first: clean(row, "first_name", &v.first_name)?,
-                id_qualifier: "MI".into(),
-                id: clean(row, "member_id", &v.member_id)?,
-            },
+            payer: config::payer_party(row, "PR", &v.payer_name, &v.payer_id)?,
+            provider: config::billing_party(s),
+            subscriber: config::member_party(row, &v.last_name, &v.first_name, &v.member_id)?,
             subscriber_birth_date: csv_date(row, "birth_date", &v.birth_date)?,
             subscriber_gender: gender,
             trace: id,

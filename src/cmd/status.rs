@@ -98,13 +98,7 @@ fn inquiry(s: &config::Settings, row: usize, r: &Row) -> anyhow::Result<StatusRe
         created: Some(s.date()),
         time: s.time().to_string(),
         inquiries: vec![StatusInquiry {
-            payer: Party {
-                entity: "PR".into(),
-                last_or_org: clean(row, "payer_name", &r.payer_name)?,
-                first: String::new(),
-                id_qualifier: "PI".into(),
-                id: clean(row, "payer_id", &r.payer_id)?,
-            },
+            payer: config::payer_party(row, "PR", &r.payer_name, &r.payer_id)?,
             receiver: Party {
                 entity: "41".into(),
                 last_or_org: c.submitter.name.to_uppercase(),
@@ -112,20 +106,8 @@ fn inquiry(s: &config::Settings, row: usize, r: &Row) -> anyhow::Result<StatusRe
                 id_qualifier: "46".into(),
                 id: c.submitter.id.clone(),
             },
-            provider: Party {
-                entity: "1P".into(),
-                last_or_org: c.billing_provider.name.to_uppercase(),
-                first: String::new(),
-                id_qualifier: "XX".into(),
-                id: c.billing_provider.npi.clone(),
-            },
-            subscriber: Party {
-                entity: "IL".into(),
-                last_or_org: clean(row, "last_name", &r.last_name)?,
-                first: clean(row, "first_name", &r.first_name)?,
-                id_qualifier: "MI".into(),
-                id: clean(row, "member_id", &r.member_id)?,
-            },
+            provider: config::billing_party(s),
+            subscriber: config::member_party(row, &r.last_name, &r.first_name, &r.member_id)?,
             subscriber_birth_date: csv_date(row, "birth_date", &r.birth_date)?,
             subscriber_gender: gender,
             trace: claim_id.clone(),
