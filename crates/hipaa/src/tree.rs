@@ -64,6 +64,23 @@ impl LoopDef {
     }
 }
 
+/// Shorthand for schema tables: a segment `id` used `min..=max` times (max 0 = unbounded).
+pub(crate) const fn s(id: &'static str, min: u16, max: u16) -> SegSpec {
+    SegSpec { id, min, max }
+}
+
+/// Shorthand for schema tables: a loop with its trigger, segments, children and repeat limits.
+pub(crate) const fn l(
+    id: &'static str,
+    trigger: Trigger,
+    segments: &'static [SegSpec],
+    children: &'static [LoopDef],
+    min: u16,
+    max: u32,
+) -> LoopDef {
+    LoopDef { id, trigger, segments, children, min, max }
+}
+
 /// One occurrence of a loop, borrowing its segments.
 #[derive(Clone, Debug)]
 pub struct Node<'a> {

@@ -12,27 +12,12 @@
 
 use crate::common::{Party, Procedure};
 use crate::issue::{Issue, IssueCode};
-use crate::tree::{build, check_usage, LoopDef, Node, SegSpec, Trigger};
+use crate::tree::{build, check_usage, l, s, LoopDef, Node, SegSpec, Trigger};
 use crate::values::{date8, dated, decimal, text, Checks};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use x12::{Element, Segment, SegmentRef};
-
-pub(crate) const fn s(id: &'static str, min: u16, max: u16) -> SegSpec {
-    SegSpec { id, min, max }
-}
-
-pub(crate) const fn l(
-    id: &'static str,
-    trigger: Trigger,
-    segments: &'static [SegSpec],
-    children: &'static [LoopDef],
-    min: u16,
-    max: u32,
-) -> LoopDef {
-    LoopDef { id, trigger, segments, children, min, max }
-}
 
 const NM1: &str = "NM1";
 const HL: &str = "HL";

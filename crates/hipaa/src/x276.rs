@@ -10,8 +10,9 @@
 use crate::common::{Party, Procedure};
 use crate::issue::{Issue, IssueCode};
 use crate::tree::{build, check_usage, LoopDef, Node, SegSpec, Trigger};
+use crate::tree::{l, s};
 use crate::values::{date8, dated, decimal, text, Checks};
-use crate::x270::{check_common, check_procedure, d8, hl, l, nm1, opt_d8, party, procedure_element, s};
+use crate::x270::{check_common, check_procedure, d8, hl, nm1, opt_d8, party, procedure_element};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};

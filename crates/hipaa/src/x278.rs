@@ -9,9 +9,10 @@
 use crate::common::{Party, Procedure};
 use crate::issue::Issue;
 use crate::tree::{build, check_usage, LoopDef, Node, SegSpec, Trigger};
+use crate::tree::{l, s};
 use crate::values::{date8, dated, decimal, text, Checks};
 use crate::x270::{
-    aaa_errors, check_common, check_procedure, d8, dmg, hl, l, nm1, opt_d8, party, procedure_element, s, RequestError,
+    aaa_errors, check_common, check_procedure, d8, dmg, hl, nm1, opt_d8, party, procedure_element, RequestError,
 };
 use chrono::NaiveDate;
 use rust_decimal::Decimal;

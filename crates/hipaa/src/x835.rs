@@ -2,16 +2,12 @@
 
 use crate::common::{cas_adjustments, cas_amount, Adjustment, Party, Procedure};
 use crate::issue::Issue;
-use crate::tree::{build, check_usage, pack_id, seg_pack, LoopDef, Node, SegSpec, Trigger};
+use crate::tree::{build, check_usage, pack_id, s, seg_pack, LoopDef, Node, Trigger};
 use crate::values::{date8, decimal, text, Checks, Fields};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use x12::SegmentRef;
-
-const fn s(id: &'static str, min: u16, max: u16) -> SegSpec {
-    SegSpec { id, min, max }
-}
 
 const L2110: LoopDef = LoopDef {
     id: "2110",

@@ -2,27 +2,12 @@
 
 use crate::common::{cas_adjustments, Adjustment, Party, Procedure};
 use crate::issue::{Issue, IssueCode};
-use crate::tree::{build, check_usage, pack_id, seg_pack, LoopDef, Node, SegSpec, Trigger};
+use crate::tree::{build, check_usage, l, pack_id, s, seg_pack, LoopDef, Node, Trigger};
 use crate::values::{dated, decimal, text, Checks, Fields};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use x12::SegmentRef;
-
-const fn s(id: &'static str, min: u16, max: u16) -> SegSpec {
-    SegSpec { id, min, max }
-}
-
-const fn l(
-    id: &'static str,
-    trigger: Trigger,
-    segments: &'static [SegSpec],
-    children: &'static [LoopDef],
-    min: u16,
-    max: u32,
-) -> LoopDef {
-    LoopDef { id, trigger, segments, children, min, max }
-}
 
 const NM1: &str = "NM1";
 

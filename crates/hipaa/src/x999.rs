@@ -4,8 +4,8 @@
 
 use crate::issue::Issue;
 use crate::tree::{build, check_usage, LoopDef, Node, Trigger};
+use crate::tree::{l, s};
 use crate::values::{text, Checks};
-use crate::x270::{l, s};
 use serde::{Deserialize, Serialize};
 use x12::{components, SegmentRef};
 
