@@ -4,7 +4,6 @@ use super::{emit, Format, FAILED, NEEDS_PERSON, OK};
 use crate::report;
 use crate::scan::{self, FileReport, Scan, SetValidator};
 use anyhow::Context;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use x12::AckEnvelope;
 
@@ -93,7 +92,7 @@ pub fn validate_one(
         let base = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "input".into());
         for (ext, bytes) in acknowledgments(&scanned, stamp) {
             let target = dir.join(format!("{base}.{ext}"));
-            write_atomically(&target, &bytes).with_context(|| format!("writing {}", target.display()))?;
+            crate::output::write_private(&target, &bytes)?;
             written.push(target.display().to_string());
         }
     }
@@ -138,13 +137,3 @@ pub fn acknowledgments(scanned: &Scan, stamp: &str) -> Vec<(&'static str, Vec<u8
     out
 }
 
-/// Temporary file in the target's directory, synced, then renamed over the target: a reader
-/// never sees half a file.
-fn write_atomically(target: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(target).map_err(|e| e.error)?;
-    Ok(())
-}
