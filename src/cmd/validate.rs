@@ -136,4 +136,3 @@ pub fn acknowledgments(scanned: &Scan, stamp: &str) -> Vec<(&'static str, Vec<u8
     }
     out
 }
-
