@@ -5,6 +5,10 @@
 //! `hipaa::emit_set` of every set back to X12. The sets are read once outside the timing, so
 //! these figures are the typed layer alone; `x12` times the reader.
 
+/// The binary's allocator, so the figures are the product's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::fmt::Write as _;
 use std::hint::black_box;
@@ -229,6 +233,38 @@ fn bench(c: &mut Criterion) {
         g.throughput(Throughput::Bytes(bytes.len() as u64));
         g.bench_function("parse_set", |b| b.iter(|| parse_all(black_box(&sets))));
         g.bench_function("emit_set", |b| b.iter(|| emit_all(black_box(&sets), &mut out)));
+        if std::env::var_os("HIPAA_PHASES").is_some() {
+            let root = if name == "837p" { &hipaa::x837::SCHEMA } else { &hipaa::x835::SCHEMA };
+            g.bench_function("phase_segments", |b| {
+                b.iter(|| sets.iter().map(|s| s.segments().count()).sum::<usize>())
+            });
+            g.bench_function("phase_build", |b| {
+                b.iter(|| {
+                    sets.iter()
+                        .map(|s| {
+                            let mut issues = Vec::new();
+                            hipaa::tree::build(root, s.segments(), &mut issues).children.len()
+                        })
+                        .sum::<usize>()
+                })
+            });
+            g.bench_function("phase_build_validate", |b| {
+                b.iter(|| {
+                    sets.iter()
+                        .map(|s| {
+                            let mut issues = Vec::new();
+                            let t = hipaa::tree::build(root, s.segments(), &mut issues);
+                            if name == "837p" {
+                                hipaa::x837::validate(&t, s.segment, &mut issues);
+                            } else {
+                                hipaa::x835::validate(&t, s.segment, &mut issues);
+                            }
+                            t.children.len() + issues.len()
+                        })
+                        .sum::<usize>()
+                })
+            });
+        }
         g.finish();
     }
 }

@@ -3,6 +3,10 @@
 //! into `Coverage` / `ClaimStatus`, measured on sets already read (`typed`) and from bytes
 //! through the streaming reader (`end_to_end`).
 
+/// The binary's allocator, so the figures are the product's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::fmt::Write as _;
 use std::hint::black_box;

@@ -2,6 +2,10 @@
 //! (nothing large is committed): a bare memchr count of terminators (the floor), the tokenizer,
 //! and the streaming reader over `&[u8]`.
 
+/// The binary's allocator, so the figures are the product's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
 use x12::{count_terminators, Event, StreamReader, Token, Tokenizer};

@@ -458,7 +458,9 @@ pub fn build<'a>(
         Node { def: comp.loops[f.at].def, segments, children }
     }
     let mut st_index = None;
-    for seg in segments {
+    // Internal iteration (`for_each`), so a tokenizer underneath serves runs of segments
+    // from its batched fast path (`x12::Tokenizer::fold`) instead of one `next` at a time.
+    segments.for_each(|seg| {
         let st = *st_index.get_or_insert(seg.index());
         let id = seg_pack(&seg);
         let mut q = Qualifier { seg: &seg, cached: None };
@@ -503,7 +505,7 @@ pub fn build<'a>(
                 seg_stack.push(seg);
             }
         }
-    }
+    });
     while stack.len() > 1 {
         let done = stack.pop().expect("because len > 1");
         let node = close(done, comp, &mut seg_stack, &mut kid_stack);
