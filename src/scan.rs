@@ -31,9 +31,7 @@ pub struct Typed;
 
 impl SetValidator for Typed {
     fn validate_set(&self, set: &OwnedSet, ack: &mut SetAck) -> Vec<Problem> {
-        let parsed = hipaa::parse_set(set);
-        parsed
-            .issues
+        hipaa::validate_set(set)
             .iter()
             .map(|i| {
                 i.add_to(ack);

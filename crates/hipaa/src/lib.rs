@@ -109,23 +109,64 @@ pub fn guide(id: &str, version: &str) -> Option<&'static str> {
     }
 }
 
+/// The guide of a set read by the streaming reader (ST03, else GS08), with the version used.
+fn set_guide(set: &OwnedSet) -> (Option<&'static str>, &str) {
+    let version = if set.version.is_empty() { &set.group.version } else { &set.version };
+    (guide(&set.id, version), version)
+}
+
+/// A guide's SNIP 2/3 validator over a built loop tree.
+type Validator = fn(&tree::Node<'_>, u64, &mut Vec<Issue>);
+
+/// The validator of a guide named by [`guide`] (its schema is [`schema`]).
+fn validator(guide: &str) -> Option<Validator> {
+    Some(match guide {
+        "837P" => x837::validate,
+        "835" => x835::validate,
+        "270" | "271" => x270::validate,
+        "278" => x278::validate,
+        "276" | "277" | "277CA" => x276::validate,
+        "999" => x999::validate,
+        _ => return None,
+    })
+}
+
+/// Builds and validates the loop tree of a set with a schema: the issues go to `issues`.
+fn checked_tree<'s>(set: &'s OwnedSet, guide: &str, issues: &mut Vec<Issue>) -> Option<tree::Node<'s>> {
+    let (root, validate) = (schema(guide)?, validator(guide)?);
+    let tree = tree::build(root, set.segments(), issues);
+    validate(&tree, set.segment, issues);
+    Some(tree)
+}
+
 /// Parses and validates one transaction set from the streaming reader.
 pub fn parse_set(set: &OwnedSet) -> ParsedSet {
-    let version = if set.version.is_empty() { set.group.version.clone() } else { set.version.clone() };
+    let (guide, version) = set_guide(set);
     let mut issues = Vec::new();
-    let transaction = match guide(&set.id, &version) {
-        Some("837P") => Transaction::Claims(x837::parse(set.segments(), &set.control, &mut issues)),
-        Some("835") => Transaction::Remittance(x835::parse(set.segments(), &mut issues)),
-        Some("270") => Transaction::EligibilityRequest(x270::parse_270(set.segments(), &mut issues)),
-        Some("271") => Transaction::Eligibility(x270::parse_271(set.segments(), &mut issues)),
-        Some("278") => Transaction::Review(Box::new(x278::parse(set.segments(), &mut issues))),
-        Some("276") => Transaction::StatusRequest(x276::parse_276(set.segments(), &mut issues)),
-        Some("277") => Transaction::ClaimStatus(x276::parse_277(set.segments(), false, &mut issues)),
-        Some("277CA") => Transaction::ClaimStatus(x276::parse_277(set.segments(), true, &mut issues)),
-        Some("999") => Transaction::Acknowledgment(x999::parse(set.segments(), &mut issues)),
-        _ => Transaction::Unsupported { id: set.id.clone(), version: version.clone() },
+    let tree = guide.and_then(|g| checked_tree(set, g, &mut issues).map(|t| (g, t)));
+    let transaction = match &tree {
+        Some(("837P", t)) => Transaction::Claims(x837::extract(t, &set.control)),
+        Some(("835", t)) => Transaction::Remittance(x835::extract(t)),
+        Some(("270", t)) => Transaction::EligibilityRequest(x270::extract_270(t)),
+        Some(("271", t)) => Transaction::Eligibility(x270::extract_271(t)),
+        Some(("278", t)) => Transaction::Review(Box::new(x278::extract(t))),
+        Some(("276", t)) => Transaction::StatusRequest(x276::extract_276(t)),
+        Some(("277" | "277CA", t)) => Transaction::ClaimStatus(x276::extract_277(t)),
+        Some(("999", t)) => Transaction::Acknowledgment(x999::extract(t)),
+        _ => Transaction::Unsupported { id: set.id.clone(), version: version.to_string() },
     };
-    ParsedSet { id: set.id.clone(), control: set.control.clone(), version, transaction, issues }
+    ParsedSet { id: set.id.clone(), control: set.control.clone(), version: version.to_string(), transaction, issues }
+}
+
+/// The implementation-guide (SNIP 2) and balancing (SNIP 3) issues of one set: exactly
+/// `parse_set(set).issues`, without building the typed model (what `painrcm validate` needs).
+/// A set with no schema here has none.
+pub fn validate_set(set: &OwnedSet) -> Vec<Issue> {
+    let mut issues = Vec::new();
+    if let (Some(guide), _) = set_guide(set) {
+        checked_tree(set, guide, &mut issues);
+    }
+    issues
 }
 
 /// Writes segments back out, re-delimited to `to` when given, else byte for byte.
@@ -142,18 +183,24 @@ pub fn emit<'a>(
 
 /// The loop schema of a guide named by [`guide`].
 pub fn schema(guide: &str) -> Option<&'static tree::LoopDef> {
-    match guide {
-        "837P" => Some(&x837::SCHEMA),
-        "835" => Some(&x835::SCHEMA),
-        _ => None,
-    }
+    Some(match guide {
+        "837P" => &x837::SCHEMA,
+        "835" => &x835::SCHEMA,
+        "270" => &x270::SCHEMA_270,
+        "271" => &x270::SCHEMA_271,
+        "278" => &x278::SCHEMA,
+        "276" => &x276::SCHEMA_276,
+        "277" => &x276::SCHEMA_277,
+        "277CA" => &x276::SCHEMA_277CA,
+        "999" => &x999::SCHEMA,
+        _ => return None,
+    })
 }
 
 /// The segments of one set in file order, as placed by its loop tree (for sets with a schema)
 /// or as read: what `parse --format x12` emits.
 pub fn tree_segments(set: &OwnedSet) -> Vec<SegmentRef<'_>> {
-    let version = if set.version.is_empty() { &set.group.version } else { &set.version };
-    match guide(&set.id, version).and_then(schema) {
+    match set_guide(set).0.and_then(schema) {
         Some(root) => {
             let mut issues = Vec::new();
             tree::build(root, set.segments(), &mut issues).all_segments()

@@ -1031,8 +1031,8 @@ pub fn parse_270<'a>(
     segments: impl IntoIterator<Item = SegmentRef<'a>>,
     issues: &mut Vec<Issue>,
 ) -> EligibilityRequest {
-    let segs: Vec<SegmentRef<'a>> = segments.into_iter().collect();
-    let start = segs.first().map(|s| s.index()).unwrap_or(1);
+    let mut segs = segments.into_iter().peekable();
+    let start = segs.peek().map(|s| s.index()).unwrap_or(1);
     let root = build(&SCHEMA_270, segs, issues);
     validate(&root, start, issues);
     extract_270(&root)
@@ -1043,8 +1043,8 @@ pub fn parse_271<'a>(
     segments: impl IntoIterator<Item = SegmentRef<'a>>,
     issues: &mut Vec<Issue>,
 ) -> EligibilityResponse {
-    let segs: Vec<SegmentRef<'a>> = segments.into_iter().collect();
-    let start = segs.first().map(|s| s.index()).unwrap_or(1);
+    let mut segs = segments.into_iter().peekable();
+    let start = segs.peek().map(|s| s.index()).unwrap_or(1);
     let root = build(&SCHEMA_271, segs, issues);
     validate(&root, start, issues);
     extract_271(&root)

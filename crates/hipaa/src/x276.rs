@@ -753,8 +753,8 @@ pub fn validate(root: &Node<'_>, set_start: u64, issues: &mut Vec<Issue>) {
 
 /// Builds, validates and extracts one 276 set from its segments (ST..SE).
 pub fn parse_276<'a>(segments: impl IntoIterator<Item = SegmentRef<'a>>, issues: &mut Vec<Issue>) -> StatusRequest {
-    let segs: Vec<SegmentRef<'a>> = segments.into_iter().collect();
-    let start = segs.first().map(|s| s.index()).unwrap_or(1);
+    let mut segs = segments.into_iter().peekable();
+    let start = segs.peek().map(|s| s.index()).unwrap_or(1);
     let root = build(&SCHEMA_276, segs, issues);
     validate(&root, start, issues);
     extract_276(&root)
@@ -766,8 +766,8 @@ pub fn parse_277<'a>(
     ca: bool,
     issues: &mut Vec<Issue>,
 ) -> ClaimStatusReport {
-    let segs: Vec<SegmentRef<'a>> = segments.into_iter().collect();
-    let start = segs.first().map(|s| s.index()).unwrap_or(1);
+    let mut segs = segments.into_iter().peekable();
+    let start = segs.peek().map(|s| s.index()).unwrap_or(1);
     let root = build(if ca { &SCHEMA_277CA } else { &SCHEMA_277 }, segs, issues);
     validate(&root, start, issues);
     extract_277(&root)

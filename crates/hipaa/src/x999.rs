@@ -228,8 +228,8 @@ pub fn validate(root: &Node<'_>, set_start: u64, issues: &mut Vec<Issue>) {
 
 /// Builds, validates and extracts one 999 set from its segments (ST..SE).
 pub fn parse<'a>(segments: impl IntoIterator<Item = SegmentRef<'a>>, issues: &mut Vec<Issue>) -> Acknowledgment {
-    let segs: Vec<SegmentRef<'a>> = segments.into_iter().collect();
-    let start = segs.first().map(|s| s.index()).unwrap_or(1);
+    let mut segs = segments.into_iter().peekable();
+    let start = segs.peek().map(|s| s.index()).unwrap_or(1);
     let root = build(&SCHEMA, segs, issues);
     validate(&root, start, issues);
     extract(&root)

@@ -1,0 +1,36 @@
+//! `validate_set` (checks without the typed model, what `painrcm validate` runs) reports
+//! exactly the issues `parse_set` reports, on every set the project ships and every corpus set.
+
+mod common;
+
+use std::path::Path;
+
+fn check_dir(dir: &Path, sets_seen: &mut usize, with_issues: &mut usize) {
+    for path in common::files(dir) {
+        if path.is_dir() {
+            check_dir(&path, sets_seen, with_issues);
+            continue;
+        }
+        let Ok(bytes) = std::fs::read(&path) else { continue };
+        for set in common::sets(&bytes) {
+            let parsed = hipaa::parse_set(&set);
+            assert_eq!(hipaa::validate_set(&set), parsed.issues, "{} set {}", path.display(), set.control);
+            *sets_seen += 1;
+            *with_issues += usize::from(!parsed.issues.is_empty());
+        }
+    }
+}
+
+#[test]
+fn validate_set_reports_what_parse_set_reports() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let (mut sets, mut with_issues) = (0, 0);
+    for dir in ["edi-samples", "fixtures/hipaa", "fixtures/x12"] {
+        check_dir(&root.join(dir), &mut sets, &mut with_issues);
+    }
+    assert!(sets >= 40, "{sets} sets");
+    assert!(with_issues >= 10, "{with_issues} sets with issues");
+    if let Some(corpus) = common::corpus() {
+        check_dir(&corpus, &mut sets, &mut with_issues);
+    }
+}
