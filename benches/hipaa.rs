@@ -235,9 +235,7 @@ fn bench(c: &mut Criterion) {
         g.bench_function("emit_set", |b| b.iter(|| emit_all(black_box(&sets), &mut out)));
         if std::env::var_os("HIPAA_PHASES").is_some() {
             let root = if name == "837p" { &hipaa::x837::SCHEMA } else { &hipaa::x835::SCHEMA };
-            g.bench_function("phase_segments", |b| {
-                b.iter(|| sets.iter().map(|s| s.segments().count()).sum::<usize>())
-            });
+            g.bench_function("phase_segments", |b| b.iter(|| sets.iter().map(|s| s.segments().count()).sum::<usize>()));
             g.bench_function("phase_build", |b| {
                 b.iter(|| {
                     sets.iter()
