@@ -211,6 +211,39 @@ pub(crate) fn components(el: &[u8], sep: u8) -> impl Iterator<Item = &[u8]> {
     })
 }
 
+/// A segment whose elements are read by number: a `SegmentRef` (each read rescans the segment
+/// from its start) or a [`Fields`] (split once, each read an index). The [`Checks`] take either.
+pub trait Elements<'a> {
+    /// The segment itself (for positions and its id).
+    fn segment(&self) -> &SegmentRef<'a>;
+    /// Element `n` (1-based), empty when absent.
+    fn field(&self, n: usize) -> &'a [u8];
+}
+
+impl<'a> Elements<'a> for SegmentRef<'a> {
+    #[inline]
+    fn segment(&self) -> &SegmentRef<'a> {
+        self
+    }
+
+    #[inline]
+    fn field(&self, n: usize) -> &'a [u8] {
+        self.get(n)
+    }
+}
+
+impl<'a> Elements<'a> for Fields<'a> {
+    #[inline]
+    fn segment(&self) -> &SegmentRef<'a> {
+        &self.seg
+    }
+
+    #[inline]
+    fn field(&self, n: usize) -> &'a [u8] {
+        self.get(n)
+    }
+}
+
 /// Element checks for one transaction set, collecting issues with positions.
 pub struct Checks<'i> {
     pub set_start: u64,
@@ -242,8 +275,9 @@ impl<'i> Checks<'i> {
     }
 
     /// A required element: present and not empty.
-    pub fn required(&mut self, seg: &SegmentRef<'_>, l: &'static str, el: usize) -> bool {
-        self.required_v(seg, seg.get(el), l, el)
+    #[inline]
+    pub fn required<'s>(&mut self, seg: &impl Elements<'s>, l: &'static str, el: usize) -> bool {
+        self.required_v(seg.segment(), seg.field(el), l, el)
     }
 
     #[inline]
@@ -264,8 +298,9 @@ impl<'i> Checks<'i> {
     }
 
     /// A code value from a fixed list (checked only when present).
-    pub fn code(&mut self, seg: &SegmentRef<'_>, l: &'static str, el: usize, allowed: &[&str]) -> bool {
-        self.code_v(seg, seg.get(el), l, el, allowed)
+    #[inline]
+    pub fn code<'s>(&mut self, seg: &impl Elements<'s>, l: &'static str, el: usize, allowed: &[&str]) -> bool {
+        self.code_v(seg.segment(), seg.field(el), l, el, allowed)
     }
 
     #[inline]
@@ -286,8 +321,9 @@ impl<'i> Checks<'i> {
     }
 
     /// Length limits (checked only when present).
-    pub fn length(&mut self, seg: &SegmentRef<'_>, l: &'static str, el: usize, min: usize, max: usize) -> bool {
-        self.length_v(seg, seg.get(el), l, el, min, max)
+    #[inline]
+    pub fn length<'s>(&mut self, seg: &impl Elements<'s>, l: &'static str, el: usize, min: usize, max: usize) -> bool {
+        self.length_v(seg.segment(), seg.field(el), l, el, min, max)
     }
 
     #[inline]
@@ -314,8 +350,9 @@ impl<'i> Checks<'i> {
     }
 
     /// A money or quantity element (`R`), `None` when absent or invalid (invalid is reported).
-    pub fn decimal(&mut self, seg: &SegmentRef<'_>, l: &'static str, el: usize) -> Option<Decimal> {
-        self.decimal_v(seg, seg.get(el), l, el)
+    #[inline]
+    pub fn decimal<'s>(&mut self, seg: &impl Elements<'s>, l: &'static str, el: usize) -> Option<Decimal> {
+        self.decimal_v(seg.segment(), seg.field(el), l, el)
     }
 
     #[inline]
@@ -339,18 +376,20 @@ impl<'i> Checks<'i> {
     }
 
     /// A required decimal.
-    pub fn req_decimal(&mut self, seg: &SegmentRef<'_>, l: &'static str, el: usize) -> Option<Decimal> {
-        let v = seg.get(el);
-        if self.required_v(seg, v, l, el) {
-            self.decimal_v(seg, v, l, el)
+    #[inline]
+    pub fn req_decimal<'s>(&mut self, seg: &impl Elements<'s>, l: &'static str, el: usize) -> Option<Decimal> {
+        let v = seg.field(el);
+        if self.required_v(seg.segment(), v, l, el) {
+            self.decimal_v(seg.segment(), v, l, el)
         } else {
             None
         }
     }
 
     /// A `D8` date element (checked only when present).
-    pub fn date(&mut self, seg: &SegmentRef<'_>, l: &'static str, el: usize) -> Option<NaiveDate> {
-        self.date_v(seg, seg.get(el), l, el)
+    #[inline]
+    pub fn date<'s>(&mut self, seg: &impl Elements<'s>, l: &'static str, el: usize) -> Option<NaiveDate> {
+        self.date_v(seg.segment(), seg.field(el), l, el)
     }
 
     #[inline]
@@ -374,13 +413,26 @@ impl<'i> Checks<'i> {
     }
 
     /// A DTP segment: DTP02 format qualifier and DTP03 date or range.
-    pub fn dtp(&mut self, seg: &SegmentRef<'_>, l: &'static str) -> Option<(NaiveDate, NaiveDate)> {
-        self.f_dtp(&Fields::new(seg), l)
+    pub fn dtp<'s>(&mut self, seg: &impl Elements<'s>, l: &'static str) -> Option<(NaiveDate, NaiveDate)> {
+        self.required(seg, l, 1);
+        if !self.required(seg, l, 2) || !self.required(seg, l, 3) {
+            return None;
+        }
+        if !self.code(seg, l, 2, &["D8", "RD8"]) {
+            return None;
+        }
+        let d = dated(seg.field(2), seg.field(3));
+        if d.is_none() {
+            let what = "DTP03 does not match its DTP02 date format".into();
+            self.push(seg.segment(), l, 3, None, IssueCode::InvalidDate, what);
+        }
+        d
     }
 
     /// An NPI element (checked when present and the qualifier says XX).
-    pub fn npi(&mut self, seg: &SegmentRef<'_>, l: &'static str, el: usize) -> bool {
-        self.npi_v(seg, seg.get(el), l, el)
+    #[inline]
+    pub fn npi<'s>(&mut self, seg: &impl Elements<'s>, l: &'static str, el: usize) -> bool {
+        self.npi_v(seg.segment(), seg.field(el), l, el)
     }
 
     #[inline]
@@ -432,63 +484,6 @@ impl<'i> Checks<'i> {
     /// A balancing failure, reported on the element that does not add up.
     pub fn unbalanced(&mut self, seg: &SegmentRef<'_>, l: &'static str, el: usize, what: String) {
         self.push(seg, l, el, None, IssueCode::Unbalanced, what);
-    }
-
-    // The same checks over a segment split once (`Fields`), for the hot validators.
-
-    #[inline]
-    pub(crate) fn f_required(&mut self, f: &Fields<'_>, l: &'static str, el: usize) -> bool {
-        self.required_v(&f.seg, f.get(el), l, el)
-    }
-
-    #[inline]
-    pub(crate) fn f_code(&mut self, f: &Fields<'_>, l: &'static str, el: usize, allowed: &[&str]) -> bool {
-        self.code_v(&f.seg, f.get(el), l, el, allowed)
-    }
-
-    #[inline]
-    pub(crate) fn f_length(&mut self, f: &Fields<'_>, l: &'static str, el: usize, min: usize, max: usize) -> bool {
-        self.length_v(&f.seg, f.get(el), l, el, min, max)
-    }
-
-    #[inline]
-    pub(crate) fn f_decimal(&mut self, f: &Fields<'_>, l: &'static str, el: usize) -> Option<Decimal> {
-        self.decimal_v(&f.seg, f.get(el), l, el)
-    }
-
-    #[inline]
-    pub(crate) fn f_req_decimal(&mut self, f: &Fields<'_>, l: &'static str, el: usize) -> Option<Decimal> {
-        let v = f.get(el);
-        if self.required_v(&f.seg, v, l, el) {
-            self.decimal_v(&f.seg, v, l, el)
-        } else {
-            None
-        }
-    }
-
-    #[inline]
-    pub(crate) fn f_date(&mut self, f: &Fields<'_>, l: &'static str, el: usize) -> Option<NaiveDate> {
-        self.date_v(&f.seg, f.get(el), l, el)
-    }
-
-    #[inline]
-    pub(crate) fn f_npi(&mut self, f: &Fields<'_>, l: &'static str, el: usize) -> bool {
-        self.npi_v(&f.seg, f.get(el), l, el)
-    }
-
-    pub(crate) fn f_dtp(&mut self, f: &Fields<'_>, l: &'static str) -> Option<(NaiveDate, NaiveDate)> {
-        self.f_required(f, l, 1);
-        if !self.f_required(f, l, 2) || !self.f_required(f, l, 3) {
-            return None;
-        }
-        if !self.f_code(f, l, 2, &["D8", "RD8"]) {
-            return None;
-        }
-        let d = dated(f.get(2), f.get(3));
-        if d.is_none() {
-            self.push(&f.seg, l, 3, None, IssueCode::InvalidDate, "DTP03 does not match its DTP02 date format".into());
-        }
-        d
     }
 }
 

@@ -13,7 +13,7 @@
 use crate::common::{Party, Procedure};
 use crate::issue::{Issue, IssueCode};
 use crate::tree::{build, check_usage, l, s, LoopDef, Node, SegSpec, Trigger};
-use crate::values::{date8, dated, decimal, text, Checks};
+use crate::values::{date8, dated, decimal, text, Checks, Fields};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -841,8 +841,8 @@ pub(crate) const ID_QUALIFIERS: &[&str] =
     &["24", "34", "46", "FI", "II", "MI", "PI", "XV", "XX", "SV", "ZZ", "PP", "ND", "NI", "AD", "SJ", "MR"];
 
 /// Element checks for segments common to 270/271, 276/277, 278: returns true when handled.
-pub(crate) fn check_common(c: &mut Checks<'_>, seg: &SegmentRef<'_>, lid: &'static str) -> bool {
-    match seg.id() {
+pub(crate) fn check_common(c: &mut Checks<'_>, seg: &Fields<'_>, lid: &'static str) -> bool {
+    match seg.id {
         b"HL" => {
             c.required(seg, lid, 1);
             c.required(seg, lid, 3);
@@ -906,7 +906,7 @@ pub(crate) fn check_common(c: &mut Checks<'_>, seg: &SegmentRef<'_>, lid: &'stat
                 c.code(seg, lid, 4, &codes);
             }
         }
-        b"HI" => check_hi(c, seg, lid),
+        b"HI" => check_hi(c, &seg.seg, lid),
         _ => return false,
     }
     true
@@ -919,11 +919,12 @@ pub(crate) fn check_hi(c: &mut Checks<'_>, hi: &SegmentRef<'_>, lid: &'static st
 }
 
 /// A composite procedure element: qualifier from the list, code present.
-pub(crate) fn check_procedure(c: &mut Checks<'_>, seg: &SegmentRef<'_>, lid: &'static str, el: usize) {
-    if seg.get(el).is_empty() {
+pub(crate) fn check_procedure(c: &mut Checks<'_>, f: &Fields<'_>, lid: &'static str, el: usize) {
+    if f.get(el).is_empty() {
         return;
     }
-    let p = Procedure::from_segment(seg, el);
+    let seg = &f.seg;
+    let p = Procedure::from_composite(f.get(el), seg.delimiters().component);
     let id = String::from_utf8_lossy(seg.id()).into_owned();
     if !["AD", "CJ", "HC", "ID", "IV", "N4", "ZZ", "NU", "ER", "WK"].contains(&p.qualifier.as_str()) {
         c.issues.push(Issue::element(
@@ -981,10 +982,11 @@ pub fn validate(root: &Node<'_>, set_start: u64, issues: &mut Vec<Issue>) {
     root.walk(&mut |n: &Node<'_>| {
         let lid = n.def.id;
         for seg in &n.segments {
+            let seg = &Fields::new(seg);
             if check_common(&mut c, seg, lid) {
                 continue;
             }
-            match seg.id() {
+            match seg.id {
                 b"EQ" => {
                     if seg.get(1).is_empty() && seg.get(2).is_empty() {
                         c.required(seg, lid, 1);

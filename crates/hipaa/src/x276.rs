@@ -11,7 +11,7 @@ use crate::common::{Party, Procedure};
 use crate::issue::{Issue, IssueCode};
 use crate::tree::{build, check_usage, LoopDef, Node, SegSpec, Trigger};
 use crate::tree::{l, s};
-use crate::values::{date8, dated, decimal, text, Checks};
+use crate::values::{date8, dated, decimal, text, Checks, Fields};
 use crate::x270::{check_common, check_procedure, d8, hl, nm1, opt_d8, party, procedure_element};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -647,13 +647,14 @@ fn known_category(code: &[u8]) -> bool {
     std::str::from_utf8(code).is_ok_and(|c| StatusCategory::from_code(c) != StatusCategory::Unknown)
 }
 
-fn check_stc(c: &mut Checks<'_>, seg: &SegmentRef<'_>, lid: &'static str) {
-    if !c.required(seg, lid, 1) {
+fn check_stc(c: &mut Checks<'_>, f: &Fields<'_>, lid: &'static str) {
+    if !c.required(f, lid, 1) {
         return;
     }
+    let seg = &f.seg;
     let comp = seg.delimiters().component;
     for el in [1usize, 10, 11] {
-        let v = seg.get(el);
+        let v = f.get(el);
         if v.is_empty() {
             continue;
         }
@@ -683,11 +684,11 @@ fn check_stc(c: &mut Checks<'_>, seg: &SegmentRef<'_>, lid: &'static str) {
             ));
         }
     }
-    c.date(seg, lid, 2);
-    c.decimal(seg, lid, 4);
-    c.decimal(seg, lid, 5);
-    c.date(seg, lid, 6);
-    c.date(seg, lid, 8);
+    c.date(f, lid, 2);
+    c.decimal(f, lid, 4);
+    c.decimal(f, lid, 5);
+    c.date(f, lid, 6);
+    c.date(f, lid, 8);
 }
 
 /// Implementation-guide (SNIP 2) checks over a built 276, 277 or 277CA tree.
@@ -719,10 +720,11 @@ pub fn validate(root: &Node<'_>, set_start: u64, issues: &mut Vec<Issue>) {
     root.walk(&mut |n: &Node<'_>| {
         let lid = n.def.id;
         for seg in &n.segments {
+            let seg = &Fields::new(seg);
             if check_common(&mut c, seg, lid) {
                 continue;
             }
-            match seg.id() {
+            match seg.id {
                 b"STC" => check_stc(&mut c, seg, lid),
                 b"SVC" => {
                     c.required(seg, lid, 1);

@@ -10,7 +10,7 @@ use crate::common::{Party, Procedure};
 use crate::issue::Issue;
 use crate::tree::{build, check_usage, LoopDef, Node, SegSpec, Trigger};
 use crate::tree::{l, s};
-use crate::values::{date8, dated, decimal, text, Checks};
+use crate::values::{date8, dated, decimal, text, Checks, Fields};
 use crate::x270::{
     aaa_errors, check_common, check_procedure, d8, dmg, hl, nm1, opt_d8, party, procedure_element, RequestError,
 };
@@ -525,10 +525,11 @@ pub fn validate(root: &Node<'_>, set_start: u64, issues: &mut Vec<Issue>) {
     root.walk(&mut |n: &Node<'_>| {
         let lid = n.def.id;
         for seg in &n.segments {
+            let seg = &Fields::new(seg);
             if check_common(&mut c, seg, lid) {
                 continue;
             }
-            match seg.id() {
+            match seg.id {
                 b"UM" => {
                     if c.required(seg, lid, 1) {
                         c.code(seg, lid, 1, UM01);

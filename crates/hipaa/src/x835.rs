@@ -402,12 +402,12 @@ pub fn validate(root: &Node<'_>, set_start: u64, issues: &mut Vec<Issue>) {
             match seg_pack(seg) {
                 ID_CLP => {
                     let f = Fields::new(seg);
-                    c.f_required(&f, lid, 1);
-                    c.f_code(&f, lid, 2, &["1", "2", "3", "4", "19", "20", "21", "22", "23", "25"]);
-                    let charge = c.f_req_decimal(&f, lid, 3);
-                    let paid = c.f_req_decimal(&f, lid, 4);
-                    c.f_decimal(&f, lid, 5);
-                    c.f_required(&f, lid, 7);
+                    c.required(&f, lid, 1);
+                    c.code(&f, lid, 2, &["1", "2", "3", "4", "19", "20", "21", "22", "23", "25"]);
+                    let charge = c.req_decimal(&f, lid, 3);
+                    let paid = c.req_decimal(&f, lid, 4);
+                    c.decimal(&f, lid, 5);
+                    c.required(&f, lid, 7);
                     // SNIP 3: charge - paid = claim CAS + line CAS.
                     if let (Some(charge), Some(paid)) = (charge, paid) {
                         let adj =
@@ -424,10 +424,10 @@ pub fn validate(root: &Node<'_>, set_start: u64, issues: &mut Vec<Issue>) {
                 }
                 ID_SVC => {
                     let f = Fields::new(seg);
-                    c.f_required(&f, lid, 1);
-                    let charge = c.f_req_decimal(&f, lid, 2);
-                    let paid = c.f_req_decimal(&f, lid, 3);
-                    c.f_decimal(&f, lid, 5);
+                    c.required(&f, lid, 1);
+                    let charge = c.req_decimal(&f, lid, 2);
+                    let paid = c.req_decimal(&f, lid, 3);
+                    c.decimal(&f, lid, 5);
                     if let (Some(charge), Some(paid)) = (charge, paid) {
                         let adj = cas_sum(n.segs("CAS"));
                         if charge - paid != adj {
@@ -442,34 +442,34 @@ pub fn validate(root: &Node<'_>, set_start: u64, issues: &mut Vec<Issue>) {
                 }
                 ID_CAS => {
                     let f = Fields::new(seg);
-                    c.f_required(&f, lid, 1);
-                    c.f_code(&f, lid, 1, &["CO", "OA", "PI", "PR"]);
-                    c.f_required(&f, lid, 2);
+                    c.required(&f, lid, 1);
+                    c.code(&f, lid, 1, &["CO", "OA", "PI", "PR"]);
+                    c.required(&f, lid, 2);
                     for i in 0..6 {
-                        c.f_decimal(&f, lid, 3 + i * 3);
-                        c.f_decimal(&f, lid, 4 + i * 3);
+                        c.decimal(&f, lid, 3 + i * 3);
+                        c.decimal(&f, lid, 4 + i * 3);
                     }
                 }
                 ID_DTM => {
                     let f = Fields::new(seg);
-                    c.f_required(&f, lid, 1);
-                    c.f_date(&f, lid, 2);
+                    c.required(&f, lid, 1);
+                    c.date(&f, lid, 2);
                 }
                 ID_AMT | ID_QTY => {
-                    c.f_req_decimal(&Fields::new(seg), lid, 2);
+                    c.req_decimal(&Fields::new(seg), lid, 2);
                 }
                 ID_PLB => {
                     let f = Fields::new(seg);
-                    c.f_required(&f, lid, 1);
-                    c.f_date(&f, lid, 2);
+                    c.required(&f, lid, 1);
+                    c.date(&f, lid, 2);
                     for i in 0..6 {
-                        c.f_decimal(&f, lid, 4 + i * 2);
+                        c.decimal(&f, lid, 4 + i * 2);
                     }
                 }
                 ID_NM1 if lid == "2100" => {
                     let f = Fields::new(seg);
                     if f.get(8) == b"XX" {
-                        c.f_npi(&f, lid, 9);
+                        c.npi(&f, lid, 9);
                     }
                 }
                 _ => {}

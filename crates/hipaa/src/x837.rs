@@ -561,25 +561,25 @@ pub fn validate(root: &Node<'_>, set_start: u64, issues: &mut Vec<Issue>) {
             match seg_pack(seg) {
                 ID_NM1 => {
                     let f = Fields::new(seg);
-                    c.f_required(&f, lid, 1);
-                    c.f_code(&f, lid, 2, &["1", "2"]);
+                    c.required(&f, lid, 1);
+                    c.code(&f, lid, 2, &["1", "2"]);
                     if ENTITY_NPI_LOOPS.contains(&lid) {
                         if f.get(8) == b"XX" {
-                            c.f_npi(&f, lid, 9);
+                            c.npi(&f, lid, 9);
                         } else if lid == "2010AA" {
-                            c.f_code(&f, lid, 8, &["XX"]);
+                            c.code(&f, lid, 8, &["XX"]);
                         }
                     }
                 }
                 ID_HL => {
                     let f = Fields::new(seg);
-                    c.f_required(&f, lid, 1);
-                    c.f_required(&f, lid, 3);
+                    c.required(&f, lid, 1);
+                    c.required(&f, lid, 3);
                 }
                 ID_SBR => {
                     let f = Fields::new(seg);
-                    c.f_code(&f, lid, 1, &["A", "B", "C", "D", "E", "F", "G", "H", "P", "S", "T", "U"]);
-                    c.f_code(
+                    c.code(&f, lid, 1, &["A", "B", "C", "D", "E", "F", "G", "H", "P", "S", "T", "U"]);
+                    c.code(
                         &f,
                         lid,
                         9,
@@ -593,7 +593,7 @@ pub fn validate(root: &Node<'_>, set_start: u64, issues: &mut Vec<Issue>) {
                 ID_HI => validate_hi(&mut c, seg, lid),
                 ID_SV1 => {
                     let f = Fields::new(seg);
-                    c.f_required(&f, lid, 1);
+                    c.required(&f, lid, 1);
                     // SV101-1 and -2, as `Procedure::from_segment` would read them (text that
                     // is not UTF-8 reads as empty).
                     let mut parts = crate::values::components(f.get(1), seg.delimiters().component);
@@ -621,10 +621,10 @@ pub fn validate(root: &Node<'_>, set_start: u64, issues: &mut Vec<Issue>) {
                             "procedure code missing in SV101-2".into(),
                         ));
                     }
-                    c.f_req_decimal(&f, lid, 2);
-                    c.f_required(&f, lid, 3);
-                    c.f_code(&f, lid, 3, &["UN", "MJ"]);
-                    if let Some(u) = c.f_req_decimal(&f, lid, 4) {
+                    c.req_decimal(&f, lid, 2);
+                    c.required(&f, lid, 3);
+                    c.code(&f, lid, 3, &["UN", "MJ"]);
+                    if let Some(u) = c.req_decimal(&f, lid, 4) {
                         if u <= Decimal::ZERO {
                             c.issues.push(Issue::element(
                                 seg,
@@ -637,26 +637,26 @@ pub fn validate(root: &Node<'_>, set_start: u64, issues: &mut Vec<Issue>) {
                             ));
                         }
                     }
-                    c.f_required(&f, lid, 7);
+                    c.required(&f, lid, 7);
                 }
                 ID_DTP => {
-                    c.f_dtp(&Fields::new(seg), lid);
+                    c.dtp(&Fields::new(seg), lid);
                 }
                 ID_CAS => {
                     let f = Fields::new(seg);
-                    c.f_code(&f, lid, 1, &["CO", "OA", "PI", "PR"]);
+                    c.code(&f, lid, 1, &["CO", "OA", "PI", "PR"]);
                     for i in 0..6 {
-                        c.f_decimal(&f, lid, 3 + i * 3);
+                        c.decimal(&f, lid, 3 + i * 3);
                     }
                 }
                 ID_AMT | ID_SVD => {
-                    c.f_req_decimal(&Fields::new(seg), lid, 2);
+                    c.req_decimal(&Fields::new(seg), lid, 2);
                 }
                 ID_REF => {
                     let f = Fields::new(seg);
-                    c.f_required(&f, lid, 1);
-                    c.f_required(&f, lid, 2);
-                    c.f_length(&f, lid, 2, 1, 50);
+                    c.required(&f, lid, 1);
+                    c.required(&f, lid, 2);
+                    c.length(&f, lid, 2, 1, 50);
                 }
                 _ => {}
             }
@@ -667,11 +667,11 @@ pub fn validate(root: &Node<'_>, set_start: u64, issues: &mut Vec<Issue>) {
 fn validate_clm(c: &mut Checks<'_>, f: &Fields<'_>, node: &Node<'_>) {
     let lid = "2300";
     let clm = &f.seg;
-    if c.f_required(f, lid, 1) {
-        c.f_length(f, lid, 1, 1, 38);
+    if c.required(f, lid, 1) {
+        c.length(f, lid, 1, 1, 38);
     }
-    let charge = c.f_req_decimal(f, lid, 2);
-    if c.f_required(f, lid, 5) {
+    let charge = c.req_decimal(f, lid, 2);
+    if c.required(f, lid, 5) {
         let comp = clm.delimiters().component;
         let mut it = crate::values::components(f.get(5), comp);
         let parts = [it.next(), it.next(), it.next()];
@@ -710,10 +710,10 @@ fn validate_clm(c: &mut Checks<'_>, f: &Fields<'_>, node: &Node<'_>) {
             ));
         }
     }
-    c.f_code(f, lid, 6, &["Y", "N"]);
-    c.f_code(f, lid, 7, &["A", "B", "C"]);
-    c.f_code(f, lid, 8, &["N", "W", "Y"]);
-    c.f_code(f, lid, 9, &["I", "Y"]);
+    c.code(f, lid, 6, &["Y", "N"]);
+    c.code(f, lid, 7, &["A", "B", "C"]);
+    c.code(f, lid, 8, &["N", "W", "Y"]);
+    c.code(f, lid, 9, &["I", "Y"]);
     // SNIP 3: the claim charge is the sum of its line charges.
     if let Some(charge) = charge {
         let lines: Option<Decimal> = node.kids("2400").map(|lx| lx.seg("SV1").and_then(|s| decimal(s.get(2)))).sum();

@@ -5,7 +5,7 @@
 use crate::issue::Issue;
 use crate::tree::{build, check_usage, LoopDef, Node, Trigger};
 use crate::tree::{l, s};
-use crate::values::{text, Checks};
+use crate::values::{text, Checks, Fields};
 use serde::{Deserialize, Serialize};
 use x12::{components, SegmentRef};
 
@@ -186,7 +186,8 @@ pub fn validate(root: &Node<'_>, set_start: u64, issues: &mut Vec<Issue>) {
     root.walk(&mut |n: &Node<'_>| {
         let lid = n.def.id;
         for seg in &n.segments {
-            match seg.id() {
+            let seg = &Fields::new(seg);
+            match seg.id {
                 b"AK1" => {
                     c.required(seg, lid, 1);
                     c.required(seg, lid, 2);
