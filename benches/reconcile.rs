@@ -68,21 +68,21 @@ fn data() -> (Vec<RemitSet>, ClaimIndex) {
         let (payer, lines) = TEMPLATES[n % TEMPLATES.len()];
         let id = format!("BENCH{n:07}");
         let mut claim = Claim {
-            claim_id: id.clone(),
+            claim_id: id.as_str().into(),
             payer: Party { entity: "PR".into(), id: payer.into(), ..Party::default() },
             ..Claim::default()
         };
         let mut pay = ClaimPayment {
-            claim_id: id.clone(),
+            claim_id: id.as_str().into(),
             status: "1".into(),
-            payer_claim_id: format!("PCN{n:09}"),
+            payer_claim_id: format!("PCN{n:09}").into(),
             ..ClaimPayment::default()
         };
         for (i, (code, mods, charge, paid, adjs)) in lines.iter().enumerate() {
             let proc = Procedure {
                 qualifier: "HC".into(),
-                code: code.to_string(),
-                modifiers: mods.iter().map(|m| m.to_string()).collect(),
+                code: (*code).into(),
+                modifiers: mods.iter().map(|m| (*m).into()).collect(),
             };
             let control = format!("{id}L{}", i + 1);
             claim.lines.push(ServiceLine {
@@ -93,7 +93,7 @@ fn data() -> (Vec<RemitSet>, ClaimIndex) {
                 units: Decimal::ONE,
                 service_from: date,
                 service_to: date,
-                control: control.clone(),
+                control: control.as_str().into(),
                 ..ServiceLine::default()
             });
             pay.services.push(ServicePayment {
@@ -102,12 +102,12 @@ fn data() -> (Vec<RemitSet>, ClaimIndex) {
                 paid: cents(*paid),
                 units_paid: Decimal::ONE,
                 service_date: date,
-                control,
+                control: control.into(),
                 adjustments: adjs
                     .iter()
                     .map(|(g, r, a)| Adjustment {
-                        group: g.to_string(),
-                        reason: r.to_string(),
+                        group: (*g).into(),
+                        reason: (*r).into(),
                         amount: cents(*a),
                         quantity: None,
                     })
@@ -125,7 +125,7 @@ fn data() -> (Vec<RemitSet>, ClaimIndex) {
     for (payer, list) in by_payer {
         for chunk in list.chunks(CLAIMS_PER_SET) {
             let mut remittance = Remittance::default();
-            remittance.payer.id = payer.to_string();
+            remittance.payer.id = (*payer).into();
             remittance.claims = chunk.to_vec();
             let control = format!("{:04}", sets.len() + 1);
             sets.push(RemitSet { file: "bench.835".into(), control, remittance, balancing: Vec::new() });

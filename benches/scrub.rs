@@ -59,7 +59,13 @@ fn day(d: &str) -> NaiveDate {
 }
 
 fn party(entity: &str, last: &str, first: &str, q: &str, id: String) -> Party {
-    Party { entity: entity.into(), last_or_org: last.into(), first: first.into(), id_qualifier: q.into(), id }
+    Party {
+        entity: entity.into(),
+        last_or_org: last.into(),
+        first: first.into(),
+        id_qualifier: q.into(),
+        id: id.into(),
+    }
 }
 
 fn claim(n: usize) -> Claim {
@@ -74,7 +80,7 @@ fn claim(n: usize) -> Claim {
             procedure: Procedure {
                 qualifier: "HC".into(),
                 code: (*code).into(),
-                modifiers: mods.iter().map(|m| (*m).to_string()).collect(),
+                modifiers: mods.iter().map(|m| (*m).into()).collect(),
             },
             charge: Decimal::from(*charge),
             unit_basis: "UN".into(),
@@ -82,12 +88,12 @@ fn claim(n: usize) -> Claim {
             dx_pointers: vec![1, 2],
             service_from: Some(service),
             service_to: Some(service),
-            control: format!("L{n:09}{k}"),
+            control: format!("L{n:09}{k}").into(),
             ..ServiceLine::default()
         })
         .collect();
     Claim {
-        claim_id: format!("PCN{n:09}"),
+        claim_id: format!("PCN{n:09}").into(),
         charge: lines.iter().map(|l| l.charge).sum(),
         place_of_service: if n % 3 == 0 { "22" } else { "11" }.into(),
         frequency: "1".into(),
@@ -97,16 +103,16 @@ fn claim(n: usize) -> Claim {
         billing_tax_id: "999999999".into(),
         responsibility: "P".into(),
         filing_indicator: if n % 3 == 0 { "MB" } else { "CI" }.into(),
-        group_number: format!("GRP{:04}", patient % 500),
+        group_number: format!("GRP{:04}", patient % 500).into(),
         subscriber: party("IL", "TESTPATIENT", "ALPHA", "MI", format!("MBR{patient:09}")),
         subscriber_birth_date: Some(day("1960-01-01")),
         payer: party("PR", "SYNTHETIC PAYER", "", "PI", PAYERS[n % PAYERS.len()].into()),
-        diagnoses: (0..3).map(|k| DIAGNOSES[(n + k) % DIAGNOSES.len()].to_string()).collect(),
-        prior_auth: if n % 4 == 0 { String::new() } else { format!("AUTH{n:07}") },
+        diagnoses: (0..3).map(|k| DIAGNOSES[(n + k) % DIAGNOSES.len()].into()).collect(),
+        prior_auth: if n % 4 == 0 { String::new().into() } else { format!("AUTH{n:07}").into() },
         rendering_provider: Some(party("82", "DOCTOR", "TEST", "XX", RENDERING[n % RENDERING.len()].into())),
         lines,
         segment: n as u64 * 40,
-        set_control: format!("{:06}", n / 2000 + 1),
+        set_control: format!("{:06}", n / 2000 + 1).into(),
         ..Claim::default()
     }
 }

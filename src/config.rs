@@ -391,10 +391,10 @@ pub fn billing_party(s: &Settings) -> hipaa::Party {
     let bp = &s.config.billing_provider;
     hipaa::Party {
         entity: "1P".into(),
-        last_or_org: bp.name.to_uppercase(),
-        first: String::new(),
+        last_or_org: bp.name.to_uppercase().into(),
+        first: String::new().into(),
         id_qualifier: "XX".into(),
-        id: bp.npi.clone(),
+        id: bp.npi.clone().into(),
     }
 }
 
@@ -402,10 +402,10 @@ pub fn billing_party(s: &Settings) -> hipaa::Party {
 pub fn payer_party(row: usize, entity: &str, name: &str, id: &str) -> anyhow::Result<hipaa::Party> {
     Ok(hipaa::Party {
         entity: entity.into(),
-        last_or_org: clean(row, "payer_name", name)?,
-        first: String::new(),
+        last_or_org: clean(row, "payer_name", name)?.into(),
+        first: String::new().into(),
         id_qualifier: "PI".into(),
-        id: clean(row, "payer_id", id)?,
+        id: clean(row, "payer_id", id)?.into(),
     })
 }
 
@@ -413,10 +413,10 @@ pub fn payer_party(row: usize, entity: &str, name: &str, id: &str) -> anyhow::Re
 pub fn member_party(row: usize, last: &str, first: &str, member_id: &str) -> anyhow::Result<hipaa::Party> {
     Ok(hipaa::Party {
         entity: "IL".into(),
-        last_or_org: clean(row, "last_name", last)?,
-        first: clean(row, "first_name", first)?,
+        last_or_org: clean(row, "last_name", last)?.into(),
+        first: clean(row, "first_name", first)?.into(),
         id_qualifier: "MI".into(),
-        id: clean(row, "member_id", member_id)?,
+        id: clean(row, "member_id", member_id)?.into(),
     })
 }
 

@@ -107,7 +107,12 @@ fn attachment(
     if control.is_empty() {
         return Ok(None);
     }
-    Ok(Some(Attachment { report_type: kind.into(), transmission: "EL".into(), control, description }))
+    Ok(Some(Attachment {
+        report_type: kind.into(),
+        transmission: "EL".into(),
+        control: control.into(),
+        description: description.into(),
+    }))
 }
 
 fn number(row: usize, column: &str, v: &str) -> anyhow::Result<Option<Decimal>> {
@@ -136,10 +141,10 @@ fn review(s: &config::Settings, row: usize, r: &Row) -> anyhow::Result<Review> {
         (Some(a), Some(b)) if a <= b => {}
         _ => bail!("row {row}, columns from/to: both required, from not after to"),
     }
-    let diagnoses: Vec<String> = r
+    let diagnoses: Vec<hipaa::Text> = r
         .diagnoses
         .split(';')
-        .map(|d| clean(row, "diagnoses", d).map(|d| d.replace('.', "")))
+        .map(|d| clean(row, "diagnoses", d).map(|d| hipaa::Text::from(d.replace('.', ""))))
         .filter(|d| d.as_ref().map_or(true, |d| !d.is_empty()))
         .collect::<anyhow::Result<_>>()?;
     if diagnoses.is_empty() || diagnoses.len() > 12 {
@@ -206,31 +211,31 @@ fn review(s: &config::Settings, row: usize, r: &Row) -> anyhow::Result<Review> {
     }
     Ok(Review {
         purpose: "13".into(),
-        reference: id.clone(),
+        reference: id.clone().into(),
         created: Some(s.date()),
-        time: s.time().to_string(),
+        time: s.time().to_string().into(),
         umo: config::payer_party(row, "X3", &r.payer_name, &r.payer_id)?,
         requester: config::billing_party(s),
         subscriber: config::member_party(row, &r.last_name, &r.first_name, &r.member_id)?,
         subscriber_birth_date: csv_date(row, "birth_date", &r.birth_date)?,
-        subscriber_gender: gender,
+        subscriber_gender: gender.into(),
         events: vec![PatientEvent {
-            trace: id,
-            trace_originator: s.originator(),
+            trace: id.into(),
+            trace_originator: s.originator().into(),
             category: "HS".into(),
             certification_type: "I".into(),
             // Service type 2: surgical (interventional procedures).
             service_type: "2".into(),
-            place_of_service: pos,
+            place_of_service: pos.into(),
             diagnoses,
             from,
             to,
             providers: vec![Party {
                 entity: "SJ".into(),
-                last_or_org: clean(row, "rendering_last", &r.rendering_last)?,
-                first: clean(row, "rendering_first", &r.rendering_first)?,
+                last_or_org: clean(row, "rendering_last", &r.rendering_last)?.into(),
+                first: clean(row, "rendering_first", &r.rendering_first)?.into(),
                 id_qualifier: "XX".into(),
-                id: npi,
+                id: npi.into(),
             }],
             attachments: attachments.into_iter().flatten().collect(),
             services,

@@ -78,8 +78,8 @@ pub fn procedure(row: usize, column: &str, text: &str) -> anyhow::Result<Procedu
     }
     Ok(Procedure {
         qualifier: "HC".into(),
-        code,
-        modifiers: parts.filter(|m| !m.is_empty()).map(String::from).collect(),
+        code: code.into(),
+        modifiers: parts.filter(|m| !m.is_empty()).map(hipaa::Text::from).collect(),
     })
 }
 
@@ -92,7 +92,7 @@ fn request(s: &config::Settings, row: usize, v: &Visit) -> anyhow::Result<Eligib
         t if t.is_empty() => "30".to_string(),
         t => t,
     };
-    let mut services = vec![ServiceInquiry { service_types: vec![service_type], procedure: None }];
+    let mut services = vec![ServiceInquiry { service_types: vec![service_type.into()], procedure: None }];
     for p in v.procedures.split(';').filter(|p| !p.trim().is_empty()) {
         services.push(ServiceInquiry { service_types: vec![], procedure: Some(procedure(row, "procedures", p)?) });
     }
@@ -105,17 +105,17 @@ fn request(s: &config::Settings, row: usize, v: &Visit) -> anyhow::Result<Eligib
         bail!("row {row}, column date: required");
     }
     Ok(EligibilityRequest {
-        reference: id.clone(),
+        reference: id.clone().into(),
         created: Some(s.date()),
-        time: s.time().to_string(),
+        time: s.time().to_string().into(),
         inquiries: vec![Inquiry {
             payer: config::payer_party(row, "PR", &v.payer_name, &v.payer_id)?,
             provider: config::billing_party(s),
             subscriber: config::member_party(row, &v.last_name, &v.first_name, &v.member_id)?,
             subscriber_birth_date: csv_date(row, "birth_date", &v.birth_date)?,
-            subscriber_gender: gender,
-            trace: id,
-            trace_originator: s.originator(),
+            subscriber_gender: gender.into(),
+            trace: id.into(),
+            trace_originator: s.originator().into(),
             service_date,
             services,
             ..Inquiry::default()

@@ -65,7 +65,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             if !loaded.parsed.is_valid() || !loaded.set.is_clean() {
                 // A set that fails its implementation guide cannot go out as it is.
                 for c in &parsed.claims {
-                    held.insert((name.clone(), c.claim_id.clone()));
+                    held.insert((name.clone(), c.claim_id.to_string()));
                 }
                 eprintln!(
                     "painrcm: {name}: set {} has {} validation errors; its claims are held (see painrcm validate)",

@@ -10,9 +10,9 @@ use x12::SegmentRef;
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub struct Procedure {
     /// `HC` (CPT/HCPCS), `ER`, `IV`, `WK`, `AD`, `N4`, ...
-    pub qualifier: String,
-    pub code: String,
-    pub modifiers: Vec<String>,
+    pub qualifier: Text,
+    pub code: Text,
+    pub modifiers: Vec<Text>,
 }
 
 impl Procedure {
@@ -36,7 +36,7 @@ impl Procedure {
 
     /// `64493-50-RT` style, for messages and tables.
     pub fn display(&self) -> String {
-        let mut s = self.code.clone();
+        let mut s = self.code.to_string();
         for m in &self.modifiers {
             s.push('-');
             s.push_str(m);
@@ -49,9 +49,9 @@ impl Procedure {
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Adjustment {
     /// CO, OA, PI, PR.
-    pub group: String,
+    pub group: Text,
     /// CARC.
-    pub reason: String,
+    pub reason: Text,
     pub amount: Decimal,
     pub quantity: Option<Decimal>,
 }
@@ -89,16 +89,20 @@ pub(crate) fn cas_amount(seg: &SegmentRef<'_>) -> Decimal {
     sum
 }
 
+/// The text of a model field: up to 24 bytes inline (nearly every X12 element value), longer
+/// on the heap; derefs to `str`, compares with `&str` and `String`, serializes as a string.
+pub type Text = compact_str::CompactString;
+
 /// An entity named in an NM1 (organization or person) with its identifier.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Party {
     /// NM101 entity identifier code (85 billing provider, 82 rendering, PR payer, IL insured...).
-    pub entity: String,
-    pub last_or_org: String,
-    pub first: String,
+    pub entity: Text,
+    pub last_or_org: Text,
+    pub first: Text,
     /// NM108 qualifier (XX NPI, PI payer id, MI member id, 46 ETIN ...) and NM109 value.
-    pub id_qualifier: String,
-    pub id: String,
+    pub id_qualifier: Text,
+    pub id: Text,
 }
 
 impl Party {
@@ -123,7 +127,7 @@ impl Party {
         Party {
             entity: text(f.get(1)),
             last_or_org: text(f.get(2)),
-            first: String::new(),
+            first: Text::default(),
             id_qualifier: text(f.get(3)),
             id: text(f.get(4)),
         }

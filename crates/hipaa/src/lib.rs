@@ -37,7 +37,7 @@ pub mod x835;
 pub mod x837;
 pub mod x999;
 
-pub use common::{Adjustment, Party, Procedure};
+pub use common::{Adjustment, Party, Procedure, Text};
 pub use issue::{Issue, IssueCode};
 pub use values::npi_valid;
 pub use x270::{Coverage, EligibilityAnswer, EligibilityRejection, EligibilityRequest, EligibilityResponse};

@@ -97,8 +97,8 @@ pub fn npi_valid(npi: &str) -> bool {
 }
 
 /// Text of an element, `""` when absent or not UTF-8.
-pub fn text(b: &[u8]) -> String {
-    std::str::from_utf8(b).unwrap_or("").to_string()
+pub fn text<T: for<'s> From<&'s str>>(b: &[u8]) -> T {
+    T::from(std::str::from_utf8(b).unwrap_or(""))
 }
 
 /// The id and elements of one segment, split once: `get(n)` is an index instead of a rescan

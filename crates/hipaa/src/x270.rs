@@ -10,7 +10,7 @@
 //! schema constructors, the envelope-free segment builders and the element checks every one of
 //! them needs (NM1, HL, TRN, DMG, REF, PER, DTP).
 
-use crate::common::{Party, Procedure};
+use crate::common::{Party, Procedure, Text};
 use crate::issue::{Issue, IssueCode};
 use crate::tree::{build, check_usage, l, s, LoopDef, Node, SegSpec, Trigger};
 use crate::values::{date8, dated, decimal, text, Checks, Fields};
@@ -203,7 +203,7 @@ pub static SCHEMA_271: LoopDef = l(
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ServiceInquiry {
     /// EQ01 service type codes (`30` health benefit plan coverage, `1` medical care, ...).
-    pub service_types: Vec<String>,
+    pub service_types: Vec<Text>,
     /// EQ02 composite procedure (`HC:64493`).
     pub procedure: Option<Procedure>,
 }
@@ -218,13 +218,13 @@ pub struct Inquiry {
     pub subscriber: Party,
     pub subscriber_birth_date: Option<NaiveDate>,
     /// DMG03 of the subscriber (F, M, U).
-    pub subscriber_gender: String,
+    pub subscriber_gender: Text,
     /// 2100D when the patient is a dependent.
     pub dependent: Option<Party>,
     pub dependent_birth_date: Option<NaiveDate>,
     /// TRN02 reference the payer echoes back, TRN03 originating company id.
-    pub trace: String,
-    pub trace_originator: String,
+    pub trace: Text,
+    pub trace_originator: Text,
     /// DTP*291 plan date (the date of service asked about).
     pub service_date: Option<NaiveDate>,
     pub services: Vec<ServiceInquiry>,
@@ -234,9 +234,9 @@ pub struct Inquiry {
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct EligibilityRequest {
     /// BHT03, BHT04 and BHT05 (HHMM).
-    pub reference: String,
+    pub reference: Text,
     pub created: Option<NaiveDate>,
-    pub time: String,
+    pub time: Text,
     pub inquiries: Vec<Inquiry>,
 }
 
@@ -244,10 +244,10 @@ pub struct EligibilityRequest {
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Delivery {
     /// HSD01 quantity qualifier (`VS` visits, `DY` days, `FL` units ...).
-    pub qualifier: String,
+    pub qualifier: Text,
     pub quantity: Option<Decimal>,
     /// HSD05 time period qualifier (`23` calendar year, `29` remaining, `22` service year ...).
-    pub period: String,
+    pub period: Text,
     /// HSD06 number of periods.
     pub periods: Option<Decimal>,
 }
@@ -257,20 +257,20 @@ pub struct Delivery {
 pub struct Benefit {
     /// EB01 eligibility or benefit information code (`1` active, `6` inactive, `C` deductible,
     /// `G` out of pocket, `A` co-insurance, `B` co-payment, `F` limitations ...).
-    pub code: String,
+    pub code: Text,
     /// EB02 coverage level (`IND`, `FAM` ...).
-    pub coverage_level: String,
+    pub coverage_level: Text,
     /// EB03 service type codes.
-    pub service_types: Vec<String>,
+    pub service_types: Vec<Text>,
     /// EB04 insurance type, EB05 plan coverage description.
-    pub insurance_type: String,
-    pub plan: String,
+    pub insurance_type: Text,
+    pub plan: Text,
     /// EB06 time period qualifier (`23` calendar year, `29` remaining ...).
-    pub period: String,
+    pub period: Text,
     pub amount: Option<Decimal>,
     pub percent: Option<Decimal>,
     /// EB09 quantity qualifier and EB10 quantity.
-    pub quantity_qualifier: String,
+    pub quantity_qualifier: Text,
     pub quantity: Option<Decimal>,
     /// EB11 authorization or certification required (Y/N, `None` when not sent or U).
     pub auth_required: Option<bool>,
@@ -279,7 +279,7 @@ pub struct Benefit {
     /// EB13 composite procedure.
     pub procedure: Option<Procedure>,
     pub deliveries: Vec<Delivery>,
-    pub messages: Vec<String>,
+    pub messages: Vec<Text>,
     /// 2120C benefit related entities (inside LS/LE).
     pub related: Vec<Party>,
     /// DTP dates on the benefit (qualifier, from, to).
@@ -289,7 +289,7 @@ pub struct Benefit {
 /// A dated qualifier (DTP) on a benefit or member.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct BenefitDate {
-    pub qualifier: String,
+    pub qualifier: Text,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
 }
@@ -302,7 +302,7 @@ pub struct ProcedureCoverage {
     pub covered: bool,
     pub in_network: Option<bool>,
     pub auth_required: Option<bool>,
-    pub messages: Vec<String>,
+    pub messages: Vec<Text>,
 }
 
 /// A frequency limit with what is used and what remains, as far as the payer said.
@@ -310,12 +310,12 @@ pub struct ProcedureCoverage {
 pub struct FrequencyLimit {
     /// The procedure the limit is for, when procedure-level.
     pub procedure: Option<Procedure>,
-    pub service_types: Vec<String>,
+    pub service_types: Vec<Text>,
     /// HSD01 (`VS` visits ...).
-    pub unit: String,
+    pub unit: Text,
     pub limit: Decimal,
     /// HSD05 period of the limit (`23` calendar year, `22` service year, `25` rolling 12 months ...).
-    pub period: String,
+    pub period: Text,
     /// Used so far: from a MSG ("2 USED") or the limit less the remaining count.
     pub used: Option<Decimal>,
     /// Remaining: from HSD with period 29 or the limit less the used count.
@@ -326,15 +326,15 @@ pub struct FrequencyLimit {
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct RequestError {
     /// The loop that carried the AAA (`2100A`, `2100B`, `2100C`, `2110C` ...).
-    pub loop_id: String,
+    pub loop_id: Text,
     /// AAA01: Y the request was valid but the answer is an error, N invalid request.
     pub valid_request: bool,
     /// AAA03 reject reason and its meaning.
-    pub reason: String,
-    pub reason_text: String,
+    pub reason: Text,
+    pub reason_text: Text,
     /// AAA04 follow-up action and its meaning.
-    pub follow_up: String,
-    pub follow_up_text: String,
+    pub follow_up: Text,
+    pub follow_up_text: Text,
 }
 
 /// What a payer said about one subscriber or dependent.
@@ -346,14 +346,14 @@ pub struct Coverage {
     /// The dependent, when the answer is about one.
     pub dependent: Option<Party>,
     /// TRN02 of the trace the payer echoed (the request's own), else the first TRN02.
-    pub trace: String,
+    pub trace: Text,
     /// An active-coverage EB (EB01 1-5) was sent and no inactive one (6-8) for plan coverage.
     pub active: bool,
     /// EB12 of the first active-coverage EB that carries one: whether the inquiring provider's
     /// services fall under in-network benefits. `None` when no active EB says.
     pub in_network: Option<bool>,
     /// EB05 of the first active-coverage EB.
-    pub plan: String,
+    pub plan: Text,
     /// DTP*346 plan begin, DTP*347 plan end, DTP*356 eligibility begin (member level).
     pub plan_begin: Option<NaiveDate>,
     pub plan_end: Option<NaiveDate>,
@@ -385,12 +385,12 @@ impl Coverage {
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct EligibilityRejection {
     /// `source`, `receiver`, `subscriber` or `dependent`: the level the error was given at.
-    pub level: String,
+    pub level: Text,
     pub payer: Party,
     pub provider: Party,
     pub subscriber: Option<Party>,
     pub dependent: Option<Party>,
-    pub trace: String,
+    pub trace: Text,
     pub errors: Vec<RequestError>,
 }
 
@@ -405,7 +405,7 @@ pub enum EligibilityAnswer {
 /// A parsed 271 transaction set.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct EligibilityResponse {
-    pub reference: String,
+    pub reference: Text,
     pub created: Option<NaiveDate>,
     pub answers: Vec<EligibilityAnswer>,
 }
@@ -488,15 +488,15 @@ const AAA_FOLLOW_UPS: &[(&str, &str)] = &[
     ("Y", "do not resubmit; we will hand deliver"),
 ];
 
-fn meaning(table: &[(&str, &'static str)], code: &str) -> String {
-    table.iter().find(|(c, _)| *c == code).map(|(_, m)| (*m).to_string()).unwrap_or_default()
+fn meaning(table: &[(&str, &'static str)], code: &str) -> Text {
+    table.iter().find(|(c, _)| *c == code).map(|(_, m)| Text::from(*m)).unwrap_or_default()
 }
 
 pub(crate) fn request_error(seg: &SegmentRef<'_>, loop_id: &str) -> RequestError {
-    let reason = text(seg.get(3));
-    let follow_up = text(seg.get(4));
+    let reason: Text = text(seg.get(3));
+    let follow_up: Text = text(seg.get(4));
     RequestError {
-        loop_id: loop_id.to_string(),
+        loop_id: loop_id.into(),
         valid_request: seg.get(1) == b"Y",
         reason_text: meaning(AAA_REASONS, &reason),
         follow_up_text: meaning(AAA_FOLLOW_UPS, &follow_up),
@@ -524,7 +524,7 @@ pub(crate) fn party(node: Option<&Node<'_>>) -> Party {
     node.map(|n| Party::from_nm1(n.first())).unwrap_or_default()
 }
 
-fn repeats(seg: &SegmentRef<'_>, n: usize) -> Vec<String> {
+fn repeats(seg: &SegmentRef<'_>, n: usize) -> Vec<Text> {
     seg.repetitions(n).filter(|r| !r.is_empty()).map(text).collect()
 }
 
@@ -532,7 +532,7 @@ fn dtp_date(node: &Node<'_>, q: &str) -> Option<NaiveDate> {
     node.seg_q("DTP", 1, q).and_then(|d| dated(d.get(2), d.get(3))).map(|d| d.0)
 }
 
-fn trace(node: &Node<'_>) -> String {
+fn trace(node: &Node<'_>) -> Text {
     node.seg_q("TRN", 1, "2").or_else(|| node.seg("TRN")).map(|t| text(t.get(2))).unwrap_or_default()
 }
 
@@ -656,7 +656,7 @@ const ACTIVE: [&str; 5] = ["1", "2", "3", "4", "5"];
 const INACTIVE: [&str; 3] = ["6", "7", "8"];
 
 /// "2 USED", "USED 2": the count a payer writes into a free-text MSG.
-fn used_from_messages(messages: &[String]) -> Option<Decimal> {
+fn used_from_messages(messages: &[Text]) -> Option<Decimal> {
     for m in messages {
         let words: Vec<&str> = m.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
         for (i, w) in words.iter().enumerate() {
@@ -1092,9 +1092,9 @@ pub fn build_270(request: &EligibilityRequest) -> Vec<Segment> {
         [
             "0022".to_string(),
             "13".to_string(),
-            request.reference.clone(),
+            request.reference.to_string(),
             opt_d8(request.created),
-            request.time.clone(),
+            request.time.to_string(),
         ],
     )];
     let mut n = 0;
@@ -1114,7 +1114,7 @@ pub fn build_270(request: &EligibilityRequest) -> Vec<Segment> {
                 out.push(Segment::new("DTP", ["291".to_string(), "D8".to_string(), d8(d)]));
             }
             for s in &q.services {
-                let types = Element { repetitions: s.service_types.iter().map(|t| vec![t.clone()]).collect() };
+                let types = Element { repetitions: s.service_types.iter().map(|t| vec![t.to_string()]).collect() };
                 let proc = s.procedure.as_ref().map(procedure_element).unwrap_or_default();
                 out.push(Segment { id: "EQ".into(), elements: vec![types, proc] });
             }
@@ -1139,7 +1139,7 @@ mod tests {
 
     #[test]
     fn used_count_from_free_text() {
-        let m = |s: &str| vec![s.to_string()];
+        let m = |s: &str| vec![Text::from(s)];
         assert_eq!(used_from_messages(&m("LIMITED TO 4 PER CALENDAR YEAR; 2 USED")), Some(Decimal::from(2)));
         assert_eq!(used_from_messages(&m("VISITS USED: 3")), Some(Decimal::from(3)));
         assert_eq!(used_from_messages(&m("NO LIMIT")), None);

@@ -7,7 +7,7 @@
 //! wait, expect an 835, send records) rather than on raw codes. A 276 is read into the same
 //! [`StatusRequest`] model that [`build_276`] writes from.
 
-use crate::common::{Party, Procedure};
+use crate::common::{Party, Procedure, Text};
 use crate::issue::{Issue, IssueCode};
 use crate::tree::{build, check_usage, LoopDef, Node, SegSpec, Trigger};
 use crate::tree::{l, s};
@@ -225,7 +225,7 @@ pub struct LineInquiry {
     pub charge: Option<Decimal>,
     pub units: Option<Decimal>,
     /// REF*FJ line item control number.
-    pub control: String,
+    pub control: Text,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
 }
@@ -239,15 +239,15 @@ pub struct StatusInquiry {
     pub provider: Party,
     pub subscriber: Party,
     pub subscriber_birth_date: Option<NaiveDate>,
-    pub subscriber_gender: String,
+    pub subscriber_gender: Text,
     pub dependent: Option<Party>,
     pub dependent_birth_date: Option<NaiveDate>,
     /// TRN02 the payer echoes in the 277.
-    pub trace: String,
+    pub trace: Text,
     /// REF*EJ patient control number (CLM01), REF*1K payer claim number, REF*BLT bill type.
-    pub claim_id: String,
-    pub payer_claim_id: String,
-    pub bill_type: String,
+    pub claim_id: Text,
+    pub payer_claim_id: Text,
+    pub bill_type: Text,
     /// AMT*T3 total claim charge.
     pub charge: Option<Decimal>,
     /// DTP*472 claim service dates.
@@ -259,9 +259,9 @@ pub struct StatusInquiry {
 /// A parsed 276 transaction set.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct StatusRequest {
-    pub reference: String,
+    pub reference: Text,
     pub created: Option<NaiveDate>,
-    pub time: String,
+    pub time: Text,
     pub inquiries: Vec<StatusInquiry>,
 }
 
@@ -367,12 +367,12 @@ impl StatusCategory {
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Status {
     /// Category code (A7, P1, F2 ...), its class and its meaning.
-    pub category_code: String,
+    pub category_code: Text,
     pub category: StatusCategory,
-    pub meaning: String,
+    pub meaning: Text,
     /// Status code (code source 508) and entity identifier (code source 237) when given.
-    pub code: String,
-    pub entity: String,
+    pub code: Text,
+    pub entity: Text,
     /// STC02 status information effective date.
     pub date: Option<NaiveDate>,
     /// STC04 total charge and STC05 payment.
@@ -381,7 +381,7 @@ pub struct Status {
     /// STC06 adjudication or payment date, STC08 check date, STC09 check number.
     pub adjudicated: Option<NaiveDate>,
     pub check_date: Option<NaiveDate>,
-    pub check_number: String,
+    pub check_number: Text,
 }
 
 /// One service line status (2220D/2220E).
@@ -392,7 +392,7 @@ pub struct LineStatus {
     pub paid: Option<Decimal>,
     pub units: Option<Decimal>,
     /// REF*FJ line item control number.
-    pub control: String,
+    pub control: Text,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
     pub statuses: Vec<Status>,
@@ -402,20 +402,20 @@ pub struct LineStatus {
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ClaimStatus {
     /// `receiver`, `provider` or `claim`.
-    pub level: String,
+    pub level: Text,
     pub payer: Party,
     pub receiver: Party,
     pub provider: Party,
     pub subscriber: Option<Party>,
     pub patient: Option<Party>,
     /// TRN02.
-    pub trace: String,
+    pub trace: Text,
     /// The practice's claim id: REF*EJ, else (277CA, where TRN02 carries CLM01) the trace.
-    pub claim_id: String,
+    pub claim_id: Text,
     /// REF*1K payer claim control number, REF*D9 clearinghouse trace, REF*BLT bill type.
-    pub payer_claim_id: String,
-    pub clearinghouse_trace: String,
-    pub bill_type: String,
+    pub payer_claim_id: Text,
+    pub clearinghouse_trace: Text,
+    pub bill_type: Text,
     /// The class of the first status, the one that decides what to do.
     pub category: StatusCategory,
     pub statuses: Vec<Status>,
@@ -436,8 +436,8 @@ impl ClaimStatus {
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ClaimStatusReport {
     /// `277` or `277CA`.
-    pub kind: String,
-    pub reference: String,
+    pub kind: Text,
+    pub reference: Text,
     pub created: Option<NaiveDate>,
     /// DTP*050 received and DTP*009 process date (277CA 2200A).
     pub received: Option<NaiveDate>,
@@ -452,7 +452,7 @@ fn dtp_range(node: &Node<'_>, q: &str) -> Option<(NaiveDate, NaiveDate)> {
     node.seg_q("DTP", 1, q).and_then(|d| dated(d.get(2), d.get(3)))
 }
 
-fn reference(node: &Node<'_>, q: &str) -> String {
+fn reference(node: &Node<'_>, q: &str) -> Text {
     node.seg_q("REF", 1, q).map(|r| text(r.get(2))).unwrap_or_default()
 }
 
@@ -463,12 +463,12 @@ fn stc(seg: &SegmentRef<'_>) -> Vec<Status> {
         .filter(|&&el| !seg.get(el).is_empty())
         .map(|&el| {
             let mut parts = x12::components(seg.get(el), comp);
-            let category_code = text(parts.next().unwrap_or(b""));
+            let category_code: Text = text(parts.next().unwrap_or(b""));
             let code = text(parts.next().unwrap_or(b""));
             let entity = text(parts.next().unwrap_or(b""));
             Status {
                 category: StatusCategory::from_code(&category_code),
-                meaning: StatusCategory::meaning(&category_code).to_string(),
+                meaning: StatusCategory::meaning(&category_code).into(),
                 category_code,
                 code,
                 entity,
@@ -489,7 +489,7 @@ fn statuses(node: &Node<'_>) -> Vec<Status> {
 
 fn tracking(node: &Node<'_>, level: &str, base: &ClaimStatus, ca: bool) -> ClaimStatus {
     let mut c = base.clone();
-    c.level = level.to_string();
+    c.level = level.into();
     c.trace = text(node.first().get(2));
     c.statuses = statuses(node);
     c.category = c.statuses.first().map(|s| s.category).unwrap_or_default();
@@ -524,7 +524,7 @@ fn tracking(node: &Node<'_>, level: &str, base: &ClaimStatus, ca: bool) -> Claim
 /// Reads the statuses of a built 277 or 277CA tree.
 pub fn extract_277(root: &Node<'_>) -> ClaimStatusReport {
     let ca = root.def.id == "277CA";
-    let mut out = ClaimStatusReport { kind: root.def.id.to_string(), ..ClaimStatusReport::default() };
+    let mut out = ClaimStatusReport { kind: root.def.id.into(), ..ClaimStatusReport::default() };
     if let Some(bht) = root.seg("BHT") {
         out.reference = text(bht.get(3));
         out.created = date8(bht.get(4));
@@ -793,7 +793,7 @@ fn dtp472(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Option<Segment> {
 pub fn build_276(r: &StatusRequest) -> Vec<Segment> {
     let mut out = vec![Segment::new(
         "BHT",
-        ["0010".to_string(), "13".into(), r.reference.clone(), opt_d8(r.created), r.time.clone()],
+        ["0010".to_string(), "13".into(), r.reference.to_string(), opt_d8(r.created), r.time.to_string()],
     )];
     let mut n = 0;
     for q in &r.inquiries {
@@ -807,7 +807,7 @@ pub fn build_276(r: &StatusRequest) -> Vec<Segment> {
         out.push(hl(a + 3, a + 2, "22", q.dependent.is_some()));
         n = a + 3;
         if let Some(b) = q.subscriber_birth_date {
-            out.push(Segment::new("DMG", ["D8".to_string(), d8(b), q.subscriber_gender.clone()]));
+            out.push(Segment::new("DMG", ["D8".to_string(), d8(b), q.subscriber_gender.to_string()]));
         }
         out.push(nm1(&q.subscriber));
         if let Some(dep) = &q.dependent {

@@ -6,7 +6,7 @@
 //! set is a response (BHT02 `11`). [`build_278`] writes a request from the same model, so a
 //! generated request parses back to the value it was built from.
 
-use crate::common::{Party, Procedure};
+use crate::common::{Party, Procedure, Text};
 use crate::issue::Issue;
 use crate::tree::{build, check_usage, LoopDef, Node, SegSpec, Trigger};
 use crate::tree::{l, s};
@@ -139,13 +139,13 @@ pub static SCHEMA: LoopDef = l(
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Attachment {
     /// PWK01 report type (`OB` operative note, `RR` radiology report, `09` progress report ...).
-    pub report_type: String,
+    pub report_type: Text,
     /// PWK02 transmission (`EL` electronic, `FX` fax, `BM` mail ...).
-    pub transmission: String,
+    pub transmission: Text,
     /// PWK06 attachment control number (PWK05 `AC`).
-    pub control: String,
+    pub control: Text,
     /// PWK07 description.
-    pub description: String,
+    pub description: Text,
 }
 
 /// HCR: what the reviewer decided.
@@ -153,11 +153,11 @@ pub struct Attachment {
 pub struct Certification {
     /// HCR01 action code (A1 certified, A2 certified partial, A3 not certified, A4 pended,
     /// A6 modified, C cancelled, CT contact payer, NA no action required).
-    pub action: String,
+    pub action: Text,
     /// HCR02 review identification (certification) number.
-    pub number: String,
+    pub number: Text,
     /// HCR03 review decision reason code.
-    pub reason: String,
+    pub reason: Text,
 }
 
 /// One service (loop 2000F).
@@ -166,16 +166,16 @@ pub struct ReviewService {
     /// SV101 professional procedure.
     pub procedure: Option<Procedure>,
     /// SV103 unit basis (UN, MJ) and SV104 quantity.
-    pub unit_basis: String,
+    pub unit_basis: Text,
     pub units: Option<Decimal>,
     /// DTP*472 requested (or certified) service dates.
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
     pub certification: Option<Certification>,
     /// REF*BB authorization number, else REF*NE.
-    pub auth_number: String,
+    pub auth_number: Text,
     pub attachments: Vec<Attachment>,
-    pub messages: Vec<String>,
+    pub messages: Vec<Text>,
     pub providers: Vec<Party>,
     pub errors: Vec<RequestError>,
 }
@@ -184,29 +184,29 @@ pub struct ReviewService {
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct PatientEvent {
     /// TRN02 and TRN03 (the requester's trace, echoed in the response).
-    pub trace: String,
-    pub trace_originator: String,
+    pub trace: Text,
+    pub trace_originator: Text,
     /// UM01 request category (HS health services review, AR admission, SC specialty care).
-    pub category: String,
+    pub category: Text,
     /// UM02 certification type (I initial, 1 appeal, 2 appeal urgent, 3 cancel, 4 extension ...).
-    pub certification_type: String,
+    pub certification_type: Text,
     /// UM03 service type code.
-    pub service_type: String,
+    pub service_type: Text,
     /// UM04-1 facility (place of service) code.
-    pub place_of_service: String,
+    pub place_of_service: Text,
     /// HI diagnosis codes in order; the first is the principal.
-    pub diagnoses: Vec<String>,
+    pub diagnoses: Vec<Text>,
     /// DTP*AAH event date (range).
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
     pub certification: Option<Certification>,
-    pub auth_number: String,
+    pub auth_number: Text,
     /// DTP*007 certification effective and DTP*036 expiration (response).
     pub effective: Option<NaiveDate>,
     pub expires: Option<NaiveDate>,
     pub providers: Vec<Party>,
     pub attachments: Vec<Attachment>,
-    pub messages: Vec<String>,
+    pub messages: Vec<Text>,
     pub services: Vec<ReviewService>,
     pub errors: Vec<RequestError>,
 }
@@ -260,7 +260,7 @@ pub struct AuthorizedService {
     pub procedure: Procedure,
     pub units: Option<Decimal>,
     pub status: AuthStatus,
-    pub number: String,
+    pub number: Text,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
 }
@@ -269,13 +269,13 @@ pub struct AuthorizedService {
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Authorization {
     /// The requester's trace (TRN02), to match the request.
-    pub trace: String,
+    pub trace: Text,
     /// REF*BB, else REF*NE, else HCR02 (event level, else the first service's).
-    pub number: String,
+    pub number: Text,
     pub status: AuthStatus,
     /// HCR01 as sent and HCR03 the decision reason (for denials and pends).
-    pub action: String,
-    pub reason: String,
+    pub action: Text,
+    pub reason: Text,
     /// Validity window: DTP*AAH (RD8) on the event, else DTP*007 / DTP*036, else the services'.
     pub valid_from: Option<NaiveDate>,
     pub valid_to: Option<NaiveDate>,
@@ -303,17 +303,17 @@ impl Authorization {
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Review {
     /// BHT02 `13` request, `11` response; BHT03, BHT04 and BHT05.
-    pub purpose: String,
-    pub reference: String,
+    pub purpose: Text,
+    pub reference: Text,
     pub created: Option<NaiveDate>,
-    pub time: String,
+    pub time: Text,
     /// 2010A utilization management organization (the payer).
     pub umo: Party,
     /// 2010B requester (the practice or ordering provider).
     pub requester: Party,
     pub subscriber: Party,
     pub subscriber_birth_date: Option<NaiveDate>,
-    pub subscriber_gender: String,
+    pub subscriber_gender: Text,
     pub dependent: Option<Party>,
     pub events: Vec<PatientEvent>,
     /// AAA errors at the UMO, requester or member level.
@@ -332,7 +332,7 @@ fn certification(node: &Node<'_>) -> Option<Certification> {
     node.seg("HCR").map(|h| Certification { action: text(h.get(1)), number: text(h.get(2)), reason: text(h.get(3)) })
 }
 
-fn auth_number(node: &Node<'_>) -> String {
+fn auth_number(node: &Node<'_>) -> Text {
     node.seg_q("REF", 1, "BB").or_else(|| node.seg_q("REF", 1, "NE")).map(|r| text(r.get(2))).unwrap_or_default()
 }
 
@@ -631,7 +631,7 @@ fn dtp_range(q: &str, from: Option<NaiveDate>, to: Option<NaiveDate>) -> Option<
 pub fn build_278(r: &Review) -> Vec<Segment> {
     let mut out = vec![Segment::new(
         "BHT",
-        ["0007".to_string(), "13".to_string(), r.reference.clone(), opt_d8(r.created), r.time.clone()],
+        ["0007".to_string(), "13".to_string(), r.reference.to_string(), opt_d8(r.created), r.time.to_string()],
     )];
     out.push(hl(1, 0, "20", true));
     out.push(nm1(&r.umo));

@@ -1,6 +1,6 @@
 //! 835 health care claim payment/advice, 005010X221A1.
 
-use crate::common::{cas_adjustments, cas_amount, Adjustment, Party, Procedure};
+use crate::common::{cas_adjustments, cas_amount, Adjustment, Party, Procedure, Text};
 use crate::issue::Issue;
 use crate::tree::{build, check_usage, pack_id, s, seg_pack, LoopDef, Node, Trigger};
 use crate::values::{date8, decimal, text, Checks, Fields};
@@ -89,7 +89,7 @@ pub struct ServicePayment {
     pub procedure: Procedure,
     pub charge: Decimal,
     pub paid: Decimal,
-    pub revenue_code: String,
+    pub revenue_code: Text,
     /// SVC05 units paid (1 when absent) and SVC07 original units when they differ.
     pub units_paid: Decimal,
     pub units_billed: Option<Decimal>,
@@ -97,12 +97,12 @@ pub struct ServicePayment {
     pub submitted_procedure: Option<Procedure>,
     pub service_date: Option<NaiveDate>,
     /// REF*6R line item control number from the claim.
-    pub control: String,
+    pub control: Text,
     /// AMT*B6 allowed amount.
     pub allowed: Option<Decimal>,
     pub adjustments: Vec<Adjustment>,
     /// LQ*HE remark codes (RARCs).
-    pub remarks: Vec<String>,
+    pub remarks: Vec<Text>,
     pub segment: u64,
 }
 
@@ -110,27 +110,27 @@ pub struct ServicePayment {
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ClaimPayment {
     /// CLP01: the patient control number the claim was sent with (CLM01).
-    pub claim_id: String,
+    pub claim_id: Text,
     /// CLP02: 1 primary, 2 secondary, 3 tertiary, 4 denied, 19-23 forwarded/reversal (22).
-    pub status: String,
+    pub status: Text,
     pub charge: Decimal,
     pub paid: Decimal,
     pub patient_responsibility: Option<Decimal>,
-    pub filing_indicator: String,
+    pub filing_indicator: Text,
     /// CLP07 payer claim control number.
-    pub payer_claim_id: String,
-    pub facility: String,
-    pub frequency: String,
+    pub payer_claim_id: Text,
+    pub facility: Text,
+    pub frequency: Text,
     pub adjustments: Vec<Adjustment>,
     pub patient: Party,
-    pub rendering_npi: String,
+    pub rendering_npi: Text,
     /// NM1*TT crossover carrier, the next payer when the payer forwarded the claim.
     pub crossover: Option<Party>,
     pub service_from: Option<NaiveDate>,
     pub service_to: Option<NaiveDate>,
     pub received: Option<NaiveDate>,
     /// MOA/MIA remark codes.
-    pub remarks: Vec<String>,
+    pub remarks: Vec<Text>,
     pub services: Vec<ServicePayment>,
     pub segment: u64,
 }
@@ -158,11 +158,11 @@ impl ClaimPayment {
 /// A provider-level adjustment (PLB), one per reason composite.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ProviderAdjustment {
-    pub provider_id: String,
+    pub provider_id: Text,
     pub fiscal_period_end: Option<NaiveDate>,
     /// PLB03-1 reason (WO, FB, L6, 72, ...), PLB03-2 reference.
-    pub reason: String,
-    pub reference: String,
+    pub reason: Text,
+    pub reference: Text,
     /// Positive reduces the payment.
     pub amount: Decimal,
 }
@@ -171,13 +171,13 @@ pub struct ProviderAdjustment {
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Remittance {
     /// BPR01 handling code, BPR02 total payment, BPR03 C/D, BPR04 method (ACH, CHK, NON).
-    pub handling: String,
+    pub handling: Text,
     pub payment: Decimal,
-    pub credit_debit: String,
-    pub method: String,
+    pub credit_debit: Text,
+    pub method: Text,
     pub payment_date: Option<NaiveDate>,
     /// TRN02 check or EFT trace number.
-    pub trace: String,
+    pub trace: Text,
     pub payer: Party,
     pub payee: Party,
     pub claims: Vec<ClaimPayment>,
@@ -314,7 +314,7 @@ fn claim(node: &Node<'_>) -> ClaimPayment {
     c
 }
 
-fn remarks(seg: &SegmentRef<'_>, out: &mut Vec<String>) {
+fn remarks(seg: &SegmentRef<'_>, out: &mut Vec<Text>) {
     for el in seg.elements() {
         if el.len() >= 3 && el.iter().any(u8::is_ascii_alphabetic) && el.iter().all(u8::is_ascii_alphanumeric) {
             out.push(text(el));

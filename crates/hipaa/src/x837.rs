@@ -1,6 +1,6 @@
 //! 837P professional claims, 005010X222A1 (GS08/ST03 `005010X222A2` accepted too).
 
-use crate::common::{cas_adjustments, Adjustment, Party, Procedure};
+use crate::common::{cas_adjustments, Adjustment, Party, Procedure, Text};
 use crate::issue::{Issue, IssueCode};
 use crate::tree::{build, check_usage, l, pack_id, s, seg_pack, LoopDef, Node, Trigger};
 use crate::values::{dated, decimal, text, Checks, Fields};
@@ -196,21 +196,21 @@ pub struct ServiceLine {
     pub procedure: Procedure,
     pub charge: Decimal,
     /// SV103: UN units or MJ minutes.
-    pub unit_basis: String,
+    pub unit_basis: Text,
     pub units: Decimal,
     /// SV105, when the line's place of service differs from the claim's.
-    pub place_of_service: String,
+    pub place_of_service: Text,
     /// SV107 pointers (1-based into the claim's diagnoses).
     pub dx_pointers: Vec<u8>,
     /// DTP*472 service date (from and to).
     pub service_from: Option<NaiveDate>,
     pub service_to: Option<NaiveDate>,
     /// REF*6R line item control number.
-    pub control: String,
+    pub control: Text,
     /// REF*G1 at the line.
-    pub prior_auth: String,
+    pub prior_auth: Text,
     /// 2420A rendering provider NPI.
-    pub rendering_npi: String,
+    pub rendering_npi: Text,
     /// 2430 line adjudications by other payers (COB).
     pub adjudications: Vec<LineAdjudication>,
     /// Segment number of the LX in the file.
@@ -220,7 +220,7 @@ pub struct ServiceLine {
 /// One 2430 loop: what another payer did with this line.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct LineAdjudication {
-    pub payer_id: String,
+    pub payer_id: Text,
     pub paid: Decimal,
     pub procedure: Procedure,
     pub units: Decimal,
@@ -232,10 +232,10 @@ pub struct LineAdjudication {
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct OtherPayer {
     /// SBR01 of the other payer (P, S, T ...).
-    pub responsibility: String,
-    pub relationship: String,
-    pub group_number: String,
-    pub filing_indicator: String,
+    pub responsibility: Text,
+    pub relationship: Text,
+    pub group_number: Text,
+    pub filing_indicator: Text,
     pub subscriber: Party,
     pub payer: Party,
     /// AMT*D payer paid amount, AMT*EAF remaining patient liability.
@@ -248,30 +248,30 @@ pub struct OtherPayer {
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Claim {
     /// CLM01, the patient control number.
-    pub claim_id: String,
+    pub claim_id: Text,
     pub charge: Decimal,
     /// CLM05-1, -3.
-    pub place_of_service: String,
-    pub frequency: String,
-    pub provider_signature: String,
-    pub assignment: String,
+    pub place_of_service: Text,
+    pub frequency: Text,
+    pub provider_signature: Text,
+    pub assignment: Text,
     pub billing_provider: Party,
-    pub billing_tax_id: String,
+    pub billing_tax_id: Text,
     /// SBR01 (P, S, T ...) and SBR09 claim filing indicator.
-    pub responsibility: String,
-    pub filing_indicator: String,
-    pub group_number: String,
+    pub responsibility: Text,
+    pub filing_indicator: Text,
+    pub group_number: Text,
     pub subscriber: Party,
     pub subscriber_birth_date: Option<NaiveDate>,
     /// The patient when not the subscriber (2000C/2010CA).
     pub patient: Option<Party>,
     pub payer: Party,
     /// HI codes in order; the first is the principal diagnosis.
-    pub diagnoses: Vec<String>,
+    pub diagnoses: Vec<Text>,
     /// REF*G1 prior authorization, REF*9F referral, REF*F8 payer claim control number.
-    pub prior_auth: String,
-    pub referral: String,
-    pub original_reference: String,
+    pub prior_auth: Text,
+    pub referral: Text,
+    pub original_reference: Text,
     /// DTP*431 onset, DTP*454 initial treatment.
     pub onset: Option<NaiveDate>,
     pub rendering_provider: Option<Party>,
@@ -281,7 +281,7 @@ pub struct Claim {
     pub lines: Vec<ServiceLine>,
     /// Segment number of the CLM in the file and the ST control number of its set.
     pub segment: u64,
-    pub set_control: String,
+    pub set_control: Text,
 }
 
 impl Claim {
@@ -306,10 +306,10 @@ impl Claim {
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Header837 {
     /// BHT03 reference and BHT04 date.
-    pub reference: String,
+    pub reference: Text,
     pub created: Option<NaiveDate>,
     /// BHT06: CH chargeable, RP reporting.
-    pub claim_type: String,
+    pub claim_type: Text,
     pub submitter: Party,
     pub receiver: Party,
 }
@@ -344,7 +344,7 @@ pub fn extract(root: &Node<'_>, set_control: &str) -> Claims837 {
     for a in root.kids("2000A") {
         let billing = a.kid("2010AA");
         let billing_provider = billing.map(|n| Party::from_nm1(n.first())).unwrap_or_default();
-        let billing_tax_id = billing
+        let billing_tax_id: Text = billing
             .and_then(|n| n.seg_q("REF", 1, "EI").or_else(|| n.seg_q("REF", 1, "SY")))
             .map(|r| text(r.get(2)))
             .unwrap_or_default();
@@ -352,7 +352,7 @@ pub fn extract(root: &Node<'_>, set_control: &str) -> Claims837 {
             let mut base = Claim {
                 billing_provider: billing_provider.clone(),
                 billing_tax_id: billing_tax_id.clone(),
-                set_control: set_control.to_string(),
+                set_control: set_control.into(),
                 ..Claim::default()
             };
             if let Some(sbr) = b.seg("SBR") {
@@ -395,7 +395,7 @@ const ID_AMT: u32 = pack_id(b"AMT");
 const ID_SVD: u32 = pack_id(b"SVD");
 
 /// The second element of the first segment found, as text (`REF02`).
-fn ref02(seg: Option<&SegmentRef<'_>>) -> String {
+fn ref02(seg: Option<&SegmentRef<'_>>) -> Text {
     seg.map(|r| text(r.get(2))).unwrap_or_default()
 }
 
@@ -790,7 +790,7 @@ pub fn write_filtered<W: std::io::Write>(
     ) -> std::io::Result<usize> {
         *next += 1;
         let me = *next;
-        let code = text(n.first().get(3));
+        let code: String = text(n.first().get(3));
         let has_kids = n.children.iter().any(|c| c.first().is(b"HL") && kept(c, keep) > 0);
         hl(w, me, parent, &code, has_kids)?;
         for s in n.segments.iter().skip(1) {

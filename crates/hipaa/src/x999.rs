@@ -2,6 +2,7 @@
 //! accepted, and the IK3/IK4 errors of the ones that were not, so a sent file's fate reaches
 //! the ledger. (Building 999s is `x12::GroupAck`.)
 
+use crate::common::Text;
 use crate::issue::Issue;
 use crate::tree::{build, check_usage, LoopDef, Node, Trigger};
 use crate::tree::{l, s};
@@ -41,24 +42,24 @@ pub struct ElementError {
     pub component: Option<u16>,
     pub repetition: Option<u16>,
     /// IK402 data element reference number.
-    pub reference: String,
+    pub reference: Text,
     /// IK403 syntax error code.
-    pub code: String,
+    pub code: Text,
 }
 
 /// An IK3 segment error with its IK4 element errors.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct SegmentError {
-    pub segment_id: String,
+    pub segment_id: Text,
     /// IK302 position in the set (ST = 1).
     pub position: u32,
     /// IK303 loop id.
-    pub loop_id: String,
+    pub loop_id: Text,
     /// IK304 segment syntax error code.
-    pub code: String,
+    pub code: Text,
     /// CTX01 context: name and reference (`CLM01` and the claim's id), components joined with
     /// `:` whatever the sender's component separator, so the model does not depend on it.
-    pub context: Vec<String>,
+    pub context: Vec<Text>,
     pub elements: Vec<ElementError>,
 }
 
@@ -66,14 +67,14 @@ pub struct SegmentError {
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct SetResult {
     /// AK201 id and AK202 control number of the set acknowledged.
-    pub id: String,
-    pub control: String,
-    pub version: String,
+    pub id: Text,
+    pub control: Text,
+    pub version: Text,
     /// IK501 (A accepted, E accepted with errors, M/R/W/X rejected).
-    pub status: String,
+    pub status: Text,
     pub accepted: bool,
     /// IK502-IK506 set-level syntax error codes.
-    pub codes: Vec<String>,
+    pub codes: Vec<Text>,
     pub errors: Vec<SegmentError>,
 }
 
@@ -81,11 +82,11 @@ pub struct SetResult {
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Acknowledgment {
     /// AK101 functional id, AK102 group control number, AK103 version of the group answered.
-    pub functional_id: String,
-    pub group_control: String,
-    pub version: String,
+    pub functional_id: Text,
+    pub group_control: Text,
+    pub version: Text,
     /// AK901 (A, E, P, R, M, W, X).
-    pub status: String,
+    pub status: Text,
     /// True when AK901 is A or E: the group went through.
     pub accepted: bool,
     /// AK902 included, AK903 received, AK904 accepted.
@@ -93,7 +94,7 @@ pub struct Acknowledgment {
     pub received: u32,
     pub accepted_sets: u32,
     /// AK905-AK909 group error codes.
-    pub codes: Vec<String>,
+    pub codes: Vec<Text>,
     pub sets: Vec<SetResult>,
 }
 
@@ -108,7 +109,7 @@ fn count(b: &[u8]) -> u32 {
     std::str::from_utf8(b).ok().and_then(|s| s.parse().ok()).unwrap_or(0)
 }
 
-fn codes(seg: &SegmentRef<'_>, from: usize, to: usize) -> Vec<String> {
+fn codes(seg: &SegmentRef<'_>, from: usize, to: usize) -> Vec<Text> {
     (from..=to).map(|i| seg.get(i)).filter(|v| !v.is_empty()).map(text).collect()
 }
 
@@ -135,7 +136,7 @@ pub fn extract(root: &Node<'_>) -> Acknowledgment {
     for set in root.kids("2000") {
         let ak2 = set.first();
         let ik5 = set.seg("IK5");
-        let status = ik5.map(|s| text(s.get(1))).unwrap_or_default();
+        let status: Text = ik5.map(|s| text(s.get(1))).unwrap_or_default();
         let mut r = SetResult {
             id: text(ak2.get(1)),
             control: text(ak2.get(2)),
@@ -155,7 +156,11 @@ pub fn extract(root: &Node<'_>) -> Acknowledgment {
                 context: ik3
                     .segs("CTX")
                     .map(|c| {
-                        x12::components(c.get(1), c.delimiters().component).map(text).collect::<Vec<_>>().join(":")
+                        x12::components(c.get(1), c.delimiters().component)
+                            .map(text::<String>)
+                            .collect::<Vec<_>>()
+                            .join(":")
+                            .into()
                     })
                     .collect(),
                 elements: Vec::new(),

@@ -40,7 +40,7 @@ fn pain_claims_parse_to_exact_models() {
         .iter()
         .map(|c| {
             (
-                c.claim_id.clone(),
+                c.claim_id.to_string(),
                 c.lines.iter().map(|l| format!("{}x{}", l.procedure.display(), l.units)).collect(),
                 c.charge,
             )

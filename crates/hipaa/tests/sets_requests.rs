@@ -23,11 +23,7 @@ fn party(entity: &str, last: &str, first: &str, q: &str, id: &str) -> Party {
 }
 
 fn hc(code: &str, modifiers: &[&str]) -> Procedure {
-    Procedure {
-        qualifier: "HC".into(),
-        code: code.into(),
-        modifiers: modifiers.iter().map(|m| m.to_string()).collect(),
-    }
+    Procedure { qualifier: "HC".into(), code: code.into(), modifiers: modifiers.iter().map(|&m| m.into()).collect() }
 }
 
 /// Wraps bodies in ISA/GS/ST..SE/GE/IEA and parses every set back; asserts zero issues.

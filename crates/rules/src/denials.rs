@@ -11,6 +11,7 @@ use crate::pricing::{money, LinePrice};
 use crate::reference::Reference;
 use chrono::NaiveDate;
 use hipaa::Adjustment;
+use hipaa::Text;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use std::borrow::Cow;
@@ -53,8 +54,8 @@ pub struct Disposition {
 pub struct LineFacts<'a> {
     pub payer_id: &'a str,
     pub code: &'a str,
-    pub modifiers: &'a [String],
-    pub remarks: &'a [String],
+    pub modifiers: &'a [Text],
+    pub remarks: &'a [Text],
     /// The line carried a bypass modifier that is valid against the other lines of its date.
     pub valid_bypass: bool,
 }
@@ -83,8 +84,8 @@ impl Decision<'_, '_> {
     pub(crate) fn to_disposition(&self) -> Disposition {
         Disposition {
             carc: self.carc(),
-            group: self.adj.group.clone(),
-            reason: self.adj.reason.clone(),
+            group: self.adj.group.to_string(),
+            reason: self.adj.reason.to_string(),
             amount: self.adj.amount,
             class: self.class.to_string(),
             action: self.action.to_string(),
@@ -360,7 +361,7 @@ pub fn root_causes(records: &[DenialRecord]) -> Vec<CauseRow> {
 pub struct AppealLine {
     pub line: u32,
     pub code: String,
-    pub modifiers: Vec<String>,
+    pub modifiers: Vec<Text>,
     pub service_date: Option<NaiveDate>,
     pub category: String,
     pub contract_rate: Option<Decimal>,
@@ -498,7 +499,7 @@ mod tests {
         Adjustment { group: group.into(), reason: reason.into(), amount: Decimal::from(amount), quantity: None }
     }
 
-    fn facts<'a>(payer: &'a str, code: &'a str, mods: &'a [String], bypass: bool) -> LineFacts<'a> {
+    fn facts<'a>(payer: &'a str, code: &'a str, mods: &'a [Text], bypass: bool) -> LineFacts<'a> {
         LineFacts { payer_id: payer, code, modifiers: mods, remarks: &[], valid_bypass: bypass }
     }
 
@@ -517,7 +518,7 @@ mod tests {
     #[test]
     fn bundling_with_valid_bypass_is_an_appeal() {
         let r = Reference::embedded().expect("embedded");
-        let mods = vec!["25".to_string()];
+        let mods = vec![Text::from("25")];
         let d = classify(&r, &adj("CO", "97", 150), &facts("MCRJL", "99213", &mods, true));
         assert_eq!((d.class.as_str(), d.action.as_str()), ("soft", "appeal"));
         let d = classify(&r, &adj("CO", "97", 150), &facts("MCRJL", "99213", &[], false));

@@ -5,6 +5,7 @@
 //! stand-alone `scrub --history` command, fed from earlier 837 files.
 
 use chrono::NaiveDate;
+use hipaa::Text;
 use rust_decimal::Decimal;
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -16,7 +17,7 @@ pub struct PastService {
     pub payer_id: String,
     pub date: NaiveDate,
     pub code: String,
-    pub modifiers: Vec<String>,
+    pub modifiers: Vec<Text>,
     /// Percent pain relief documented for a diagnostic block, when known.
     pub relief: Option<u8>,
 }
@@ -76,7 +77,7 @@ pub trait History: Sync {
 pub fn patient_key(claim: &hipaa::Claim) -> String {
     match &claim.patient {
         Some(p) => format!("{}/{}/{}", claim.subscriber.id, p.last_or_org, p.first),
-        None => claim.subscriber.id.clone(),
+        None => claim.subscriber.id.to_string(),
     }
 }
 
@@ -100,10 +101,10 @@ impl MemoryHistory {
             for l in &c.lines {
                 if let Some(date) = l.service_from {
                     self.services.entry(key.clone()).or_default().push(PastService {
-                        claim_id: c.claim_id.clone(),
-                        payer_id: c.payer.id.clone(),
+                        claim_id: c.claim_id.to_string(),
+                        payer_id: c.payer.id.to_string(),
                         date,
-                        code: l.procedure.code.clone(),
+                        code: l.procedure.code.to_string(),
                         modifiers: l.procedure.modifiers.clone(),
                         relief: None,
                     });
@@ -119,7 +120,7 @@ impl MemoryHistory {
     pub fn add_review(&mut self, review: &hipaa::x278::Review) {
         let key = match &review.dependent {
             Some(d) => format!("{}/{}/{}", review.subscriber.id, d.last_or_org, d.first),
-            None => review.subscriber.id.clone(),
+            None => review.subscriber.id.to_string(),
         };
         for a in &review.authorizations {
             let status = match a.status {
@@ -136,8 +137,8 @@ impl MemoryHistory {
             if a.services.is_empty() {
                 let (from, to) = window(None, None);
                 records.push(AuthRecord {
-                    number: a.number.clone(),
-                    payer_id: review.umo.id.clone(),
+                    number: a.number.to_string(),
+                    payer_id: review.umo.id.to_string(),
                     codes: vec![],
                     units: None,
                     from,
@@ -147,12 +148,12 @@ impl MemoryHistory {
             }
             for s in &a.services {
                 let (from, to) = window(s.from, s.to);
-                let number = if s.number.is_empty() { a.number.clone() } else { s.number.clone() };
+                let number = if s.number.is_empty() { a.number.to_string() } else { s.number.to_string() };
                 let status = if s.status.approved() { status } else { "denied" };
                 records.push(AuthRecord {
                     number,
-                    payer_id: review.umo.id.clone(),
-                    codes: vec![s.procedure.code.clone()],
+                    payer_id: review.umo.id.to_string(),
+                    codes: vec![s.procedure.code.to_string()],
                     units: s.units,
                     from,
                     to,
@@ -168,12 +169,12 @@ impl MemoryHistory {
         for c in response.coverages() {
             let key = match &c.dependent {
                 Some(d) => format!("{}/{}/{}", c.subscriber.id, d.last_or_org, d.first),
-                None => c.subscriber.id.clone(),
+                None => c.subscriber.id.to_string(),
             };
             let from = c.plan_begin.or(c.eligibility_begin).or(response.created).unwrap_or(NaiveDate::MIN);
             let to = c.plan_end.unwrap_or(NaiveDate::MAX);
             self.eligibility.entry(key).or_default().push(EligibilityRecord {
-                payer_id: c.payer.id.clone(),
+                payer_id: c.payer.id.to_string(),
                 active: c.active,
                 from,
                 to,

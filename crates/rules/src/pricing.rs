@@ -9,6 +9,7 @@
 
 use crate::reference::Reference;
 use chrono::NaiveDate;
+use hipaa::Text;
 use hipaa::{Claim, ServiceLine};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
@@ -47,7 +48,7 @@ pub struct LinePrice {
     /// LX01 of the submitted line.
     pub line: u32,
     pub code: String,
-    pub modifiers: Vec<String>,
+    pub modifiers: Vec<Text>,
     pub service_date: Option<NaiveDate>,
     /// Contracted single-unit fee from the fee schedule.
     pub fee: Option<Decimal>,
@@ -77,7 +78,7 @@ impl LinePrice {
     }
 }
 
-fn explain_text(line: u32, code: &str, modifiers: &[String], steps: &[String]) -> String {
+fn explain_text(line: u32, code: &str, modifiers: &[Text], steps: &[String]) -> String {
     let mut s = format!("Line {line} ({}): ", display(code, modifiers));
     s.push_str(&steps.join("; "));
     s.push('.');
@@ -90,7 +91,7 @@ fn explain_text(line: u32, code: &str, modifiers: &[String], steps: &[String]) -
 pub(crate) struct Priced<'a> {
     pub line: u32,
     pub code: &'a str,
-    pub modifiers: &'a [String],
+    pub modifiers: &'a [Text],
     pub service_date: Option<NaiveDate>,
     pub fee: Option<Decimal>,
     pub base: Option<Decimal>,
@@ -196,7 +197,7 @@ impl ClaimPrice {
 }
 
 /// `64493-50-RT`.
-pub fn display(code: &str, modifiers: &[String]) -> String {
+pub fn display(code: &str, modifiers: &[Text]) -> String {
     let mut s = code.to_string();
     for m in modifiers {
         s.push('-');
@@ -215,7 +216,7 @@ macro_rules! step {
     };
 }
 
-fn has(mods: &[String], m: &str) -> bool {
+fn has(mods: &[Text], m: &str) -> bool {
     mods.iter().any(|x| x == m)
 }
 
@@ -228,7 +229,7 @@ pub fn price_claim(reference: &Reference, claim: &Claim, payer_id: &str) -> Clai
 /// [`price_claim`], with the steps of the computation written down only when `steps` is set.
 pub fn price_claim_with(reference: &Reference, claim: &Claim, payer_id: &str, steps: bool) -> ClaimPrice {
     let lines = price_lines(reference, claim, payer_id, steps).into_iter().map(Priced::into_line_price).collect();
-    ClaimPrice { claim_id: claim.claim_id.clone(), payer_id: payer_id.to_string(), lines }
+    ClaimPrice { claim_id: claim.claim_id.to_string(), payer_id: payer_id.to_string(), lines }
 }
 
 /// [`price_claim_with`] without copying the claim's codes and modifiers.
@@ -451,7 +452,7 @@ mod tests {
             procedure: Procedure {
                 qualifier: "HC".into(),
                 code: code.into(),
-                modifiers: mods.iter().map(|m| m.to_string()).collect(),
+                modifiers: mods.iter().map(|&m| m.into()).collect(),
             },
             units: Decimal::from(units),
             service_from: Some(d("2026-11-03")),

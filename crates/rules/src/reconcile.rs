@@ -29,6 +29,7 @@ use crate::denials::{self, AppealClaim, AppealLine, Decision, DenialRecord, Line
 use crate::pricing::{cents, explain_all, find, percent, price_lines, price_lines_into, total, Priced};
 use crate::reference::{FxHasher, HashMap, Reference};
 use chrono::NaiveDate;
+use hipaa::Text;
 use hipaa::{Adjustment, Claim, ClaimPayment, IssueCode, Remittance, ServicePayment, Transaction};
 use rayon::prelude::*;
 use rust_decimal::Decimal;
@@ -221,10 +222,10 @@ impl ClaimIndex {
 
     pub fn extend(&mut self, claims: impl IntoIterator<Item = SubmittedClaim>) {
         for c in claims {
-            match self.by_id.get(&c.claim.claim_id) {
+            match self.by_id.get(c.claim.claim_id.as_str()) {
                 Some(&i) => self.claims[i] = c,
                 None => {
-                    self.by_id.insert(c.claim.claim_id.clone(), self.claims.len());
+                    self.by_id.insert(c.claim.claim_id.to_string(), self.claims.len());
                     self.claims.push(c);
                 }
             }
@@ -392,7 +393,7 @@ fn match_lines_into(claim: &Claim, payment: &ClaimPayment, used: &mut Vec<bool>,
 }
 
 /// The same modifiers in any order (equal as sorted lists), without sorting copies.
-fn same_modifiers(a: &[String], b: &[String]) -> bool {
+fn same_modifiers(a: &[Text], b: &[Text]) -> bool {
     a.len() == b.len() && a.iter().all(|m| a.iter().filter(|x| *x == m).count() == b.iter().filter(|x| *x == m).count())
 }
 
@@ -410,9 +411,8 @@ pub fn valid_bypass(reference: &Reference, claim: &Claim, index: usize) -> bool 
     if l.procedure.has_modifier("25") && family(&l.procedure.code) == "em" {
         return others.iter().any(|(_, o)| family(&o.procedure.code) != "em");
     }
-    let bypass = |m: &String| {
-        matches!(reference.modifier_kind(m), "distinct" | "anatomic" | "global" | "repeat" | "em-distinct")
-    };
+    let bypass =
+        |m: &Text| matches!(reference.modifier_kind(m), "distinct" | "anatomic" | "global" | "repeat" | "em-distinct");
     if !l.procedure.modifiers.iter().any(bypass) {
         return false;
     }
@@ -424,7 +424,7 @@ pub fn valid_bypass(reference: &Reference, claim: &Claim, index: usize) -> bool 
     })
 }
 
-fn join_mods(m: &[String]) -> String {
+fn join_mods(m: &[Text]) -> String {
     m.join(":")
 }
 
@@ -576,11 +576,11 @@ pub fn reconcile(reference: &Reference, remits: &[RemitSet], claims: &ClaimIndex
             out.provider_adjustments.push(ProviderAdjustmentRow {
                 file: s.file.clone(),
                 payer_id: s.remittance.payer_id().to_string(),
-                provider_id: p.provider_id.clone(),
+                provider_id: p.provider_id.to_string(),
                 fiscal_period_end: p.fiscal_period_end,
-                reason: p.reason.clone(),
+                reason: p.reason.to_string(),
                 description: plb_description(&p.reason),
-                reference: p.reference.clone(),
+                reference: p.reference.to_string(),
                 amount: p.amount,
             });
         }
@@ -633,7 +633,7 @@ fn unremitted_row(reference: &Reference, opts: &Options, c: &SubmittedClaim) -> 
     let price = price_lines(reference, &c.claim, &c.claim.payer.id, opts.explain);
     Variance {
         file: c.file.clone(),
-        claim_id: c.claim.claim_id.clone(),
+        claim_id: c.claim.claim_id.to_string(),
         payer_claim_id: String::new(),
         line: None,
         code: String::new(),
@@ -647,7 +647,7 @@ fn unremitted_row(reference: &Reference, opts: &Options, c: &SubmittedClaim) -> 
         carc: String::new(),
         class: String::new(),
         action: ACTION_AWAIT_REMIT.into(),
-        payer_id: c.claim.payer.id.clone(),
+        payer_id: c.claim.payer.id.to_string(),
         patient_responsibility: Decimal::ZERO,
         sequestration: Decimal::ZERO,
         fix: "no remittance for this claim in the inputs".into(),
@@ -728,11 +728,11 @@ fn reconcile_payment<'a>(
 
     let rendering = |li: Option<usize>| -> String {
         if !pay.rendering_npi.is_empty() {
-            return pay.rendering_npi.clone();
+            return pay.rendering_npi.to_string();
         }
         match (submitted, li) {
             (Some(sub), Some(li)) => sub.claim.rendering_npi(&sub.claim.lines[li]).to_string(),
-            (Some(sub), None) => sub.claim.rendering_provider.as_ref().map(|p| p.id.clone()).unwrap_or_default(),
+            (Some(sub), None) => sub.claim.rendering_provider.as_ref().map(|p| p.id.to_string()).unwrap_or_default(),
             _ => String::new(),
         }
     };
@@ -792,10 +792,10 @@ fn reconcile_payment<'a>(
             let lp = price.and_then(|p| find(p, l.number));
             out.variances.push(Variance {
                 file: job.set.file.clone(),
-                claim_id: pay.claim_id.clone(),
-                payer_claim_id: pay.payer_claim_id.clone(),
+                claim_id: pay.claim_id.to_string(),
+                payer_claim_id: pay.payer_claim_id.to_string(),
                 line: Some(l.number),
-                code: l.procedure.code.clone(),
+                code: l.procedure.code.to_string(),
                 modifiers: join_mods(&l.procedure.modifiers),
                 billed: Some(cents(l.charge)),
                 contracted: lp.and_then(|p| p.expected),
@@ -829,14 +829,14 @@ fn reconcile_payment<'a>(
                 payer_name: if remit.payer.last_or_org.is_empty() {
                     payer.name.clone()
                 } else {
-                    remit.payer.last_or_org.clone()
+                    remit.payer.last_or_org.to_string()
                 },
-                payer_claim_id: pay.payer_claim_id.clone(),
-                claim_id: pay.claim_id.clone(),
+                payer_claim_id: pay.payer_claim_id.to_string(),
+                claim_id: pay.claim_id.to_string(),
                 patient_name: format!("{} {}", patient.first, patient.last_or_org).trim().to_string(),
-                member_id: sub.claim.subscriber.id.clone(),
-                billing_name: sub.claim.billing_provider.last_or_org.clone(),
-                billing_npi: sub.claim.billing_provider.id.clone(),
+                member_id: sub.claim.subscriber.id.to_string(),
+                billing_name: sub.claim.billing_provider.last_or_org.to_string(),
+                billing_npi: sub.claim.billing_provider.id.to_string(),
                 rendering_npi: rendering(None),
                 lines: appeal_lines,
             });
@@ -903,7 +903,7 @@ fn unit_rows<'a, 'r>(
         && submitted.zip(first_li).is_some_and(|(s, li)| valid_bypass(reference, &s.claim, li));
     // The remarks of the unit's lines and of the claim; borrowed when only one list has any.
     let mut with_remarks = unit.iter().map(|m| &m.s.remarks).filter(|r| !r.is_empty());
-    let remarks: Cow<'_, [String]> = match (with_remarks.next(), with_remarks.next(), pay.remarks.is_empty()) {
+    let remarks: Cow<'_, [Text]> = match (with_remarks.next(), with_remarks.next(), pay.remarks.is_empty()) {
         (None, _, _) => Cow::Borrowed(&pay.remarks),
         (Some(r), None, true) => Cow::Borrowed(r),
         _ => Cow::Owned(
@@ -1051,10 +1051,10 @@ fn unit_rows<'a, 'r>(
         };
         let row = Variance {
             file: job.set.file.clone(),
-            claim_id: pay.claim_id.clone(),
-            payer_claim_id: pay.payer_claim_id.clone(),
+            claim_id: pay.claim_id.to_string(),
+            payer_claim_id: pay.payer_claim_id.to_string(),
             line: Some(l.map(|l| l.number).unwrap_or(si as u32 + 1)),
-            code: l.map_or(&s.procedure.code, |l| &l.procedure.code).clone(),
+            code: l.map_or(&s.procedure.code, |l| &l.procedure.code).to_string(),
             modifiers: join_mods(l.map_or(&s.procedure.modifiers, |l| &l.procedure.modifiers)),
             billed: Some(cents(s.charge)),
             contracted: if is_lead { contracted.map(cents) } else { lp(li).and_then(|p| p.expected).map(cents) },
@@ -1127,8 +1127,8 @@ fn claim_level_row(
     }
     Variance {
         file: job.set.file.clone(),
-        claim_id: pay.claim_id.clone(),
-        payer_claim_id: pay.payer_claim_id.clone(),
+        claim_id: pay.claim_id.to_string(),
+        payer_claim_id: pay.payer_claim_id.to_string(),
         line: None,
         code: String::new(),
         modifiers: String::new(),

@@ -6,6 +6,7 @@
 //! an error naming the file, line and column.
 
 use chrono::NaiveDate;
+use hipaa::Text;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use std::collections::HashMap as StdHashMap;
@@ -602,12 +603,12 @@ impl Reference {
 
     /// The contracted single-unit allowed amount for a payer, code and modifier on a date.
     /// A row for the exact modifier wins over the row with no modifier.
-    pub fn fee(&self, payer_id: &str, code: &str, modifiers: &[String], on: NaiveDate) -> Option<Decimal> {
+    pub fn fee(&self, payer_id: &str, code: &str, modifiers: &[Text], on: NaiveDate) -> Option<Decimal> {
         let rows = self.fees.get(payer_id)?.get(code)?;
         let active = |f: &&Fee| f.effective_from <= on && f.effective_to.is_none_or(|t| t >= on);
         rows.iter()
             .filter(active)
-            .find(|f| !f.modifier.is_empty() && modifiers.contains(&f.modifier))
+            .find(|f| !f.modifier.is_empty() && modifiers.iter().any(|m| *m == f.modifier))
             .or_else(|| rows.iter().filter(active).find(|f| f.modifier.is_empty()))
             .map(|f| f.allowed)
     }

@@ -8,6 +8,7 @@
 use crate::history::{patient_key, History, PastService};
 use crate::reference::{undot, CodeInfo, Reference};
 use chrono::{Duration, NaiveDate};
+use hipaa::Text;
 use hipaa::{Claim, ServiceLine};
 use rayon::prelude::*;
 use rust_decimal::Decimal;
@@ -211,7 +212,7 @@ impl<'a> L<'a> {
             line,
             date,
             info,
-            ptp: r.ptp.get(&line.procedure.code),
+            ptp: r.ptp.get(line.procedure.code.as_str()),
             flags,
             mods,
             key: code_key(&line.procedure.code),
@@ -248,7 +249,7 @@ impl<'a, 'l> Claimed<'a, 'l> {
     fn push(&mut self, line: Option<u32>, rule: &'static str, severity: Severity, message: String, fix: String) {
         self.out.push(Finding {
             file: String::new(),
-            claim_id: self.claim.claim_id.clone(),
+            claim_id: self.claim.claim_id.to_string(),
             line,
             rule,
             severity,
@@ -300,7 +301,7 @@ impl<'a, 'l> Claimed<'a, 'l> {
         }
         let r = self.r();
         let sites = |l: &L<'a>| -> BTreeSet<&'a str> {
-            l.line.procedure.modifiers.iter().filter(|m| r.modifier_kind(m) == "anatomic").map(String::as_str).collect()
+            l.line.procedure.modifiers.iter().filter(|m| r.modifier_kind(m) == "anatomic").map(Text::as_str).collect()
         };
         sites(a).is_disjoint(&sites(b))
     }

@@ -174,7 +174,8 @@ pub fn claim_segments(due: &SecondaryDue, hl: &mut u32) -> Result<Vec<Segment>, 
         return Err(SecondaryError::Missing { set: set.control.clone(), segment: claim.segment, what: "2320 loop" });
     };
     let pay = &due.payment;
-    let primary_id = if claim.payer.id.is_empty() { due.primary_payer_id.clone() } else { claim.payer.id.clone() };
+    let primary_id =
+        if claim.payer.id.is_empty() { due.primary_payer_id.to_string() } else { claim.payer.id.to_string() };
     let primary_name = claim.payer.last_or_org.clone();
     let orig_rel = src.el(pt.subscriber_sbr, 2).to_string();
     let orig_pat_rel =

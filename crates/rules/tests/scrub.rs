@@ -34,8 +34,8 @@ fn claim(payer: &str, lines: &[(&str, &str, u32)], dx: &[&str]) -> Claim {
             number: i as u32 + 1,
             procedure: Procedure {
                 qualifier: "HC".into(),
-                code: code.to_string(),
-                modifiers: mods.split('-').filter(|m| !m.is_empty()).map(String::from).collect(),
+                code: code.to_string().into(),
+                modifiers: mods.split('-').filter(|m| !m.is_empty()).map(hipaa::Text::from).collect(),
             },
             charge: dec("999"),
             unit_basis: "UN".into(),
@@ -43,7 +43,7 @@ fn claim(payer: &str, lines: &[(&str, &str, u32)], dx: &[&str]) -> Claim {
             dx_pointers: vec![1, 2, 3, 4],
             service_from: Some(d(DOS)),
             service_to: Some(d(DOS)),
-            control: format!("L{}", i + 1),
+            control: format!("L{}", i + 1).into(),
             ..ServiceLine::default()
         })
         .collect();
@@ -66,7 +66,7 @@ fn claim(payer: &str, lines: &[(&str, &str, u32)], dx: &[&str]) -> Claim {
         }),
         subscriber: Party { entity: "IL".into(), id_qualifier: "MI".into(), id: "M1".into(), ..Party::default() },
         payer: Party { entity: "PR".into(), id_qualifier: "PI".into(), id: payer.into(), ..Party::default() },
-        diagnoses: dx.iter().map(|s| s.replace('.', "")).collect(),
+        diagnoses: dx.iter().map(|s| hipaa::Text::from(s.replace('.', ""))).collect(),
         lines,
         ..Claim::default()
     }
@@ -274,7 +274,7 @@ fn past(code: &str, mods: &str, date: &str) -> PastService {
         payer_id: "AETNA1".into(),
         date: d(date),
         code: code.into(),
-        modifiers: mods.split('-').filter(|m| !m.is_empty()).map(String::from).collect(),
+        modifiers: mods.split('-').filter(|m| !m.is_empty()).map(hipaa::Text::from).collect(),
         relief: None,
     }
 }
@@ -343,7 +343,7 @@ fn parallel_scrub_orders_findings_like_a_full_sort() {
     let mut claims = Vec::new();
     for (i, id) in ["B2", "A1", "B2", "C3", "A1"].iter().enumerate() {
         let mut c = claim("MCRJL", &[("99214", "", 1), ("64483", "", 1), ("77003", "", 1)], &["M47.816"]);
-        c.claim_id = id.to_string();
+        c.claim_id = id.to_string().into();
         c.lines[0].charge = dec(&format!("{}", 100 + i));
         claims.push(c);
     }
