@@ -212,5 +212,12 @@ pub fn tree_segments(set: &OwnedSet) -> Vec<SegmentRef<'_>> {
 /// Emits one set (ST through SE) from its loop tree under `to` delimiters and line ending:
 /// byte-exact for canonical input with its own delimiters.
 pub fn emit_set(set: &OwnedSet, to: Delimiters, line: LineEnding, out: &mut Vec<u8>) {
-    emit(tree_segments(set), to, line, out);
+    match set_guide(set).0.and_then(schema) {
+        Some(root) => {
+            let mut issues = Vec::new();
+            tree::build(root, set.segments(), &mut issues)
+                .for_each_in_order(&mut |s| x12::write_ref(s, out, &to, line));
+        }
+        None => emit(set.segments(), to, line, out),
+    }
 }

@@ -127,16 +127,27 @@ impl<'a> Node<'a> {
     /// Every segment of this loop and its descendants, in file order.
     pub fn all_segments(&self) -> Vec<SegmentRef<'a>> {
         let mut out = Vec::new();
-        self.collect(&mut out);
-        out.sort_by_key(|s| s.index());
+        self.for_each_in_order(&mut |s| out.push(*s));
         out
     }
 
-    fn collect(&self, out: &mut Vec<SegmentRef<'a>>) {
-        out.extend_from_slice(&self.segments);
-        for c in &self.children {
-            c.collect(out);
+    /// Visits every segment of this loop and its descendants in file order, without collecting
+    /// or sorting them. A loop's own segments are in file order, and each child's segments fill
+    /// one contiguous stretch of the file (a loop never reopens once closed), so the walk merges
+    /// the loop's segments with its children by the index where each child starts. A loop's
+    /// own segment can follow its children (an SE after the claims, a segment nobody expected
+    /// placed back in an outer loop), which is why this is a merge and not "segments, then
+    /// children".
+    pub fn for_each_in_order(&self, f: &mut impl FnMut(&SegmentRef<'a>)) {
+        let mut own = self.segments.iter().peekable();
+        for child in &self.children {
+            let start = child.segments.first().map_or(u64::MAX, SegmentRef::index);
+            while let Some(s) = own.next_if(|s| s.index() < start) {
+                f(s);
+            }
+            child.for_each_in_order(f);
         }
+        own.for_each(f);
     }
 
     /// Visits every loop, depth first.
@@ -627,5 +638,35 @@ fn usage_slow(node: &Node<'_>, set_start: u64, issues: &mut Vec<Issue>) {
     }
     for c in &node.children {
         check_usage(c, set_start, issues);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use x12::{Event, StreamReader};
+
+    #[test]
+    fn in_order_walk_puts_a_loop_segment_after_its_children_back_in_place() {
+        // PRV belongs to 2000A but comes after 2010AA opened: placing it closes 2010AA, so the
+        // tree holds it in 2000A's own segments, before 2010AA's in a preorder walk.
+        let file = b"ISA*00*          *00*          *ZZ*A              *ZZ*B              *261127*1200*^*00501*000000001*0*P*:~\
+GS*HC*A*B*20261127*1200*1*X*005010X222A1~ST*837*0001*005010X222A1~BHT*0019*00*1*20261127*1200*CH~\
+NM1*41*2*S*****46*1~PER*IC*B~NM1*40*2*R*****46*2~HL*1**20*1~NM1*85*2*P*****XX*1234567893~N3*A~N4*B*IL*6~\
+PRV*BI*PXC*208VP0014X~SE*11*0001~GE*1*1~IEA*1*000000001~";
+        let set = StreamReader::new(&file[..])
+            .find_map(|e| match e.expect("in memory") {
+                Event::Set(s) => Some(s),
+                _ => None,
+            })
+            .expect("one set");
+        let mut issues = Vec::new();
+        let root = build(&crate::x837::SCHEMA, set.segments(), &mut issues);
+        let a = root.kid("2000A").expect("2000A");
+        assert_eq!(a.segments.iter().map(|s| s.id()).collect::<Vec<_>>(), [&b"HL"[..], b"PRV"]);
+        let walked: Vec<u64> = root.all_segments().iter().map(SegmentRef::index).collect();
+        let read: Vec<u64> = set.segments().map(|s| s.index()).collect();
+        assert_eq!(walked, read);
+        assert_eq!(walked.len(), 11);
     }
 }

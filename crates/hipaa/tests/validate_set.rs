@@ -1,5 +1,6 @@
 //! `validate_set` (checks without the typed model, what `painrcm validate` runs) reports
-//! exactly the issues `parse_set` reports, on every set the project ships and every corpus set.
+//! exactly the issues `parse_set` reports, and the loop tree gives back every segment in file
+//! order, on every set the project ships and every corpus set.
 
 mod common;
 
@@ -15,6 +16,9 @@ fn check_dir(dir: &Path, sets_seen: &mut usize, with_issues: &mut usize) {
         for set in common::sets(&bytes) {
             let parsed = hipaa::parse_set(&set);
             assert_eq!(hipaa::validate_set(&set), parsed.issues, "{} set {}", path.display(), set.control);
+            // The loop tree keeps every segment, and walks them back in file order.
+            let read: Vec<_> = set.segments().collect();
+            assert_eq!(hipaa::tree_segments(&set), read, "{} set {}", path.display(), set.control);
             *sets_seen += 1;
             *with_issues += usize::from(!parsed.issues.is_empty());
         }
