@@ -368,13 +368,15 @@ pub fn extract(root: &Node<'_>, set_control: &str) -> Claims837 {
                 base.payer = Party::from_nm1(n.first());
             }
             for c in b.kids("2300") {
-                out.claims.push(claim(c, &base));
+                out.claims.push(base.clone());
+                claim(c, out.claims.last_mut().expect("because one was just pushed"));
             }
             for p in b.kids("2000C") {
                 let mut with_patient = base.clone();
                 with_patient.patient = p.kid("2010CA").map(|n| Party::from_nm1(n.first()));
                 for c in p.kids("2300") {
-                    out.claims.push(claim(c, &with_patient));
+                    out.claims.push(with_patient.clone());
+                    claim(c, out.claims.last_mut().expect("because one was just pushed"));
                 }
             }
         }
@@ -399,9 +401,9 @@ fn ref02(seg: Option<&SegmentRef<'_>>) -> Text {
     seg.map(|r| text(r.get(2))).unwrap_or_default()
 }
 
-fn claim(node: &Node<'_>, base: &Claim) -> Claim {
+/// Fills in a claim (a copy of its header parties, already in place in the output) from its 2300.
+fn claim(node: &Node<'_>, c: &mut Claim) {
     let clm = Fields::new(node.first());
-    let mut c = base.clone();
     c.claim_id = text(clm.get(1));
     c.charge = decimal(clm.get(2)).unwrap_or_default();
     let comp = clm.seg.delimiters().component;
@@ -456,7 +458,6 @@ fn claim(node: &Node<'_>, base: &Claim) -> Claim {
     c.rendering_provider = rendering.map(|n| Party::from_nm1(n.first()));
     c.referring_provider = referring.map(|n| Party::from_nm1(n.first()));
     c.facility = facility.map(|n| Party::from_nm1(n.first()));
-    c
 }
 
 fn other_payer(o: &Node<'_>) -> OtherPayer {
