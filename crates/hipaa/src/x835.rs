@@ -216,11 +216,13 @@ pub fn extract(root: &Node<'_>) -> Remittance {
     }
     for lx in root.kids("2000") {
         for clp in lx.kids("2100") {
-            r.claims.push(claim(clp));
+            r.claims.push(ClaimPayment::default());
+            claim(clp, r.claims.last_mut().expect("because one was just pushed"));
         }
     }
     for clp in root.kids("2100") {
-        r.claims.push(claim(clp));
+        r.claims.push(ClaimPayment::default());
+        claim(clp, r.claims.last_mut().expect("because one was just pushed"));
     }
     r.claims.sort_by_key(|c| c.segment);
     for plb in root.segs("PLB") {
@@ -261,21 +263,19 @@ fn dtm_date(seg: Option<&SegmentRef<'_>>) -> Option<NaiveDate> {
     seg.and_then(|d| date8(d.get(2)))
 }
 
-fn claim(node: &Node<'_>) -> ClaimPayment {
+/// Fills in a claim payment (a default one, already in place in the output) from its 2100.
+fn claim(node: &Node<'_>, c: &mut ClaimPayment) {
     let clp = Fields::new(node.first());
-    let mut c = ClaimPayment {
-        claim_id: text(clp.get(1)),
-        status: text(clp.get(2)),
-        charge: decimal(clp.get(3)).unwrap_or_default(),
-        paid: decimal(clp.get(4)).unwrap_or_default(),
-        patient_responsibility: decimal(clp.get(5)),
-        filing_indicator: text(clp.get(6)),
-        payer_claim_id: text(clp.get(7)),
-        facility: text(clp.get(8)),
-        frequency: text(clp.get(9)),
-        segment: clp.seg.index(),
-        ..ClaimPayment::default()
-    };
+    c.claim_id = text(clp.get(1));
+    c.status = text(clp.get(2));
+    c.charge = decimal(clp.get(3)).unwrap_or_default();
+    c.paid = decimal(clp.get(4)).unwrap_or_default();
+    c.patient_responsibility = decimal(clp.get(5));
+    c.filing_indicator = text(clp.get(6));
+    c.payer_claim_id = text(clp.get(7));
+    c.facility = text(clp.get(8));
+    c.frequency = text(clp.get(9));
+    c.segment = clp.seg.index();
     // One pass over the claim's segments; the first DTM of each qualifier wins, as with
     // `seg_q`, and MOA remarks come before MIA remarks.
     let (mut d232, mut d233, mut d050) = (None, None, None);
@@ -311,7 +311,6 @@ fn claim(node: &Node<'_>) -> ClaimPayment {
     for svc in node.kids("2110") {
         c.services.push(service(svc));
     }
-    c
 }
 
 fn remarks(seg: &SegmentRef<'_>, out: &mut Vec<Text>) {
