@@ -74,9 +74,14 @@ pub trait History: Sync {
 /// The patient key used by history: the payer's member id, and for a dependent the patient's
 /// name and the subscriber's id. It never leaves the process.
 pub fn patient_key(claim: &hipaa::Claim) -> String {
+    patient_key_ref(claim).into_owned()
+}
+
+/// [`patient_key`], borrowed from the claim when the patient is the subscriber.
+pub fn patient_key_ref(claim: &hipaa::Claim) -> Cow<'_, str> {
     match &claim.patient {
-        Some(p) => format!("{}/{}/{}", claim.subscriber.id, p.last_or_org, p.first),
-        None => claim.subscriber.id.clone(),
+        Some(p) => format!("{}/{}/{}", claim.subscriber.id, p.last_or_org, p.first).into(),
+        None => claim.subscriber.id.as_str().into(),
     }
 }
 

@@ -190,6 +190,9 @@ pub struct Reference {
     pub dx_policy: HashMap<String, Vec<String>>,
     /// The same prefixes as a set per family, for lookups by each prefix of a diagnosis.
     pub dx_prefixes: HashMap<String, std::collections::HashSet<String, BuildHasherDefault<FxHasher>>>,
+    /// Bit `n` set when some prefix in `dx_prefixes` is `n` bytes long (63 for 63 or more), so
+    /// `dx_supports` looks up only the prefix lengths that exist. Kept by `load_dx_policy`.
+    pub dx_prefix_lengths: u64,
     /// Pairs of prefixes (dots removed) that exclude each other.
     pub excludes1: Vec<(String, String, String)>,
     /// ICD-10-CM category (first three characters) -> the `excludes1` pairs whose first
@@ -197,6 +200,9 @@ pub struct Reference {
     pub excludes1_by_category: HashMap<String, Vec<usize>>,
     /// NPI -> enrollments.
     pub providers: HashMap<String, Vec<Enrollment>>,
+    /// Code -> its with-imaging counterpart ([`Reference::with_imaging_counterpart`]),
+    /// computed once after loading; empty until then, and the method then scans `codes`.
+    pub imaging_counterparts: HashMap<String, String>,
     pub carc: Vec<CarcRule>,
     /// Modifier -> kind (distinct, anatomic, em-distinct, global, repeat, bilateral, ...).
     pub modifiers: HashMap<String, String>,
@@ -291,6 +297,7 @@ impl Reference {
             r.load_file(name, text)?;
         }
         r.check_complete("embedded reference")?;
+        r.index_counterparts();
         Ok(r)
     }
 
@@ -319,6 +326,7 @@ impl Reference {
             })?;
         }
         r.check_complete(&dir.display().to_string())?;
+        r.index_counterparts();
         Ok(r)
     }
 
@@ -509,7 +517,9 @@ impl Reference {
                 return Err(err(f, line, 1, "family and dx_prefix are required"));
             }
             self.dx_policy.entry(r[0].clone()).or_default().push(undot(&r[1]));
-            self.dx_prefixes.entry(r[0].clone()).or_default().insert(undot(&r[1]));
+            let prefix = undot(&r[1]);
+            self.dx_prefix_lengths |= 1 << prefix.len().min(63);
+            self.dx_prefixes.entry(r[0].clone()).or_default().insert(prefix);
         }
         Ok(())
     }
@@ -578,7 +588,9 @@ impl Reference {
     /// Whether a diagnosis (no point) starts with one of a family's supporting prefixes.
     pub fn dx_supports(&self, family: &str, dx: &str) -> Option<bool> {
         let prefixes = self.dx_prefixes.get(family)?;
-        Some((1..=dx.len()).any(|k| dx.is_char_boundary(k) && prefixes.contains(&dx[..k])))
+        let lengths = self.dx_prefix_lengths;
+        let possible = |k: usize| lengths == 0 || k >= 63 || lengths & (1 << k) != 0;
+        Some((1..=dx.len()).any(|k| possible(k) && dx.is_char_boundary(k) && prefixes.contains(&dx[..k])))
     }
 
     /// The kind of a modifier from `modifiers.csv` (`""` when not listed).
@@ -623,6 +635,21 @@ impl Reference {
     /// For a code billed without imaging (62320), the with-imaging code of the same family and
     /// region (62321): the next code number in that family and region that includes imaging.
     pub fn with_imaging_counterpart(&self, code: &str) -> Option<&CodeInfo> {
+        if !self.imaging_counterparts.is_empty() {
+            return self.imaging_counterparts.get(code).and_then(|c| self.codes.get(c));
+        }
+        self.scan_counterpart(code)
+    }
+
+    /// Fills `imaging_counterparts`: the scrubber asks for pairs of lines, and the scan over
+    /// every code was a tenth of a scrub.
+    fn index_counterparts(&mut self) {
+        let found: Vec<(String, String)> =
+            self.codes.keys().filter_map(|k| Some((k.clone(), self.scan_counterpart(k)?.code.clone()))).collect();
+        self.imaging_counterparts = found.into_iter().collect();
+    }
+
+    fn scan_counterpart(&self, code: &str) -> Option<&CodeInfo> {
         let info = self.codes.get(code)?;
         if info.imaging_included || info.family == "imaging-guidance" {
             return None;
@@ -701,6 +728,10 @@ mod tests {
         assert_eq!(r.with_imaging_counterpart("62322").map(|c| c.code.as_str()), Some("62323"));
         assert_eq!(r.with_imaging_counterpart("62320").map(|c| c.code.as_str()), Some("62321"));
         assert_eq!(r.with_imaging_counterpart("64493"), None);
+        assert!(!r.imaging_counterparts.is_empty());
+        for code in r.codes.keys() {
+            assert_eq!(r.with_imaging_counterpart(code), r.scan_counterpart(code), "{code}");
+        }
     }
 
     #[test]

@@ -5,14 +5,16 @@
 //! `History`; none names a CPT code except through that data. Rule ids are the stable contract
 //! in DESIGN.md. A finding of severity `error` holds the claim; `warning` lets it go.
 
-use crate::history::{patient_key, History, PastService};
+use crate::history::{patient_key_ref, History, PastService};
 use crate::reference::{undot, CodeInfo, Reference};
+use crate::text::{Arg, Detail, Piece::A, Piece::L as S, Template, Text};
 use chrono::{Duration, NaiveDate};
 use hipaa::{Claim, ServiceLine};
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -30,17 +32,61 @@ impl Severity {
     }
 }
 
-/// One finding, in the DESIGN.md contract's columns.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// One finding, in the DESIGN.md contract's columns. The message and fix are kept as a
+/// template and its arguments ([`Detail`]) and written when read: [`Finding::message`] and
+/// [`Finding::fix`]. `Debug` and `Serialize` show them as the strings they render to.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Finding {
-    pub file: String,
-    pub claim_id: String,
+    /// Shared by the findings of one file (per parallel task).
+    pub file: Arc<str>,
+    /// Shared by the findings of one claim.
+    pub claim_id: Arc<str>,
     /// 1-based service line, `None` for claim-level findings.
     pub line: Option<u32>,
     pub rule: &'static str,
     pub severity: Severity,
-    pub message: String,
-    pub fix: String,
+    pub detail: Detail,
+}
+
+impl Finding {
+    /// What is wrong.
+    pub fn message(&self) -> Text<'_> {
+        self.detail.message()
+    }
+
+    /// How to fix it.
+    pub fn fix(&self) -> Text<'_> {
+        self.detail.fix()
+    }
+}
+
+impl std::fmt::Debug for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Finding")
+            .field("file", &self.file)
+            .field("claim_id", &self.claim_id)
+            .field("line", &self.line)
+            .field("rule", &self.rule)
+            .field("severity", &self.severity)
+            .field("message", &self.message())
+            .field("fix", &self.fix())
+            .finish()
+    }
+}
+
+impl Serialize for Finding {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Finding", 7)?;
+        st.serialize_field("file", &*self.file)?;
+        st.serialize_field("claim_id", &*self.claim_id)?;
+        st.serialize_field("line", &self.line)?;
+        st.serialize_field("rule", self.rule)?;
+        st.serialize_field("severity", &self.severity)?;
+        st.serialize_field("message", &self.message())?;
+        st.serialize_field("fix", &self.fix())?;
+        st.end()
+    }
 }
 
 /// Every rule id, in the order of the contract.
@@ -84,48 +130,59 @@ pub struct Input<'c> {
     pub claim: &'c Claim,
 }
 
+/// Claims per parallel task.
+const CHUNK: usize = 512;
+
 /// Scrubs claims in parallel; findings sorted by (file, claim, line, rule, message).
 ///
-/// Each claim's findings are sorted where they are made, in parallel; only the claims are then
-/// ordered by (file, claim id), so the serial part compares one key per claim, not per finding.
+/// Each claim's findings are sorted where they are made, in parallel. Inputs already in
+/// (file, claim id) order with no repeated claim id (one 837 file sorted by CLM01, or the
+/// bench) come out in order by concatenation; otherwise the whole result takes a stable sort,
+/// which gives claims sharing a file and claim id one merged, sorted run.
 pub fn scrub(inputs: &[Input<'_>], ctx: &Context<'_>) -> Vec<Finding> {
-    let per_claim: Vec<Vec<Finding>> = inputs
-        .par_iter()
-        .map(|i| {
-            let mut f = scrub_claim(i.claim, ctx);
-            for x in &mut f {
-                x.file = i.file.to_string();
+    fn key<'a>(i: &Input<'a>) -> (&'a str, &'a str) {
+        (i.file, i.claim.claim_id.as_str())
+    }
+    let in_order = inputs.windows(2).all(|w| key(&w[0]) < key(&w[1]));
+    let chunks: Vec<Vec<Finding>> = inputs
+        .par_chunks(CHUNK)
+        .map(|chunk| {
+            let mut out = Vec::new();
+            let mut lines = Vec::new();
+            let mut file: Option<Arc<str>> = None;
+            for i in chunk {
+                let f = match &file {
+                    Some(f) if **f == *i.file => f.clone(),
+                    _ => file.insert(Arc::from(i.file)).clone(),
+                };
+                let from = out.len();
+                scrub_into(i.claim, ctx, &f, &mut lines, &mut out);
+                out[from..].sort_by(|a: &Finding, b: &Finding| {
+                    (a.line, a.rule).cmp(&(b.line, b.rule)).then_with(|| a.message().cmp(&b.message()))
+                });
             }
-            f.sort_by(|a, b| (a.line, a.rule, &a.message).cmp(&(b.line, b.rule, &b.message)));
-            f
+            out
         })
         .collect();
-    let key = |k: usize| (inputs[k].file, inputs[k].claim.claim_id.as_str());
-    let mut order: Vec<usize> = (0..inputs.len()).filter(|&k| !per_claim[k].is_empty()).collect();
-    order.par_sort_by(|&a, &b| key(a).cmp(&key(b)));
-    let mut per_claim: Vec<Option<Vec<Finding>>> = per_claim.into_iter().map(Some).collect();
-    let mut out = Vec::with_capacity(order.iter().map(|&k| per_claim[k].as_ref().map_or(0, Vec::len)).sum());
-    let mut start = 0;
-    while start < order.len() {
-        // Claims sharing a file and claim id (a duplicate CLM01) merge into one sorted run.
-        let end = start + order[start..].iter().take_while(|&&k| key(k) == key(order[start])).count();
-        let from = out.len();
-        for &k in &order[start..end] {
-            out.extend(per_claim[k].take().unwrap_or_default());
-        }
-        if end - start > 1 {
-            sort(&mut out[from..]);
-        }
-        start = end;
+    let mut out = Vec::with_capacity(chunks.iter().map(Vec::len).sum());
+    for c in chunks {
+        out.extend(c);
+    }
+    if !in_order {
+        out.par_sort_by(order);
     }
     out
 }
 
+fn order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
+    (&a.file, &a.claim_id, a.line, a.rule)
+        .cmp(&(&b.file, &b.claim_id, b.line, b.rule))
+        .then_with(|| a.message().cmp(&b.message()))
+}
+
 /// Sorts findings deterministically.
 pub fn sort(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| {
-        (&a.file, &a.claim_id, a.line, a.rule, &a.message).cmp(&(&b.file, &b.claim_id, b.line, b.rule, &b.message))
-    });
+    findings.sort_by(order);
 }
 
 /// Whether a claim's findings hold it.
@@ -138,10 +195,15 @@ struct Claimed<'a, 'l> {
     ctx: &'a Context<'a>,
     /// Each line with its 1-based number, date and code info.
     lines: &'l [L<'a>],
-    patient: String,
+    patient: std::borrow::Cow<'a, str>,
     /// Earlier services of the patient (this claim's own lines excluded by `past`).
     history: std::borrow::Cow<'a, [PastService]>,
-    out: Vec<Finding>,
+    /// The payer's rules, looked up once.
+    payer: &'a crate::reference::PayerRules,
+    file: &'l Arc<str>,
+    /// The claim id shared by its findings, made with the first one.
+    id: Option<Arc<str>>,
+    out: &'l mut Vec<Finding>,
 }
 
 /// One service line with what the rules ask of it, looked up once: the code's reference row,
@@ -163,11 +225,13 @@ struct L<'a> {
 /// Packs a procedure code (up to 8 bytes) into an integer; longer codes keep their first 8
 /// bytes and length, which is only used as a fast pre-check before a full compare.
 fn code_key(code: &str) -> u64 {
-    let mut word = [0u8; 8];
-    let n = code.len().min(7);
-    word[..n].copy_from_slice(&code.as_bytes()[..n]);
-    word[7] ^= code.len() as u8;
-    u64::from_le_bytes(word)
+    // A byte loop: `copy_from_slice` of a variable length is a `memcpy` call, and this runs
+    // for every line against every code a payer requires authorization for.
+    let mut word = 0u64;
+    for (i, b) in code.bytes().take(7).enumerate() {
+        word |= u64::from(b) << (8 * i);
+    }
+    word ^ (u64::from(code.len() as u8) << 56)
 }
 
 const F_EM: u8 = 1;
@@ -236,33 +300,30 @@ impl<'a> L<'a> {
     fn is_addon(&self) -> bool {
         self.is(F_ADDON)
     }
-    fn display(&self) -> String {
-        self.line.procedure.display()
-    }
 }
 
 const IMAGING: &str = "imaging-guidance";
 const EM: &str = "em";
 
 impl<'a, 'l> Claimed<'a, 'l> {
-    fn push(&mut self, line: Option<u32>, rule: &'static str, severity: Severity, message: String, fix: String) {
-        self.out.push(Finding {
-            file: String::new(),
-            claim_id: self.claim.claim_id.clone(),
-            line,
-            rule,
-            severity,
-            message,
-            fix,
-        });
+    fn push(&mut self, line: Option<u32>, rule: &'static str, severity: Severity, detail: Detail) {
+        let claim = self.claim;
+        let claim_id = self.id.get_or_insert_with(|| Arc::from(claim.claim_id.as_str())).clone();
+        self.out.push(Finding { file: self.file.clone(), claim_id, line, rule, severity, detail });
     }
 
+    /// An error whose text the rule formats itself (rules that fire rarely).
     fn err(&mut self, line: Option<u32>, rule: &'static str, message: String, fix: String) {
-        self.push(line, rule, Severity::Error, message, fix);
+        self.push(line, rule, Severity::Error, Detail::owned(message, fix));
     }
 
-    fn warn(&mut self, line: Option<u32>, rule: &'static str, message: String, fix: String) {
-        self.push(line, rule, Severity::Warning, message, fix);
+    /// An error from a template, formatted when read.
+    fn err_t(&mut self, line: Option<u32>, rule: &'static str, t: &'static Template, args: [Arg<'_>; 3]) {
+        self.push(line, rule, Severity::Error, Detail::new(t, args));
+    }
+
+    fn warn_t(&mut self, line: Option<u32>, rule: &'static str, t: &'static Template, args: [Arg<'_>; 3]) {
+        self.push(line, rule, Severity::Warning, Detail::new(t, args));
     }
 
     fn r(&self) -> &'a Reference {
@@ -308,16 +369,33 @@ impl<'a, 'l> Claimed<'a, 'l> {
 
 /// Scrubs one claim (the `file` field is left empty for the caller).
 pub fn scrub_claim(claim: &Claim, ctx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    scrub_into(claim, ctx, &Arc::from(""), &mut Vec::new(), &mut out);
+    out
+}
+
+/// Appends one claim's findings, unsorted, to `out`; `lines` is scratch space reused across
+/// the claims of a parallel task.
+fn scrub_into<'a>(
+    claim: &'a Claim,
+    ctx: &'a Context<'a>,
+    file: &Arc<str>,
+    lines: &mut Vec<L<'a>>,
+    out: &mut Vec<Finding>,
+) {
     let fallback = claim.first_service_date().unwrap_or(ctx.today);
-    let lines: Vec<L<'_>> = claim
-        .lines
-        .iter()
-        .enumerate()
-        .map(|(i, line)| L::new(i as u32 + 1, line, line.service_from.unwrap_or(fallback), ctx.reference))
-        .collect();
-    let patient = patient_key(claim);
+    lines.clear();
+    lines.extend(
+        claim
+            .lines
+            .iter()
+            .enumerate()
+            .map(|(i, line)| L::new(i as u32 + 1, line, line.service_from.unwrap_or(fallback), ctx.reference)),
+    );
+    let patient = patient_key_ref(claim);
     let history = ctx.history.services(&patient);
-    let mut c = Claimed { claim, ctx, lines: &lines, patient, history, out: Vec::new() };
+    let payer = ctx.reference.payer(&claim.payer.id);
+    let mut c = Claimed { claim, ctx, lines, patient, history, payer, file, id: None, out };
     ncci_ptp(&mut c);
     mue_units(&mut c);
     imaging(&mut c);
@@ -334,8 +412,29 @@ pub fn scrub_claim(claim: &Claim, ctx: &Context<'_>) -> Vec<Finding> {
     code_deleted(&mut c);
     charges(&mut c);
     eligibility(&mut c);
-    c.out
 }
+
+const PTP_59_AND_X: Template = Template {
+    message: &[A(0), S(" carries both 59 and an X modifier")],
+    fix: &[S("keep the X modifier (XE/XS/XP/XU) and drop 59")],
+};
+const PTP_0: Template = Template {
+    message: &[
+        A(0),
+        S(" is not separately payable with "),
+        A(1),
+        S(" on the same date (NCCI PTP, modifier indicator 0)"),
+    ],
+    fix: &[S("remove "), A(0), S("; no modifier bypasses this edit")],
+};
+const PTP_1: Template = Template {
+    message: &[A(0), S(" bundles into "), A(1), S(" on the same date (NCCI PTP, modifier indicator 1)")],
+    fix: &[
+        S("if "),
+        A(0),
+        S(" was a distinct service (separate site, session or practitioner), append XS (or 59) with documentation; otherwise remove it"),
+    ],
+};
 
 /// NCCI procedure-to-procedure edits between lines of the same date. Pairs that a more
 /// specific rule explains (imaging guidance, E/M with 25, a no-imaging code with guidance) are
@@ -350,11 +449,11 @@ fn ncci_ptp(c: &mut Claimed<'_, '_>) {
                 .iter()
                 .any(|m| m.len() == 2 && m.starts_with('X') && c.r().modifier_kind(m) == "distinct")
         {
-            c.warn(
+            c.warn_t(
                 Some(a.n),
                 "ncci-ptp",
-                format!("{} carries both 59 and an X modifier", a.display()),
-                "keep the X modifier (XE/XS/XP/XU) and drop 59".into(),
+                &PTP_59_AND_X,
+                [Arg::Proc(a.code(), &a.line.procedure.modifiers), Arg::Nil, Arg::Nil],
             );
         }
         let Some(column2) = a.ptp else { continue };
@@ -373,23 +472,42 @@ fn ncci_ptp(c: &mut Claimed<'_, '_>) {
                 continue;
             }
             match edit.modifier_indicator {
-                0 => c.err(
-                    Some(b.n),
-                    "ncci-ptp",
-                    format!("{} is not separately payable with {} on the same date (NCCI PTP, modifier indicator 0)", b.code(), a.code()),
-                    format!("remove {}; no modifier bypasses this edit", b.code()),
-                ),
-                1 if !c.bypassed(a, &b) => c.err(
-                    Some(b.n),
-                    "ncci-ptp",
-                    format!("{} bundles into {} on the same date (NCCI PTP, modifier indicator 1)", b.code(), a.code()),
-                    format!("if {} was a distinct service (separate site, session or practitioner), append XS (or 59) with documentation; otherwise remove it", b.code()),
-                ),
+                0 => c.err_t(Some(b.n), "ncci-ptp", &PTP_0, [Arg::Str(b.code()), Arg::Str(a.code()), Arg::Nil]),
+                1 if !c.bypassed(a, &b) => {
+                    c.err_t(Some(b.n), "ncci-ptp", &PTP_1, [Arg::Str(b.code()), Arg::Str(a.code()), Arg::Nil])
+                }
                 _ => {}
             }
         }
     }
 }
+
+const MUE_LINE: Template = Template {
+    message: &[A(0), S(" billed with "), A(1), S(" units; the MUE is "), A(2), S(" per line")],
+    fix: &[S("reduce to "), A(2), S(" unit(s), or split clinically distinct units onto lines with anatomic modifiers")],
+};
+const MUE_DAY_CLINICAL: Template = Template {
+    message: &[
+        A(0),
+        S(" billed with "),
+        A(1),
+        S(" units on one date; the MUE is "),
+        A(2),
+        S(" (clinical date-of-service edit)"),
+    ],
+    fix: &[S("reduce to "), A(2), S(" unit(s), or appeal with documentation of medical necessity")],
+};
+const MUE_DAY_ABSOLUTE: Template = Template {
+    message: &[
+        A(0),
+        S(" billed with "),
+        A(1),
+        S(" units on one date; the MUE is "),
+        A(2),
+        S(" (absolute date-of-service edit)"),
+    ],
+    fix: &[S("reduce to "), A(2), S(" unit(s); the payer denies the whole line above the MUE")],
+};
 
 fn mue_units(c: &mut Claimed<'_, '_>) {
     // (code, date) -> (units, last line); a claim has a handful of lines, so a Vec beats a map.
@@ -399,15 +517,8 @@ fn mue_units(c: &mut Claimed<'_, '_>) {
         let value = Decimal::from(mue.value);
         if mue.mai == 1 {
             if l.line.units > value {
-                c.err(
-                    Some(l.n),
-                    "mue-units",
-                    format!("{} billed with {} units; the MUE is {} per line", l.code(), l.line.units, mue.value),
-                    format!(
-                        "reduce to {} unit(s), or split clinically distinct units onto lines with anatomic modifiers",
-                        mue.value
-                    ),
-                );
+                let args = [Arg::Str(l.code()), Arg::Dec(l.line.units), Arg::Int(mue.value.into())];
+                c.err_t(Some(l.n), "mue-units", &MUE_LINE, args);
             }
         } else {
             match per_day.iter_mut().find(|e| e.1 == l.date && e.0 == l.code()) {
@@ -423,54 +534,54 @@ fn mue_units(c: &mut Claimed<'_, '_>) {
     for (code, _, units, last) in per_day {
         let Some(mue) = c.r().mue.get(code) else { continue };
         if units > Decimal::from(mue.value) {
-            let kind = if mue.mai == 3 { "clinical" } else { "absolute" };
-            c.err(
-                Some(last),
-                "mue-units",
-                format!(
-                    "{code} billed with {units} units on one date; the MUE is {} ({kind} date-of-service edit)",
-                    mue.value
-                ),
-                if mue.mai == 3 {
-                    format!("reduce to {} unit(s), or appeal with documentation of medical necessity", mue.value)
-                } else {
-                    format!("reduce to {} unit(s); the payer denies the whole line above the MUE", mue.value)
-                },
-            );
+            let t = if mue.mai == 3 { &MUE_DAY_CLINICAL } else { &MUE_DAY_ABSOLUTE };
+            c.err_t(Some(last), "mue-units", t, [Arg::Str(code), Arg::Dec(units), Arg::Int(mue.value.into())]);
         }
     }
 }
 
+const IMAGING_INCLUDED: Template = Template {
+    message: &[A(0), S(" is included in "), A(1), S(": its guidance is part of the code")],
+    fix: &[S("remove "), A(0), S("; imaging revenue for this service is captured by "), A(1), S(" itself")],
+};
+const IMAGING_CODE_CHOICE: Template = Template {
+    message: &[
+        A(0),
+        S(" billed with separate guidance "),
+        A(1),
+        S(": the code for this injection with imaging is "),
+        A(2),
+    ],
+    fix: &[S("bill "), A(2), S(" and remove "), A(1)],
+};
+
 /// Imaging guidance billed beside a code that includes it, and no-imaging codes billed with
 /// separate guidance (the with-imaging code is the right one).
 fn imaging(c: &mut Claimed<'_, '_>) {
-    for g in c.lines.iter().filter(|l| l.is(F_IMAGING)) {
-        let others: Vec<L<'_>> = c.same_day(g).collect();
-        if let Some(p) = others.iter().find(|o| o.info.is_some_and(|i| i.imaging_included)) {
-            c.err(
+    let lines = c.lines;
+    for g in lines.iter().filter(|l| l.is(F_IMAGING)) {
+        let others = || lines.iter().filter(move |o| o.n != g.n && o.date == g.date);
+        if let Some(p) = others().find(|o| o.info.is_some_and(|i| i.imaging_included)) {
+            c.err_t(
                 Some(g.n),
                 "imaging-included",
-                format!("{} is included in {}: its guidance is part of the code", g.code(), p.code()),
-                format!("remove {}; imaging revenue for this service is captured by {} itself", g.code(), p.code()),
+                &IMAGING_INCLUDED,
+                [Arg::Str(g.code()), Arg::Str(p.code()), Arg::Nil],
             );
         }
-        for p in others.iter().filter(|o| !o.info.is_some_and(|i| i.imaging_included)) {
+        for p in others().filter(|o| !o.info.is_some_and(|i| i.imaging_included)) {
             if let Some(with) = c.r().with_imaging_counterpart(p.code()) {
-                c.err(
-                    Some(p.n),
-                    "imaging-code-choice",
-                    format!(
-                        "{} billed with separate guidance {}: the code for this injection with imaging is {}",
-                        p.code(),
-                        g.code(),
-                        with.code
-                    ),
-                    format!("bill {} and remove {}", with.code, g.code()),
-                );
+                let args = [Arg::Str(p.code()), Arg::Str(g.code()), Arg::Str(&with.code)];
+                c.err_t(Some(p.n), "imaging-code-choice", &IMAGING_CODE_CHOICE, args);
             }
         }
     }
 }
+
+const ADDON_WITHOUT_PRIMARY: Template = Template {
+    message: &[S("add-on "), A(0), S(" billed without its primary ("), A(1), S(") on the same date")],
+    fix: &[S("bill the primary "), A(2), S(" with it, or remove the add-on")],
+};
 
 fn addon_without_primary(c: &mut Claimed<'_, '_>) {
     for l in c.lines {
@@ -481,16 +592,9 @@ fn addon_without_primary(c: &mut Claimed<'_, '_>) {
         let on_claim = c.lines.iter().any(|o| o.date == l.date && info.addon_primaries.iter().any(|p| p == o.code()));
         let in_history = c.past().any(|s| s.date == l.date && info.addon_primaries.contains(&s.code));
         if !on_claim && !in_history {
-            c.err(
-                Some(l.n),
-                "addon-without-primary",
-                format!(
-                    "add-on {} billed without its primary ({}) on the same date",
-                    l.code(),
-                    info.addon_primaries.join(" or ")
-                ),
-                format!("bill the primary {} with it, or remove the add-on", info.addon_primaries[0]),
-            );
+            let args =
+                [Arg::Str(l.code()), Arg::Join(&info.addon_primaries, " or "), Arg::Str(&info.addon_primaries[0])];
+            c.err_t(Some(l.n), "addon-without-primary", &ADDON_WITHOUT_PRIMARY, args);
         }
     }
 }
@@ -499,6 +603,15 @@ fn is_procedure(l: &L<'_>) -> bool {
     l.is(F_PROCEDURE)
 }
 
+const MODIFIER_25: Template = Template {
+    message: &[S("E/M "), A(0), S(" billed with procedure "), A(1), S(" on the same date without modifier 25")],
+    fix: &[
+        S("append 25 to "),
+        A(0),
+        S(" if the visit was significant and separately identifiable (documented apart from the procedure); otherwise remove it"),
+    ],
+};
+
 fn modifier_25(c: &mut Claimed<'_, '_>) {
     for em in c.lines.iter().filter(|l| l.is(F_EM)) {
         if em.mods & M_EM_DISTINCT != 0 {
@@ -506,71 +619,81 @@ fn modifier_25(c: &mut Claimed<'_, '_>) {
         }
         let partner = c.same_day(em).find(is_procedure);
         if let Some(p) = partner {
-            c.err(
+            c.err_t(
                 Some(em.n),
                 "modifier-25-missing",
-                format!("E/M {} billed with procedure {} on the same date without modifier 25", em.code(), p.code()),
-                format!("append 25 to {} if the visit was significant and separately identifiable (documented apart from the procedure); otherwise remove it", em.code()),
+                &MODIFIER_25,
+                [Arg::Str(em.code()), Arg::Str(p.code()), Arg::Nil],
             );
         }
     }
 }
 
+const LAT_50_UNITS: Template = Template {
+    message: &[A(0), S(" with modifier 50 billed with "), A(1), S(" units")],
+    fix: &[S("report modifier 50 with 1 unit")],
+};
+const LAT_INDICATOR_2: Template = Template {
+    message: &[A(0), S(" is bilateral by definition (bilateral indicator 2)")],
+    fix: &[S("remove modifier 50")],
+};
+const LAT_INDICATOR_9: Template = Template {
+    message: &[S("bilateral modifier 50 does not apply to "), A(0), S(" (bilateral indicator 9)")],
+    fix: &[S("remove modifier 50")],
+};
+const LAT_INDICATOR_0: Template = Template {
+    message: &[A(0), S(" has no bilateral payment adjustment (indicator 0): modifier 50 pays as one unit")],
+    fix: &[S("bill one side, or both with the payer's guidance")],
+};
+const LAT_RT_AND_LT: Template = Template {
+    message: &[A(0), S(" carries both RT and LT on one line")],
+    fix: &[S("use modifier 50 on one line, or RT and LT on two lines, per the payer")],
+};
+const LAT_NO_SIDE: Template = Template {
+    message: &[A(0), S(" can be bilateral but carries no 50, RT or LT")],
+    fix: &[S("add RT or LT (one side) or 50 (both sides)")],
+};
+const LAT_TWICE: Template = Template {
+    message: &[A(0), S(" billed twice with "), A(1), S(" on the same date")],
+    fix: &[S("remove the duplicate, or correct the side on line "), A(2)],
+};
+const STYLE_RT_LT: Template = Template {
+    message: &[S("payer "), A(0), S(" wants bilateral "), A(1), S(" as two lines with RT and LT, not modifier 50")],
+    fix: &[S("split into "), A(1), S("-RT and "), A(1), S("-LT, 1 unit each")],
+};
+const STYLE_50: Template = Template {
+    message: &[
+        S("payer "),
+        A(0),
+        S(" wants bilateral "),
+        A(1),
+        S(" as one line with modifier 50, not RT and LT lines"),
+    ],
+    fix: &[S("bill one line "), A(1), S("-50 with 1 unit")],
+};
+
 fn laterality(c: &mut Claimed<'_, '_>) {
-    let style = c.r().payer(c.payer_id()).bilateral_style.as_str();
+    let style = c.payer.bilateral_style.as_str();
     let payer = c.payer_id();
     for l in c.lines {
         let Some(info) = l.info else { continue };
         let bilateral = l.has("50");
         if bilateral && l.line.units > Decimal::ONE {
-            c.err(
-                Some(l.n),
-                "laterality",
-                format!("{} with modifier 50 billed with {} units", l.code(), l.line.units),
-                "report modifier 50 with 1 unit".into(),
-            );
+            c.err_t(Some(l.n), "laterality", &LAT_50_UNITS, [Arg::Str(l.code()), Arg::Dec(l.line.units), Arg::Nil]);
         }
         if bilateral {
             match info.bilateral_indicator {
-                2 => c.err(
-                    Some(l.n),
-                    "laterality",
-                    format!("{} is bilateral by definition (bilateral indicator 2)", l.code()),
-                    "remove modifier 50".into(),
-                ),
-                9 => c.err(
-                    Some(l.n),
-                    "laterality",
-                    format!("bilateral modifier 50 does not apply to {} (bilateral indicator 9)", l.code()),
-                    "remove modifier 50".into(),
-                ),
-                0 => c.warn(
-                    Some(l.n),
-                    "laterality",
-                    format!(
-                        "{} has no bilateral payment adjustment (indicator 0): modifier 50 pays as one unit",
-                        l.code()
-                    ),
-                    "bill one side, or both with the payer's guidance".into(),
-                ),
+                2 => c.err_t(Some(l.n), "laterality", &LAT_INDICATOR_2, [Arg::Str(l.code()), Arg::Nil, Arg::Nil]),
+                9 => c.err_t(Some(l.n), "laterality", &LAT_INDICATOR_9, [Arg::Str(l.code()), Arg::Nil, Arg::Nil]),
+                0 => c.warn_t(Some(l.n), "laterality", &LAT_INDICATOR_0, [Arg::Str(l.code()), Arg::Nil, Arg::Nil]),
                 _ => {}
             }
         }
         if l.has("RT") && l.has("LT") {
-            c.warn(
-                Some(l.n),
-                "laterality",
-                format!("{} carries both RT and LT on one line", l.code()),
-                "use modifier 50 on one line, or RT and LT on two lines, per the payer".into(),
-            );
+            c.warn_t(Some(l.n), "laterality", &LAT_RT_AND_LT, [Arg::Str(l.code()), Arg::Nil, Arg::Nil]);
         }
         if info.bilateral_indicator == 1 && !bilateral && !l.has("RT") && !l.has("LT") {
-            c.warn(
-                Some(l.n),
-                "laterality",
-                format!("{} can be bilateral but carries no 50, RT or LT", l.code()),
-                "add RT or LT (one side) or 50 (both sides)".into(),
-            );
+            c.warn_t(Some(l.n), "laterality", &LAT_NO_SIDE, [Arg::Str(l.code()), Arg::Nil, Arg::Nil]);
         }
         for side in ["RT", "LT"] {
             if l.has(side)
@@ -578,22 +701,13 @@ fn laterality(c: &mut Claimed<'_, '_>) {
                     .iter()
                     .any(|o| o.n < l.n && o.date == l.date && (o.key == l.key && o.code() == l.code()) && o.has(side))
             {
-                c.err(
-                    Some(l.n),
-                    "laterality",
-                    format!("{} billed twice with {side} on the same date", l.code()),
-                    format!("remove the duplicate, or correct the side on line {}", l.n),
-                );
+                let args = [Arg::Str(l.code()), Arg::Str(side), Arg::Int(l.n.into())];
+                c.err_t(Some(l.n), "laterality", &LAT_TWICE, args);
             }
         }
         // The payer's bilateral style.
         if info.bilateral_indicator == 1 && bilateral && style == "rt-lt" {
-            c.err(
-                Some(l.n),
-                "bilateral-style",
-                format!("payer {payer} wants bilateral {} as two lines with RT and LT, not modifier 50", l.code()),
-                format!("split into {}-RT and {}-LT, 1 unit each", l.code(), l.code()),
-            );
+            c.err_t(Some(l.n), "bilateral-style", &STYLE_RT_LT, [Arg::Str(payer), Arg::Str(l.code()), Arg::Nil]);
         }
         if info.bilateral_indicator == 1
             && style == "modifier-50"
@@ -602,18 +716,13 @@ fn laterality(c: &mut Claimed<'_, '_>) {
                 .iter()
                 .any(|o| o.n != l.n && o.date == l.date && (o.key == l.key && o.code() == l.code()) && o.has("RT"))
         {
-            c.err(
-                Some(l.n),
-                "bilateral-style",
-                format!("payer {payer} wants bilateral {} as one line with modifier 50, not RT and LT lines", l.code()),
-                format!("bill one line {}-50 with 1 unit", l.code()),
-            );
+            c.err_t(Some(l.n), "bilateral-style", &STYLE_50, [Arg::Str(payer), Arg::Str(l.code()), Arg::Nil]);
         }
     }
 }
 
 fn authorization(c: &mut Claimed<'_, '_>) {
-    let payer = c.r().payer(c.payer_id());
+    let payer = c.payer;
     let required = &payer.auth_required;
     let retro = payer.retro_auth;
     let auths = c.ctx.history.authorizations(&c.patient);
@@ -621,7 +730,8 @@ fn authorization(c: &mut Claimed<'_, '_>) {
         if !required.iter().any(|r| code_key(r) == l.key && r == l.code()) {
             continue;
         }
-        let number = if l.line.prior_auth.is_empty() { c.claim.prior_auth.clone() } else { l.line.prior_auth.clone() };
+        let claim = c.claim;
+        let number: &str = if l.line.prior_auth.is_empty() { &claim.prior_auth } else { &l.line.prior_auth };
         if number.is_empty() {
             match auths.iter().find(|a| a.covers(l.code(), l.date)) {
                 Some(a) => c.err(
@@ -684,39 +794,39 @@ fn authorization(c: &mut Claimed<'_, '_>) {
     }
 }
 
+const DX_NOT_SUPPORTING: Template = Template {
+    message: &[S("none of the diagnoses pointed to by "), A(0), S(" supports a "), A(1), S(" procedure")],
+    fix: &[S("point the line to a supporting diagnosis (e.g. "), A(2), S(") or correct the code's specificity")],
+};
+const DX_EXCLUDES1: Template = Template {
+    message: &[A(0), S(" and "), A(1), S(" are an Excludes1 pair and cannot be reported together")],
+    fix: &[S("keep one: "), A(2)],
+};
+
 fn diagnoses(c: &mut Claimed<'_, '_>) {
     // X12 carries ICD-10-CM codes without the point; only hand-built claims need `undot`.
-    let dx: Vec<std::borrow::Cow<'_, str>> =
-        c.claim
-            .diagnoses
-            .iter()
-            .map(|d| {
-                if d.bytes().any(|b| b == b'.' || b.is_ascii_lowercase()) {
-                    undot(d).into()
-                } else {
-                    d.as_str().into()
-                }
-            })
-            .collect();
+    let claim = c.claim;
+    let dx: std::borrow::Cow<'_, [String]> =
+        if claim.diagnoses.iter().any(|d| d.bytes().any(|b| b == b'.' || b.is_ascii_lowercase())) {
+            claim.diagnoses.iter().map(|d| undot(d)).collect::<Vec<_>>().into()
+        } else {
+            claim.diagnoses.as_slice().into()
+        };
     // Medical necessity: a line's pointed diagnoses must support its family.
     for l in c.lines {
         let Some(prefixes) = c.r().dx_policy.get(l.family()) else { continue };
         let r = c.r();
         let family = l.family();
-        let supports = |d: &std::borrow::Cow<'_, str>| r.dx_supports(family, d).unwrap_or(true);
+        let supports = |d: &String| r.dx_supports(family, d).unwrap_or(true);
         let supported = if l.line.dx_pointers.is_empty() {
             dx.iter().any(supports)
         } else {
             l.line.dx_pointers.iter().filter_map(|p| dx.get((*p as usize).checked_sub(1)?)).any(supports)
         };
         if !supported {
-            let example = prefixes.first().cloned().unwrap_or_default();
-            c.err(
-                Some(l.n),
-                "dx-not-supporting",
-                format!("none of the diagnoses pointed to by {} supports a {} procedure", l.code(), l.family()),
-                format!("point the line to a supporting diagnosis (e.g. {example}) or correct the code's specificity"),
-            );
+            let example = prefixes.first().map_or("", |p| p.as_str());
+            let args = [Arg::Str(l.code()), Arg::Str(l.family()), Arg::Str(example)];
+            c.err_t(Some(l.n), "dx-not-supporting", &DX_NOT_SUPPORTING, args);
         }
     }
     // G89 sequencing.
@@ -725,19 +835,17 @@ fn diagnoses(c: &mut Claimed<'_, '_>) {
         let pain_control = c.lines.iter().any(|l| is_procedure(l) && !l.is(F_EM) && !l.is(F_IMAGING));
         let definitive = dx.iter().any(|d| !d.starts_with("G89") && !d.starts_with('R'));
         if pain_control && pos != 0 {
-            c.warn(
-                None,
-                "dx-sequencing",
-                "G89 pain code is not first on a pain-control encounter".into(),
-                "sequence the G89 code first, then the site code".into(),
+            let d = Detail::fixed(
+                "G89 pain code is not first on a pain-control encounter",
+                "sequence the G89 code first, then the site code",
             );
+            c.push(None, "dx-sequencing", Severity::Warning, d);
         } else if !pain_control && definitive {
-            c.warn(
-                None,
-                "dx-sequencing",
-                "G89 pain code billed with a definitive diagnosis on a visit that is not for pain control".into(),
-                "drop the G89 code; code the definitive diagnosis".into(),
+            let d = Detail::fixed(
+                "G89 pain code billed with a definitive diagnosis on a visit that is not for pain control",
+                "drop the G89 code; code the definitive diagnosis",
             );
+            c.push(None, "dx-sequencing", Severity::Warning, d);
         }
     }
     // Excludes1 pairs.
@@ -749,51 +857,60 @@ fn diagnoses(c: &mut Claimed<'_, '_>) {
         let ha = dx.iter().find(|d| d.starts_with(a.as_str()));
         let hb = dx.iter().find(|d| d.starts_with(b.as_str()) && Some(*d) != ha);
         if let (Some(x), Some(y)) = (ha, hb) {
-            let pair = if x < y { (x.clone(), y.clone()) } else { (y.clone(), x.clone()) };
+            let pair = if x < y { (x.as_str(), y.as_str()) } else { (y.as_str(), x.as_str()) };
             if seen.insert(pair) {
-                c.err(
-                    None,
-                    "dx-excludes1",
-                    format!("{x} and {y} are an Excludes1 pair and cannot be reported together"),
-                    format!("keep one: {note}"),
-                );
+                c.err_t(None, "dx-excludes1", &DX_EXCLUDES1, [Arg::Str(x), Arg::Str(y), Arg::Str(note)]);
             }
         }
     }
 }
 
+const TIMELY_PAST: Template = Template {
+    message: &[A(0), S(" days since the first date of service; payer "), A(1), S(" allows "), A(2)],
+    fix: &[S("write off unless there is proof of timely filing")],
+};
+const TIMELY_CLOSE: Template =
+    Template { message: &[A(0), S(" of the payer's "), A(1), S(" filing days used")], fix: &[S("submit tonight")] };
+
 fn timely_filing(c: &mut Claimed<'_, '_>) {
     let Some(first) = c.lines.iter().map(|l| l.date).min() else { return };
-    let limit = c.r().payer(c.payer_id()).timely_filing_days;
+    let limit = c.payer.timely_filing_days;
     let days = (c.ctx.today - first).num_days();
     if days > limit {
-        c.err(
-            None,
-            "timely-filing",
-            format!("{days} days since the first date of service; payer {} allows {limit}", c.payer_id()),
-            "write off unless there is proof of timely filing".into(),
-        );
+        c.err_t(None, "timely-filing", &TIMELY_PAST, [Arg::Int(days), Arg::Str(c.payer_id()), Arg::Int(limit)]);
     } else if days * 5 >= limit * 4 {
-        c.warn(
-            None,
-            "timely-filing",
-            format!("{days} of the payer's {limit} filing days used"),
-            "submit tonight".into(),
-        );
+        c.warn_t(None, "timely-filing", &TIMELY_CLOSE, [Arg::Int(days), Arg::Int(limit), Arg::Nil]);
     }
 }
 
+const NOT_IN_PROVIDERS: Template = Template {
+    message: &[S("provider "), A(0), S(" is not in providers.csv")],
+    fix: &[S("add the provider's enrollments to the reference data")],
+};
+const NOT_ENROLLED: Template = Template {
+    message: &[S("provider "), A(0), S(" is not enrolled with payer "), A(1), S(" on "), A(2)],
+    fix: &[S("bill under an enrolled provider, or complete enrollment before submitting")],
+};
+const CREDENTIAL_EXPIRED: Template = Template {
+    message: &[S("provider "), A(0), S("'s "), A(1), S(" expired before "), A(2)],
+    fix: &[S("renew the credential and update the payer before submitting")],
+};
+
 fn providers(c: &mut Claimed<'_, '_>) {
     let claim = c.claim;
-    let mut npis: Vec<(&str, &'static str, Option<u32>)> = vec![(claim.billing_provider.id.as_str(), "billing", None)];
-    if let Some(p) = claim.rendering_provider.as_ref().filter(|p| !p.id.is_empty()) {
-        npis.push((p.id.as_str(), "rendering", None));
-    }
-    for l in c.lines.iter().filter(|l| !l.line.rendering_npi.is_empty()) {
-        npis.push((l.line.rendering_npi.as_str(), "rendering", Some(l.n)));
-    }
+    let lines = c.lines;
+    let npis = std::iter::once((claim.billing_provider.id.as_str(), "billing", None))
+        .chain(
+            claim.rendering_provider.as_ref().filter(|p| !p.id.is_empty()).map(|p| (p.id.as_str(), "rendering", None)),
+        )
+        .chain(
+            lines
+                .iter()
+                .filter(|l| !l.line.rendering_npi.is_empty())
+                .map(|l| (l.line.rendering_npi.as_str(), "rendering", Some(l.n))),
+        );
     let mut reported: Vec<&str> = Vec::new();
-    for &(npi, role, line) in &npis {
+    for (npi, role, line) in npis {
         if !hipaa::npi_valid(npi) && !reported.contains(&npi) {
             reported.push(npi);
             c.err(
@@ -815,28 +932,23 @@ fn providers(c: &mut Claimed<'_, '_>) {
         checked.push(npi);
         let line = Some(l.n);
         match c.r().providers.get(npi) {
-            None => c.warn(
-                line,
-                "provider-not-enrolled",
-                format!("provider {npi} is not in providers.csv"),
-                "add the provider's enrollments to the reference data".into(),
-            ),
+            None => c.warn_t(line, "provider-not-enrolled", &NOT_IN_PROVIDERS, [Arg::Str(npi), Arg::Nil, Arg::Nil]),
             Some(rows) => {
                 let active = rows.iter().find(|e| {
                     e.payer_id == payer && e.enrolled_from <= l.date && e.enrolled_to.is_none_or(|t| t >= l.date)
                 });
                 match active {
-                    None => c.err(
+                    None => c.err_t(
                         line,
                         "provider-not-enrolled",
-                        format!("provider {npi} is not enrolled with payer {payer} on {}", l.date),
-                        "bill under an enrolled provider, or complete enrollment before submitting".into(),
+                        &NOT_ENROLLED,
+                        [Arg::Str(npi), Arg::Str(payer), Arg::Date(l.date)],
                     ),
-                    Some(e) if e.credential_expires.is_some_and(|x| x < l.date) => c.err(
+                    Some(e) if e.credential_expires.is_some_and(|x| x < l.date) => c.err_t(
                         line,
                         "provider-not-enrolled",
-                        format!("provider {npi}'s {} expired before {}", e.credential, l.date),
-                        "renew the credential and update the payer before submitting".into(),
+                        &CREDENTIAL_EXPIRED,
+                        [Arg::Str(npi), Arg::Str(&e.credential), Arg::Date(l.date)],
                     ),
                     Some(_) => {}
                 }
@@ -861,7 +973,7 @@ fn sessions<'h>(
 }
 
 fn frequency(c: &mut Claimed<'_, '_>) {
-    let limits = &c.r().payer(c.payer_id()).frequency;
+    let limits = &c.payer.frequency;
     let mut done: Vec<(&str, &str, NaiveDate)> = Vec::new();
     for l in c.lines {
         if l.is_addon() {
@@ -893,7 +1005,7 @@ fn frequency(c: &mut Claimed<'_, '_>) {
 }
 
 fn rfa_prerequisite(c: &mut Claimed<'_, '_>) {
-    let threshold = c.r().payer(c.payer_id()).mbb_relief_threshold;
+    let threshold = c.payer.mbb_relief_threshold;
     for l in c.lines.iter().filter(|l| l.family() == "facet-rfa" && !l.is_addon()) {
         let before = l.date - Duration::days(1);
         let prior_rfa = sessions(c.past(), c.r(), "facet-rfa", l.region(), NaiveDate::MIN, before);
@@ -932,23 +1044,22 @@ fn rfa_prerequisite(c: &mut Claimed<'_, '_>) {
     }
 }
 
+const TPI_UNITS: Template = Template {
+    message: &[A(0), S(" billed with "), A(1), S(" units")],
+    fix: &[S("trigger point injections are 1 unit per day whatever the number of injections")],
+};
+const TPI_TWO_CODES: Template = Template {
+    message: &[S("more than one trigger point code on "), A(0)],
+    fix: &[S("bill one code for the day: 20552 (1-2 muscles) or 20553 (3 or more)")],
+};
+
 fn tpi_units(c: &mut Claimed<'_, '_>) {
     for l in c.lines.iter().filter(|l| l.family() == "tpi") {
         if l.line.units > Decimal::ONE {
-            c.err(
-                Some(l.n),
-                "tpi-units",
-                format!("{} billed with {} units", l.code(), l.line.units),
-                "trigger point injections are 1 unit per day whatever the number of injections".into(),
-            );
+            c.err_t(Some(l.n), "tpi-units", &TPI_UNITS, [Arg::Str(l.code()), Arg::Dec(l.line.units), Arg::Nil]);
         }
         if c.lines.iter().any(|o| o.n < l.n && o.date == l.date && o.family() == "tpi") {
-            c.err(
-                Some(l.n),
-                "tpi-units",
-                format!("more than one trigger point code on {}", l.date),
-                "bill one code for the day: 20552 (1-2 muscles) or 20553 (3 or more)".into(),
-            );
+            c.err_t(Some(l.n), "tpi-units", &TPI_TWO_CODES, [Arg::Date(l.date), Arg::Nil, Arg::Nil]);
         }
     }
 }
@@ -966,6 +1077,11 @@ fn code_deleted(c: &mut Claimed<'_, '_>) {
         }
     }
 }
+
+const CHARGE_BELOW_ALLOWED: Template = Template {
+    message: &[A(0), S(" billed "), A(1), S(" below the contracted allowed "), A(2)],
+    fix: &[S("raise the charge master to at least the highest contracted amount; the payer pays the lesser of charge and allowed")],
+};
 
 fn charges(c: &mut Claimed<'_, '_>) {
     let sum: Decimal = c.claim.lines.iter().map(|l| l.charge).sum();
@@ -985,12 +1101,12 @@ fn charges(c: &mut Claimed<'_, '_>) {
             allowed = fee * Decimal::new(15, 1);
         }
         if l.line.charge < allowed {
-            c.warn(
-                Some(l.n),
-                "charge-below-allowed",
-                format!("{} billed {} below the contracted allowed {}", l.display(), l.line.charge, allowed.round_dp(2)),
-                "raise the charge master to at least the highest contracted amount; the payer pays the lesser of charge and allowed".into(),
-            );
+            let args = [
+                Arg::Proc(l.code(), &l.line.procedure.modifiers),
+                Arg::Dec(l.line.charge),
+                Arg::Dec(allowed.round_dp(2)),
+            ];
+            c.warn_t(Some(l.n), "charge-below-allowed", &CHARGE_BELOW_ALLOWED, args);
         }
     }
 }
