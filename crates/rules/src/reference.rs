@@ -193,6 +193,11 @@ pub struct Reference {
     /// Bit `n` set when some prefix in `dx_prefixes` is `n` bytes long (63 for 63 or more), so
     /// `dx_supports` looks up only the prefix lengths that exist. Kept by `load_dx_policy`.
     pub dx_prefix_lengths: u64,
+    /// Family -> its bit in `dx_prefix_families` (the first 64 families of `dx-policy.csv`).
+    pub dx_family_bits: HashMap<String, u64>,
+    /// Prefix -> the bits of the families it supports, so one lookup per prefix of a
+    /// diagnosis answers for every family at once. Kept by `load_dx_policy`.
+    pub dx_prefix_families: HashMap<String, u64>,
     /// Pairs of prefixes (dots removed) that exclude each other.
     pub excludes1: Vec<(String, String, String)>,
     /// ICD-10-CM category (first three characters) -> the `excludes1` pairs whose first
@@ -519,6 +524,9 @@ impl Reference {
             self.dx_policy.entry(r[0].clone()).or_default().push(undot(&r[1]));
             let prefix = undot(&r[1]);
             self.dx_prefix_lengths |= 1 << prefix.len().min(63);
+            let next = self.dx_family_bits.len();
+            let bit = *self.dx_family_bits.entry(r[0].clone()).or_insert(if next < 64 { 1 << next } else { 0 });
+            *self.dx_prefix_families.entry(prefix.clone()).or_default() |= bit;
             self.dx_prefixes.entry(r[0].clone()).or_default().insert(prefix);
         }
         Ok(())
@@ -591,6 +599,22 @@ impl Reference {
         let lengths = self.dx_prefix_lengths;
         let possible = |k: usize| lengths == 0 || k >= 63 || lengths & (1 << k) != 0;
         Some((1..=dx.len()).any(|k| possible(k) && dx.is_char_boundary(k) && prefixes.contains(&dx[..k])))
+    }
+
+    /// The bits of the families (`dx_family_bits`) that a diagnosis supports, when every
+    /// family has a bit; `None` otherwise (then ask [`Reference::dx_supports`] per family).
+    pub fn dx_families(&self, dx: &str) -> Option<u64> {
+        if self.dx_family_bits.len() > 64 || self.dx_family_bits.len() != self.dx_prefixes.len() {
+            return None;
+        }
+        let lengths = self.dx_prefix_lengths;
+        let possible = |k: usize| k >= 63 || lengths & (1 << k) != 0;
+        Some(
+            (1..=dx.len())
+                .filter(|&k| possible(k) && dx.is_char_boundary(k))
+                .filter_map(|k| self.dx_prefix_families.get(&dx[..k]))
+                .fold(0, |a, b| a | b),
+        )
     }
 
     /// The kind of a modifier from `modifiers.csv` (`""` when not listed).
@@ -728,6 +752,18 @@ mod tests {
         assert_eq!(r.with_imaging_counterpart("62322").map(|c| c.code.as_str()), Some("62323"));
         assert_eq!(r.with_imaging_counterpart("62320").map(|c| c.code.as_str()), Some("62321"));
         assert_eq!(r.with_imaging_counterpart("64493"), None);
+        // Family bits answer exactly as the per-family prefix sets, for every prefix in the
+        // policy, each with a character added and removed, and some that support nothing.
+        let mut dxs: Vec<String> = vec!["Z0000".into(), "M".into(), "G8929".into(), "".into()];
+        for p in r.dx_prefix_families.keys() {
+            dxs.extend([p.clone(), format!("{p}9"), p[..p.len() - 1].to_string()]);
+        }
+        for d in &dxs {
+            let bits = r.dx_families(d).expect("the embedded policy has under 64 families");
+            for (family, bit) in &r.dx_family_bits {
+                assert_eq!(bits & bit != 0, r.dx_supports(family, d).expect("a policy family"), "{family} {d}");
+            }
+        }
         assert!(!r.imaging_counterparts.is_empty());
         for code in r.codes.keys() {
             assert_eq!(r.with_imaging_counterpart(code), r.scan_counterpart(code), "{code}");

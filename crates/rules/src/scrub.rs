@@ -146,23 +146,29 @@ pub fn scrub(inputs: &[Input<'_>], ctx: &Context<'_>) -> Vec<Finding> {
     let in_order = inputs.windows(2).all(|w| key(&w[0]) < key(&w[1]));
     let chunks: Vec<Vec<Finding>> = inputs
         .par_chunks(CHUNK)
-        .map(|chunk| {
-            let mut out = Vec::new();
-            let mut lines = Vec::new();
-            let mut file: Option<Arc<str>> = None;
-            for i in chunk {
-                let f = match &file {
-                    Some(f) if **f == *i.file => f.clone(),
-                    _ => file.insert(Arc::from(i.file)).clone(),
-                };
-                let from = out.len();
-                scrub_into(i.claim, ctx, &f, &mut lines, &mut out);
-                out[from..].sort_by(|a: &Finding, b: &Finding| {
-                    (a.line, a.rule).cmp(&(b.line, b.rule)).then_with(|| a.message().cmp(&b.message()))
-                });
-            }
-            out
-        })
+        .map_init(
+            || 0,
+            |hint, chunk| {
+                // Sized from the previous chunk of this worker: growing by doubling copied every
+                // finding again.
+                let mut out = Vec::with_capacity(*hint + *hint / 8);
+                let mut lines = Vec::new();
+                let mut file: Option<Arc<str>> = None;
+                for i in chunk {
+                    let f = match &file {
+                        Some(f) if **f == *i.file => f.clone(),
+                        _ => file.insert(Arc::from(i.file)).clone(),
+                    };
+                    let from = out.len();
+                    scrub_into(i.claim, ctx, &f, &mut lines, &mut out);
+                    out[from..].sort_by(|a: &Finding, b: &Finding| {
+                        (a.line, a.rule).cmp(&(b.line, b.rule)).then_with(|| a.message().cmp(&b.message()))
+                    });
+                }
+                *hint = out.len();
+                out
+            },
+        )
         .collect();
     let mut out = Vec::with_capacity(chunks.iter().map(Vec::len).sum());
     for c in chunks {
@@ -813,15 +819,31 @@ fn diagnoses(c: &mut Claimed<'_, '_>) {
             claim.diagnoses.as_slice().into()
         };
     // Medical necessity: a line's pointed diagnoses must support its family.
+    // Each diagnosis's supported families as bits, found once per claim (one lookup per
+    // prefix length) instead of once per line and family.
+    let r = c.r();
+    let mut masks: [Option<u64>; 12] = [None; 12];
+    let by_bits = dx.len() <= masks.len() && r.dx_families("").is_some();
     for l in c.lines {
-        let Some(prefixes) = c.r().dx_policy.get(l.family()) else { continue };
-        let r = c.r();
+        let Some(prefixes) = r.dx_policy.get(l.family()) else { continue };
         let family = l.family();
-        let supports = |d: &String| r.dx_supports(family, d).unwrap_or(true);
+        let bit = r.dx_family_bits.get(family).copied().unwrap_or(0);
+        let mut supports = |i: usize| {
+            let d = &dx[i];
+            if by_bits {
+                *masks[i].get_or_insert_with(|| r.dx_families(d).unwrap_or(0)) & bit != 0
+            } else {
+                r.dx_supports(family, d).unwrap_or(true)
+            }
+        };
         let supported = if l.line.dx_pointers.is_empty() {
-            dx.iter().any(supports)
+            (0..dx.len()).any(&mut supports)
         } else {
-            l.line.dx_pointers.iter().filter_map(|p| dx.get((*p as usize).checked_sub(1)?)).any(supports)
+            l.line
+                .dx_pointers
+                .iter()
+                .filter_map(|p| (*p as usize).checked_sub(1).filter(|&i| i < dx.len()))
+                .any(supports)
         };
         if !supported {
             let example = prefixes.first().map_or("", |p| p.as_str());
@@ -957,19 +979,39 @@ fn providers(c: &mut Claimed<'_, '_>) {
     }
 }
 
+/// Dates of earlier sessions of a family and region in a window (repeats included).
 fn sessions<'h>(
-    history: impl Iterator<Item = &'h PastService>,
-    r: &Reference,
-    family: &str,
-    region: &str,
+    history: impl Iterator<Item = &'h PastService> + 'h,
+    r: &'h Reference,
+    family: &'h str,
+    region: &'h str,
     from: NaiveDate,
     to: NaiveDate,
-) -> BTreeSet<NaiveDate> {
+) -> impl Iterator<Item = NaiveDate> + 'h {
     history
-        .filter(|s| s.date >= from && s.date <= to)
-        .filter(|s| r.code(&s.code).is_some_and(|i| i.family == family && i.region == region && !i.is_addon()))
+        .filter(move |s| s.date >= from && s.date <= to)
+        .filter(move |s| r.code(&s.code).is_some_and(|i| i.family == family && i.region == region && !i.is_addon()))
         .map(|s| s.date)
-        .collect()
+}
+
+/// How many distinct dates: a patient has a handful, so they are counted in a buffer on the
+/// stack (a set only past 32).
+fn distinct(dates: impl Iterator<Item = NaiveDate>) -> usize {
+    let mut buf = [NaiveDate::MIN; 32];
+    let mut n = 0;
+    let mut more: BTreeSet<NaiveDate> = BTreeSet::new();
+    for d in dates {
+        if buf[..n].contains(&d) || more.contains(&d) {
+            continue;
+        }
+        if n < buf.len() {
+            buf[n] = d;
+            n += 1;
+        } else {
+            more.insert(d);
+        }
+    }
+    n + more.len()
 }
 
 fn frequency(c: &mut Claimed<'_, '_>) {
@@ -985,16 +1027,16 @@ fn frequency(c: &mut Claimed<'_, '_>) {
             continue;
         }
         done.push(key);
-        let mut dates = sessions(c.past(), c.r(), l.family(), l.region(), l.date - Duration::days(364), l.date);
-        dates.insert(l.date);
-        if dates.len() as u32 > max {
+        let earlier = sessions(c.past(), c.r(), l.family(), l.region(), l.date - Duration::days(364), l.date);
+        let dates = distinct(earlier.chain([l.date]));
+        if dates as u32 > max {
             let region = if l.region().is_empty() { String::new() } else { format!(" ({})", l.region()) };
             c.err(
                 Some(l.n),
                 "frequency-limit",
                 format!(
                     "{} {} sessions{region} in 12 months with this one; payer {} allows {max}",
-                    dates.len(),
+                    dates,
                     l.family(),
                     c.payer_id()
                 ),
@@ -1008,8 +1050,7 @@ fn rfa_prerequisite(c: &mut Claimed<'_, '_>) {
     let threshold = c.payer.mbb_relief_threshold;
     for l in c.lines.iter().filter(|l| l.family() == "facet-rfa" && !l.is_addon()) {
         let before = l.date - Duration::days(1);
-        let prior_rfa = sessions(c.past(), c.r(), "facet-rfa", l.region(), NaiveDate::MIN, before);
-        if !prior_rfa.is_empty() {
+        if sessions(c.past(), c.r(), "facet-rfa", l.region(), NaiveDate::MIN, before).next().is_some() {
             continue; // a repeat RFA: its rule (sustained relief) is documentation, not history
         }
         let mbb: Vec<&PastService> = c
@@ -1021,14 +1062,14 @@ fn rfa_prerequisite(c: &mut Claimed<'_, '_>) {
                         .is_some_and(|i| i.family == "facet-mbb" && i.region == l.region() && !i.is_addon())
             })
             .collect();
-        let dates: BTreeSet<NaiveDate> = mbb.iter().map(|s| s.date).collect();
+        let dates = distinct(mbb.iter().map(|s| s.date));
         let low_relief = mbb.iter().filter_map(|s| s.relief).filter(|&r| r < threshold).min();
         drop(mbb);
-        if dates.len() < 2 {
+        if dates < 2 {
             c.err(
                 Some(l.n),
                 "rfa-prerequisite",
-                format!("RFA {} in {} without two prior diagnostic medial branch blocks (found {})", l.code(), l.region(), dates.len()),
+                format!("RFA {} in {} without two prior diagnostic medial branch blocks (found {})", l.code(), l.region(), dates),
                 "complete two diagnostic MBBs (the second at least two weeks after the first, with documented relief) before the RFA".into(),
             );
             continue;
