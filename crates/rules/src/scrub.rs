@@ -147,12 +147,11 @@ pub fn scrub(inputs: &[Input<'_>], ctx: &Context<'_>) -> Vec<Finding> {
     let chunks: Vec<Vec<Finding>> = inputs
         .par_chunks(CHUNK)
         .map_init(
-            || 0,
-            |hint, chunk| {
+            || (0, Scratch::default()),
+            |(hint, scratch), chunk| {
                 // Sized from the previous chunk of this worker: growing by doubling copied every
                 // finding again.
                 let mut out = Vec::with_capacity(*hint + *hint / 8);
-                let mut lines = Vec::new();
                 let mut file: Option<Arc<str>> = None;
                 for i in chunk {
                     let f = match &file {
@@ -160,7 +159,7 @@ pub fn scrub(inputs: &[Input<'_>], ctx: &Context<'_>) -> Vec<Finding> {
                         _ => file.insert(Arc::from(i.file)).clone(),
                     };
                     let from = out.len();
-                    scrub_into(i.claim, ctx, &f, &mut lines, &mut out);
+                    scrub_into(i.claim, ctx, &f, scratch, &mut out);
                     out[from..].sort_by(|a: &Finding, b: &Finding| {
                         (a.line, a.rule).cmp(&(b.line, b.rule)).then_with(|| a.message().cmp(&b.message()))
                     });
@@ -204,6 +203,8 @@ struct Claimed<'a, 'l> {
     patient: std::borrow::Cow<'a, str>,
     /// Earlier services of the patient (this claim's own lines excluded by `past`).
     history: std::borrow::Cow<'a, [PastService]>,
+    /// The reference row of each entry of `history`.
+    past_info: &'l [Option<&'a CodeInfo>],
     /// The payer's rules, looked up once.
     payer: &'a crate::reference::PayerRules,
     file: &'l Arc<str>,
@@ -222,6 +223,8 @@ struct L<'a> {
     date: NaiveDate,
     info: Option<&'a CodeInfo>,
     ptp: Option<&'a crate::reference::HashMap<String, Vec<crate::reference::PtpEdit>>>,
+    mue: Option<&'a crate::reference::Mue>,
+    dx: Option<(&'a str, u64)>,
     flags: u8,
     mods: u8,
     /// The code packed into an integer (codes are 5 characters), for cheap equality.
@@ -249,9 +252,23 @@ const M_DISTINCT: u8 = 1;
 const M_EM_DISTINCT: u8 = 2;
 const M_ANATOMIC: u8 = 4;
 
-impl<'a> L<'a> {
-    fn new(n: u32, line: &'a ServiceLine, date: NaiveDate, r: &'a Reference) -> L<'a> {
-        let info = r.code(&line.procedure.code);
+/// What the rules ask of a procedure code: its reference row, PTP column-2 table, MUE, family
+/// bits and dx policy. Looked up once per distinct code in a parallel task ([`Scratch`]):
+/// these hash lookups by `String` were a fifth of a scrub when made per line.
+#[derive(Clone, Copy)]
+struct Facts<'a> {
+    info: Option<&'a CodeInfo>,
+    ptp: Option<&'a crate::reference::HashMap<String, Vec<crate::reference::PtpEdit>>>,
+    mue: Option<&'a crate::reference::Mue>,
+    flags: u8,
+    /// The family's dx policy: its first prefix (the example in messages) and its bit in
+    /// `Reference::dx_family_bits` (0 when it has none); `None` when the family has no policy.
+    dx: Option<(&'a str, u64)>,
+}
+
+impl<'a> Facts<'a> {
+    fn new(code: &str, r: &'a Reference) -> Facts<'a> {
+        let info = r.code(code);
         let mut flags = 0;
         if let Some(i) = info {
             if i.family == EM {
@@ -267,22 +284,62 @@ impl<'a> L<'a> {
                 flags |= F_ADDON;
             }
         }
+        let family = info.map(|i| i.family.as_str()).unwrap_or("");
+        let dx = r.dx_policy.get(family).map(|prefixes| {
+            (prefixes.first().map_or("", |p| p.as_str()), r.dx_family_bits.get(family).copied().unwrap_or(0))
+        });
+        Facts { info, ptp: r.ptp.get(code), mue: r.mue.get(code), flags, dx }
+    }
+}
+
+fn modifier_bits(r: &Reference, m: &str) -> u8 {
+    match r.modifier_kind(m) {
+        "distinct" | "global" | "repeat" => M_DISTINCT,
+        "em-distinct" => M_EM_DISTINCT,
+        "anatomic" => M_ANATOMIC,
+        _ => 0,
+    }
+}
+
+/// Scratch space and lookups kept across the claims of one parallel task.
+#[derive(Default)]
+struct Scratch<'a> {
+    lines: Vec<L<'a>>,
+    /// Code facts by [`code_key`], for codes of up to 7 bytes (where the key is the code).
+    codes: crate::reference::HashMap<u64, Facts<'a>>,
+    /// Modifier bits by [`code_key`], for modifiers of up to 7 bytes.
+    modifiers: crate::reference::HashMap<u64, u8>,
+    /// The reference row of each of the patient's earlier services.
+    past: Vec<Option<&'a CodeInfo>>,
+}
+
+fn facts<'a>(codes: &mut crate::reference::HashMap<u64, Facts<'a>>, code: &str, r: &'a Reference) -> Facts<'a> {
+    if code.len() > 7 {
+        return Facts::new(code, r);
+    }
+    *codes.entry(code_key(code)).or_insert_with(|| Facts::new(code, r))
+}
+
+impl<'a> L<'a> {
+    fn new(n: u32, line: &'a ServiceLine, date: NaiveDate, r: &'a Reference, scratch: &mut Scratch<'a>) -> L<'a> {
+        let f = facts(&mut scratch.codes, &line.procedure.code, r);
         let mut mods = 0;
         for m in &line.procedure.modifiers {
-            mods |= match r.modifier_kind(m) {
-                "distinct" | "global" | "repeat" => M_DISTINCT,
-                "em-distinct" => M_EM_DISTINCT,
-                "anatomic" => M_ANATOMIC,
-                _ => 0,
+            mods |= if m.len() > 7 {
+                modifier_bits(r, m)
+            } else {
+                *scratch.modifiers.entry(code_key(m)).or_insert_with(|| modifier_bits(r, m))
             };
         }
         L {
             n,
             line,
             date,
-            info,
-            ptp: r.ptp.get(&line.procedure.code),
-            flags,
+            info: f.info,
+            ptp: f.ptp,
+            mue: f.mue,
+            dx: f.dx,
+            flags: f.flags,
             mods,
             key: code_key(&line.procedure.code),
         }
@@ -351,6 +408,12 @@ impl<'a, 'l> Claimed<'a, 'l> {
         self.history.iter().filter(move |s| s.claim_id != *id)
     }
 
+    /// [`Claimed::past`] with each service's reference row.
+    fn past_info(&self) -> impl Iterator<Item = (&PastService, Option<&'a CodeInfo>)> + '_ {
+        let id = &self.claim.claim_id;
+        self.history.iter().zip(self.past_info.iter().copied()).filter(move |(s, _)| s.claim_id != *id)
+    }
+
     /// Whether a modifier on either line bypasses an NCCI indicator-1 edit.
     fn bypassed(&self, a: &L<'a>, b: &L<'a>) -> bool {
         if (a.mods | b.mods) & M_DISTINCT != 0 {
@@ -376,32 +439,50 @@ impl<'a, 'l> Claimed<'a, 'l> {
 /// Scrubs one claim (the `file` field is left empty for the caller).
 pub fn scrub_claim(claim: &Claim, ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    scrub_into(claim, ctx, &Arc::from(""), &mut Vec::new(), &mut out);
+    scrub_into(claim, ctx, &Arc::from(""), &mut Scratch::default(), &mut out);
     out
 }
 
-/// Appends one claim's findings, unsorted, to `out`; `lines` is scratch space reused across
-/// the claims of a parallel task.
+/// Appends one claim's findings, unsorted, to `out`; `scratch` is reused across the claims of
+/// a parallel task.
 fn scrub_into<'a>(
     claim: &'a Claim,
     ctx: &'a Context<'a>,
     file: &Arc<str>,
-    lines: &mut Vec<L<'a>>,
+    scratch: &mut Scratch<'a>,
     out: &mut Vec<Finding>,
 ) {
+    let r = ctx.reference;
     let fallback = claim.first_service_date().unwrap_or(ctx.today);
+    let mut lines = std::mem::take(&mut scratch.lines);
     lines.clear();
-    lines.extend(
-        claim
-            .lines
-            .iter()
-            .enumerate()
-            .map(|(i, line)| L::new(i as u32 + 1, line, line.service_from.unwrap_or(fallback), ctx.reference)),
-    );
+    for (i, line) in claim.lines.iter().enumerate() {
+        lines.push(L::new(i as u32 + 1, line, line.service_from.unwrap_or(fallback), r, scratch));
+    }
     let patient = patient_key_ref(claim);
     let history = ctx.history.services(&patient);
+    scratch.past.clear();
+    for s in history.iter() {
+        let info = facts(&mut scratch.codes, &s.code, r).info;
+        scratch.past.push(info);
+    }
+    scrub_lines(claim, ctx, file, &lines, patient, history, &scratch.past, out);
+    scratch.lines = lines;
+}
+
+#[allow(clippy::too_many_arguments)]
+fn scrub_lines<'a>(
+    claim: &'a Claim,
+    ctx: &'a Context<'a>,
+    file: &Arc<str>,
+    lines: &[L<'a>],
+    patient: std::borrow::Cow<'a, str>,
+    history: std::borrow::Cow<'a, [PastService]>,
+    past_info: &[Option<&'a CodeInfo>],
+    out: &mut Vec<Finding>,
+) {
     let payer = ctx.reference.payer(&claim.payer.id);
-    let mut c = Claimed { claim, ctx, lines, patient, history, payer, file, id: None, out };
+    let mut c = Claimed { claim, ctx, lines, patient, history, past_info, payer, file, id: None, out };
     ncci_ptp(&mut c);
     mue_units(&mut c);
     imaging(&mut c);
@@ -517,9 +598,9 @@ const MUE_DAY_ABSOLUTE: Template = Template {
 
 fn mue_units(c: &mut Claimed<'_, '_>) {
     // (code, date) -> (units, last line); a claim has a handful of lines, so a Vec beats a map.
-    let mut per_day: Vec<(&str, NaiveDate, Decimal, u32)> = Vec::new();
+    let mut per_day: Vec<(&str, NaiveDate, Decimal, u32, &crate::reference::Mue)> = Vec::new();
     for l in c.lines {
-        let Some(mue) = c.r().mue.get(l.code()) else { continue };
+        let Some(mue) = l.mue else { continue };
         let value = Decimal::from(mue.value);
         if mue.mai == 1 {
             if l.line.units > value {
@@ -532,13 +613,12 @@ fn mue_units(c: &mut Claimed<'_, '_>) {
                     e.2 += l.line.units;
                     e.3 = l.n;
                 }
-                None => per_day.push((l.code(), l.date, l.line.units, l.n)),
+                None => per_day.push((l.code(), l.date, l.line.units, l.n, mue)),
             }
         }
     }
     per_day.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-    for (code, _, units, last) in per_day {
-        let Some(mue) = c.r().mue.get(code) else { continue };
+    for (code, _, units, last, mue) in per_day {
         if units > Decimal::from(mue.value) {
             let t = if mue.mai == 3 { &MUE_DAY_CLINICAL } else { &MUE_DAY_ABSOLUTE };
             c.err_t(Some(last), "mue-units", t, [Arg::Str(code), Arg::Dec(units), Arg::Int(mue.value.into())]);
@@ -825,9 +905,8 @@ fn diagnoses(c: &mut Claimed<'_, '_>) {
     let mut masks: [Option<u64>; 12] = [None; 12];
     let by_bits = dx.len() <= masks.len() && r.dx_families("").is_some();
     for l in c.lines {
-        let Some(prefixes) = r.dx_policy.get(l.family()) else { continue };
+        let Some((example, bit)) = l.dx else { continue };
         let family = l.family();
-        let bit = r.dx_family_bits.get(family).copied().unwrap_or(0);
         let mut supports = |i: usize| {
             let d = &dx[i];
             if by_bits {
@@ -846,7 +925,6 @@ fn diagnoses(c: &mut Claimed<'_, '_>) {
                 .any(supports)
         };
         if !supported {
-            let example = prefixes.first().map_or("", |p| p.as_str());
             let args = [Arg::Str(l.code()), Arg::Str(l.family()), Arg::Str(example)];
             c.err_t(Some(l.n), "dx-not-supporting", &DX_NOT_SUPPORTING, args);
         }
@@ -981,17 +1059,16 @@ fn providers(c: &mut Claimed<'_, '_>) {
 
 /// Dates of earlier sessions of a family and region in a window (repeats included).
 fn sessions<'h>(
-    history: impl Iterator<Item = &'h PastService> + 'h,
-    r: &'h Reference,
+    history: impl Iterator<Item = (&'h PastService, Option<&'h CodeInfo>)> + 'h,
     family: &'h str,
     region: &'h str,
     from: NaiveDate,
     to: NaiveDate,
 ) -> impl Iterator<Item = NaiveDate> + 'h {
     history
-        .filter(move |s| s.date >= from && s.date <= to)
-        .filter(move |s| r.code(&s.code).is_some_and(|i| i.family == family && i.region == region && !i.is_addon()))
-        .map(|s| s.date)
+        .filter(move |(s, _)| s.date >= from && s.date <= to)
+        .filter(move |(_, i)| i.is_some_and(|i| i.family == family && i.region == region && !i.is_addon()))
+        .map(|(s, _)| s.date)
 }
 
 /// How many distinct dates: a patient has a handful, so they are counted in a buffer on the
@@ -1027,7 +1104,7 @@ fn frequency(c: &mut Claimed<'_, '_>) {
             continue;
         }
         done.push(key);
-        let earlier = sessions(c.past(), c.r(), l.family(), l.region(), l.date - Duration::days(364), l.date);
+        let earlier = sessions(c.past_info(), l.family(), l.region(), l.date - Duration::days(364), l.date);
         let dates = distinct(earlier.chain([l.date]));
         if dates as u32 > max {
             let region = if l.region().is_empty() { String::new() } else { format!(" ({})", l.region()) };
@@ -1050,17 +1127,16 @@ fn rfa_prerequisite(c: &mut Claimed<'_, '_>) {
     let threshold = c.payer.mbb_relief_threshold;
     for l in c.lines.iter().filter(|l| l.family() == "facet-rfa" && !l.is_addon()) {
         let before = l.date - Duration::days(1);
-        if sessions(c.past(), c.r(), "facet-rfa", l.region(), NaiveDate::MIN, before).next().is_some() {
+        if sessions(c.past_info(), "facet-rfa", l.region(), NaiveDate::MIN, before).next().is_some() {
             continue; // a repeat RFA: its rule (sustained relief) is documentation, not history
         }
         let mbb: Vec<&PastService> = c
-            .past()
-            .filter(|s| {
+            .past_info()
+            .filter(|(s, i)| {
                 s.date <= before
-                    && c.r()
-                        .code(&s.code)
-                        .is_some_and(|i| i.family == "facet-mbb" && i.region == l.region() && !i.is_addon())
+                    && i.is_some_and(|i| i.family == "facet-mbb" && i.region == l.region() && !i.is_addon())
             })
+            .map(|(s, _)| s)
             .collect();
         let dates = distinct(mbb.iter().map(|s| s.date));
         let low_relief = mbb.iter().filter_map(|s| s.relief).filter(|&r| r < threshold).min();
