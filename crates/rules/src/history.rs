@@ -4,10 +4,12 @@
 //! The ledger implements `History` over SQLite; `MemoryHistory` serves tests and the
 //! stand-alone `scrub --history` command, fed from earlier 837 files.
 
+/// Keyed with the reference data's Fx hasher: SipHash over the patient key was a visible part
+/// of a scrub.
+use crate::reference::HashMap;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 /// One earlier service line for a patient.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -639,7 +639,16 @@ impl Reference {
     /// The contracted single-unit allowed amount for a payer, code and modifier on a date.
     /// A row for the exact modifier wins over the row with no modifier.
     pub fn fee(&self, payer_id: &str, code: &str, modifiers: &[String], on: NaiveDate) -> Option<Decimal> {
-        let rows = self.fees.get(payer_id)?.get(code)?;
+        Self::fee_in(self.fee_rows(payer_id, code)?, modifiers, on)
+    }
+
+    /// The fee schedule rows of a payer and code, for [`Reference::fee_in`].
+    pub fn fee_rows(&self, payer_id: &str, code: &str) -> Option<&[Fee]> {
+        self.fees.get(payer_id)?.get(code).map(Vec::as_slice)
+    }
+
+    /// [`Reference::fee`] over rows already looked up.
+    pub fn fee_in(rows: &[Fee], modifiers: &[String], on: NaiveDate) -> Option<Decimal> {
         let active = |f: &&Fee| f.effective_from <= on && f.effective_to.is_none_or(|t| t >= on);
         rows.iter()
             .filter(active)

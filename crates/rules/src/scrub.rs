@@ -227,6 +227,10 @@ struct L<'a> {
     dx: Option<(&'a str, u64)>,
     flags: u8,
     mods: u8,
+    /// 50, RT and LT present ([`N_50`] ...).
+    named: u8,
+    /// The claim's payer's fee schedule rows for the code.
+    fees: Option<&'a [crate::reference::Fee]>,
     /// The code packed into an integer (codes are 5 characters), for cheap equality.
     key: u64,
 }
@@ -236,9 +240,17 @@ struct L<'a> {
 fn code_key(code: &str) -> u64 {
     // A byte loop: `copy_from_slice` of a variable length is a `memcpy` call, and this runs
     // for every line against every code a payer requires authorization for.
+    let b = code.as_bytes();
+    let n = b.len().min(7);
     let mut word = 0u64;
-    for (i, b) in code.bytes().take(7).enumerate() {
-        word |= u64::from(b) << (8 * i);
+    let mut i = 0;
+    if n >= 4 {
+        word = u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+        i = 4;
+    }
+    while i < n {
+        word |= u64::from(b[i]) << (8 * i);
+        i += 1;
     }
     word ^ (u64::from(code.len() as u8) << 56)
 }
@@ -251,6 +263,10 @@ const F_ADDON: u8 = 8;
 const M_DISTINCT: u8 = 1;
 const M_EM_DISTINCT: u8 = 2;
 const M_ANATOMIC: u8 = 4;
+/// Modifiers the rules ask for by name, as bits of `L::named`.
+const N_50: u8 = 1;
+const N_RT: u8 = 2;
+const N_LT: u8 = 4;
 
 /// What the rules ask of a procedure code: its reference row, PTP column-2 table, MUE, family
 /// bits and dx policy. Looked up once per distinct code in a parallel task ([`Scratch`]):
@@ -307,6 +323,8 @@ struct Scratch<'a> {
     lines: Vec<L<'a>>,
     /// Code facts by [`code_key`], for codes of up to 7 bytes (where the key is the code).
     codes: crate::reference::HashMap<u64, Facts<'a>>,
+    /// Fee schedule rows by payer and code ([`code_key`] of each, both up to 7 bytes).
+    fees: crate::reference::HashMap<(u64, u64), Option<&'a [crate::reference::Fee]>>,
     /// Modifier bits by [`code_key`], for modifiers of up to 7 bytes.
     modifiers: crate::reference::HashMap<u64, u8>,
     /// The reference row of each of the patient's earlier services.
@@ -321,10 +339,30 @@ fn facts<'a>(codes: &mut crate::reference::HashMap<u64, Facts<'a>>, code: &str, 
 }
 
 impl<'a> L<'a> {
-    fn new(n: u32, line: &'a ServiceLine, date: NaiveDate, r: &'a Reference, scratch: &mut Scratch<'a>) -> L<'a> {
-        let f = facts(&mut scratch.codes, &line.procedure.code, r);
+    fn new(
+        n: u32,
+        line: &'a ServiceLine,
+        date: NaiveDate,
+        r: &'a Reference,
+        payer_id: &str,
+        scratch: &mut Scratch<'a>,
+    ) -> L<'a> {
+        let code = line.procedure.code.as_str();
+        let f = facts(&mut scratch.codes, code, r);
+        let fees = if payer_id.len() > 7 || code.len() > 7 {
+            r.fee_rows(payer_id, code)
+        } else {
+            *scratch.fees.entry((code_key(payer_id), code_key(code))).or_insert_with(|| r.fee_rows(payer_id, code))
+        };
         let mut mods = 0;
+        let mut named = 0;
         for m in &line.procedure.modifiers {
+            named |= match m.as_str() {
+                "50" => N_50,
+                "RT" => N_RT,
+                "LT" => N_LT,
+                _ => 0,
+            };
             mods |= if m.len() > 7 {
                 modifier_bits(r, m)
             } else {
@@ -341,6 +379,8 @@ impl<'a> L<'a> {
             dx: f.dx,
             flags: f.flags,
             mods,
+            named,
+            fees,
             key: code_key(&line.procedure.code),
         }
     }
@@ -352,7 +392,13 @@ impl<'a> L<'a> {
         &self.line.procedure.code
     }
     fn has(&self, m: &str) -> bool {
-        self.line.procedure.has_modifier(m)
+        let bit = match m {
+            "50" => N_50,
+            "RT" => N_RT,
+            "LT" => N_LT,
+            _ => return self.line.procedure.has_modifier(m),
+        };
+        self.named & bit != 0
     }
     fn family(&self) -> &'a str {
         self.info.map(|i| i.family.as_str()).unwrap_or("")
@@ -457,7 +503,8 @@ fn scrub_into<'a>(
     let mut lines = std::mem::take(&mut scratch.lines);
     lines.clear();
     for (i, line) in claim.lines.iter().enumerate() {
-        lines.push(L::new(i as u32 + 1, line, line.service_from.unwrap_or(fallback), r, scratch));
+        let date = line.service_from.unwrap_or(fallback);
+        lines.push(L::new(i as u32 + 1, line, date, r, &claim.payer.id, scratch));
     }
     let patient = patient_key_ref(claim);
     let history = ctx.history.services(&patient);
@@ -1211,7 +1258,9 @@ fn charges(c: &mut Claimed<'_, '_>) {
         );
     }
     for l in c.lines {
-        let Some(fee) = c.r().fee(c.payer_id(), l.code(), &l.line.procedure.modifiers, l.date) else { continue };
+        let Some(fee) = l.fees.and_then(|rows| Reference::fee_in(rows, &l.line.procedure.modifiers, l.date)) else {
+            continue;
+        };
         let bilateral = l.has("50") && l.info.is_some_and(|i| i.bilateral_indicator == 1);
         let mut allowed = fee * l.line.units.max(Decimal::ONE);
         if bilateral {
