@@ -358,3 +358,110 @@ mod tests {
         assert_eq!(Detail::fixed("b", "").message().cmp(&a.message()), Ordering::Greater);
     }
 }
+
+/// Immutable text shared by reference count: rows of one claim, set or chunk of work point to
+/// one copy, so making a row allocates nothing and dropping it is a few decrements. Compares,
+/// hashes, prints (`Display` and `Debug`) and serializes exactly as the `str` it holds.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Shared(std::sync::Arc<str>);
+
+impl Shared {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Shared {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for Shared {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Shared {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for Shared {
+    fn from(s: &str) -> Shared {
+        Shared(s.into())
+    }
+}
+
+impl From<String> for Shared {
+    fn from(s: String) -> Shared {
+        Shared(s.into())
+    }
+}
+
+impl fmt::Display for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Debug for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl PartialEq<str> for Shared {
+    fn eq(&self, other: &str) -> bool {
+        *self.0 == *other
+    }
+}
+
+impl PartialEq<&str> for Shared {
+    fn eq(&self, other: &&str) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl PartialEq<String> for Shared {
+    fn eq(&self, other: &String) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl serde::Serialize for Shared {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+/// One copy of each distinct text within a chunk of work.
+#[derive(Default)]
+pub struct Interner {
+    set: std::collections::HashSet<Shared, std::hash::BuildHasherDefault<crate::reference::FxHasher>>,
+    buf: String,
+}
+
+impl Interner {
+    pub fn get(&mut self, s: &str) -> Shared {
+        if let Some(t) = self.set.get(s) {
+            return t.clone();
+        }
+        let t = Shared::from(s);
+        self.set.insert(t.clone());
+        t
+    }
+
+    /// The text `write` builds, built in a buffer kept for the next call.
+    pub fn build(&mut self, write: impl FnOnce(&mut String)) -> Shared {
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        write(&mut buf);
+        let t = self.get(&buf);
+        self.buf = buf;
+        t
+    }
+}
