@@ -26,7 +26,9 @@
 //! ```
 
 use crate::denials::{self, AppealClaim, AppealLine, Decision, DenialRecord, LineFacts, BUNDLING_CARCS};
-use crate::pricing::{cents, explain_all, find, percent, price_lines, price_lines_into, total, Priced};
+use crate::pricing::{
+    cents, explain_all, find, percent, price_lines, price_lines_into, price_lines_where, total, Priced,
+};
 use crate::reference::{FxHasher, HashMap, Reference};
 use crate::text::{Interner, Shared};
 use chrono::NaiveDate;
@@ -855,9 +857,14 @@ fn reconcile_payment<'a>(
     if let Some(sub) = submitted {
         if !appeal_lines.is_empty() && !job.superseded && !pay.is_reversal() {
             if !opts.explain {
-                let full = price_lines(reference, &sub.claim, payer_id, true);
+                // Steps only for the lines the letter names: the amounts do not depend on it.
+                let mut named = Vec::with_capacity(sub.claim.lines.len());
+                let lines = &appeal_lines;
+                price_lines_where(&mut named, reference, &sub.claim, payer_id, true, |n| {
+                    lines.iter().any(|a| a.line == n)
+                });
                 for a in &mut appeal_lines {
-                    a.price = find(&full, a.line).map(Priced::to_line_price);
+                    a.price = find(&named, a.line).map(Priced::to_line_price);
                 }
             }
             let patient = sub.claim.patient.as_ref().unwrap_or(&sub.claim.subscriber);
