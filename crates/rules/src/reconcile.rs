@@ -765,31 +765,31 @@ fn reconcile_payment<'a>(
         members.sort_by_key(|m| (m.unit, !m.lead, m.si));
     }
 
-    let rendering = |li: Option<usize>| -> String {
+    let rendering = |li: Option<usize>| -> &str {
         if !pay.rendering_npi.is_empty() {
-            return pay.rendering_npi.clone();
+            return &pay.rendering_npi;
         }
         match (submitted, li) {
-            (Some(sub), Some(li)) => sub.claim.rendering_npi(&sub.claim.lines[li]).to_string(),
-            (Some(sub), None) => sub.claim.rendering_provider.as_ref().map(|p| p.id.clone()).unwrap_or_default(),
-            _ => String::new(),
+            (Some(sub), Some(li)) => sub.claim.rendering_npi(&sub.claim.lines[li]),
+            (Some(sub), None) => sub.claim.rendering_provider.as_ref().map_or("", |p| p.id.as_str()),
+            _ => "",
         }
     };
 
     let mut appeal_lines = Vec::new();
     for unit in members.chunk_by(|a, b| a.unit == b.unit) {
         let first_li = unit[0].li;
-        unit_rows(reference, opts, job, submitted, price, unit, &ids, intern, |row, li, disposition| {
+        unit_rows(reference, opts, job, submitted, price, unit, &ids, intern, |row, li, disposition, intern| {
             if let Some(d) = disposition.filter(|d| denials::is_denial(d.class)) {
                 out.denials.push(DenialRecord {
-                    file: row.file.to_string(),
-                    payer_id: payer_id.to_string(),
-                    claim_id: row.claim_id.to_string(),
+                    file: row.file.clone(),
+                    payer_id: ids.payer_id.clone(),
+                    claim_id: row.claim_id.clone(),
                     line: row.line,
-                    code: row.code.to_string(),
-                    rendering_npi: rendering(li.or(first_li)),
+                    code: row.code.clone(),
+                    rendering_npi: intern.get(rendering(li.or(first_li))),
                     paid_date: remit.payment_date,
-                    disposition: d.to_disposition(),
+                    disposition: d.to_disposition_in(intern),
                 });
             }
             if let (Some(cat), Some(var), Some(p), Some(li)) = (row.category, row.variance, price, li) {
@@ -881,7 +881,7 @@ fn reconcile_payment<'a>(
                 member_id: sub.claim.subscriber.id.clone(),
                 billing_name: sub.claim.billing_provider.last_or_org.clone(),
                 billing_npi: sub.claim.billing_provider.id.clone(),
-                rendering_npi: rendering(None),
+                rendering_npi: rendering(None).to_string(),
                 lines: appeal_lines,
             });
         }
@@ -924,7 +924,7 @@ fn unit_rows<'a, 'r>(
     unit: &[Member<'a>],
     ids: &Ids,
     intern: &mut Interner,
-    mut emit: impl FnMut(Variance, Option<usize>, Option<Decision<'a, 'r>>),
+    mut emit: impl FnMut(Variance, Option<usize>, Option<Decision<'a, 'r>>, &mut Interner),
 ) {
     let pay = job.payment;
     let payer_id = job.set.remittance.payer_id();
@@ -1116,7 +1116,7 @@ fn unit_rows<'a, 'r>(
             fix: intern.get(&fix),
             explain: explain_unit(li),
         };
-        emit(row, li, row_disp);
+        emit(row, li, row_disp, intern);
     }
 }
 
