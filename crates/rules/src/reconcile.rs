@@ -915,6 +915,7 @@ fn sum_where<'a>(adjs: impl Iterator<Item = &'a Adjustment>, f: impl Fn(&Adjustm
 
 /// Rows for one unit, each handed to `emit` with its submitted line index and deciding
 /// disposition.
+#[allow(clippy::too_many_arguments)]
 fn unit_rows<'a, 'r>(
     reference: &'r Reference,
     opts: &Options,

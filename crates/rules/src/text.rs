@@ -293,8 +293,21 @@ impl PartialEq<str> for Text<'_> {
     fn eq(&self, other: &str) -> bool {
         match self.as_str() {
             Some(s) => s == other,
-            None => self.to_string() == other,
+            None => {
+                let mut rest = Rest(other);
+                fmt::write(&mut rest, format_args!("{self}")).is_ok() && rest.0.is_empty()
+            }
         }
+    }
+}
+
+/// Compares written text against a string as it is written: fails at the first difference.
+struct Rest<'s>(&'s str);
+
+impl fmt::Write for Rest<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0 = self.0.strip_prefix(s).ok_or(fmt::Error)?;
+        Ok(())
     }
 }
 
@@ -330,6 +343,7 @@ mod tests {
             let want = format!("a {s} b -123.452026-11-03");
             assert_eq!(d.message().to_string(), want);
             assert_eq!(d.message(), want.as_str());
+            assert!(d.message() != format!("{want}x").as_str() && d.message() != want[..want.len() - 1]);
             assert_eq!(d.fix().to_string(), "-123.45!");
             assert_eq!(format!("{:?}", d.message()), format!("{want:?}"));
             assert_eq!(matches!(d.0, Repr::Owned { .. }), s.len() > INLINE);
