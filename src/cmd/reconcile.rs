@@ -259,18 +259,22 @@ fn table(r: &Reconciliation, explain: bool) -> String {
 
 fn row(v: &Variance) -> [String; 13] {
     [
-        v.file.clone(),
-        v.claim_id.clone(),
-        v.payer_claim_id.clone(),
+        v.file.to_string(),
+        v.claim_id.to_string(),
+        v.payer_claim_id.to_string(),
         v.line.map(|l| l.to_string()).unwrap_or_else(|| "-".into()),
-        if v.modifiers.is_empty() { v.code.clone() } else { format!("{}-{}", v.code, v.modifiers.replace(':', "-")) },
+        if v.modifiers.is_empty() {
+            v.code.to_string()
+        } else {
+            format!("{}-{}", v.code, v.modifiers.replace(':', "-"))
+        },
         opt(v.billed),
         opt(v.contracted),
         opt(v.allowed),
         opt(v.paid),
         opt(v.variance),
         v.category.map(|c| c.as_str().to_string()).unwrap_or_else(|| "-".into()),
-        if v.carc.is_empty() { "-".into() } else { v.carc.clone() },
-        v.action.clone(),
+        if v.carc.is_empty() { "-".into() } else { v.carc.to_string() },
+        v.action.to_string(),
     ]
 }

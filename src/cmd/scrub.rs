@@ -61,7 +61,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             let found = scrub::scrub(&inputs, &ctx);
             claims += parsed.claims.len();
             let held_here: BTreeSet<String> =
-                found.iter().filter(|f| f.severity == Severity::Error).map(|f| f.claim_id.clone()).collect();
+                found.iter().filter(|f| f.severity == Severity::Error).map(|f| f.claim_id.to_string()).collect();
             if !loaded.parsed.is_valid() || !loaded.set.is_clean() {
                 // A set that fails its implementation guide cannot go out as it is.
                 for c in &parsed.claims {
@@ -99,7 +99,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     if let Some(dir) = &args.out {
         write_private(&dir.join("clean.837"), &clean_out)?;
         let held_findings: Vec<Finding> =
-            findings.iter().filter(|f| held.contains(&(f.file.clone(), f.claim_id.clone()))).cloned().collect();
+            findings.iter().filter(|f| held.contains(&(f.file.to_string(), f.claim_id.to_string()))).cloned().collect();
         write_private(&dir.join("held.csv"), render(&held_findings, ListFormat::Csv)?.as_bytes())?;
         eprintln!(
             "painrcm: wrote {clean_claims} clean claims to {} and {} held claims to {}",
@@ -173,7 +173,8 @@ pub fn render(findings: &[Finding], format: ListFormat) -> anyhow::Result<String
             w.write_record(["file", "claim_id", "line", "rule", "severity", "message", "fix"])?;
             for f in findings {
                 let line = f.line.map(|l| l.to_string()).unwrap_or_default();
-                w.write_record([f.file.as_str(), &f.claim_id, &line, f.rule, f.severity.as_str(), &f.message, &f.fix])?;
+                let (message, fix) = (f.message().to_string(), f.fix().to_string());
+                w.write_record([&*f.file, &*f.claim_id, &line, f.rule, f.severity.as_str(), &message, &fix])?;
             }
             String::from_utf8(w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)?
         }
@@ -190,9 +191,9 @@ pub fn render(findings: &[Finding], format: ListFormat) -> anyhow::Result<String
                     line,
                     f.rule,
                     f.severity.as_str(),
-                    f.message,
+                    f.message(),
                     "",
-                    f.fix
+                    f.fix()
                 ));
             }
             s

@@ -9,6 +9,7 @@
 
 use crate::pricing::{money, LinePrice};
 use crate::reference::Reference;
+use crate::text::{Interner, Shared};
 use chrono::NaiveDate;
 use hipaa::Adjustment;
 use hipaa::Text;
@@ -37,16 +38,16 @@ fn class_rank(class: &str) -> u8 {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Disposition {
     /// `CO-197`.
-    pub carc: String,
-    pub group: String,
-    pub reason: String,
+    pub carc: Shared,
+    pub group: Shared,
+    pub reason: Shared,
     pub amount: Decimal,
     /// hard, soft, contractual, patient, expected, or unknown (CARC not in the table).
-    pub class: String,
+    pub class: Shared,
     /// corrected-claim, appeal, peer-to-peer, retro-auth, write-off, bill-patient, post, ...
-    pub action: String,
+    pub action: Shared,
     /// The specific fix, in words.
-    pub fix: String,
+    pub fix: Shared,
 }
 
 /// What the classifier needs to know about the line besides its adjustments.
@@ -76,20 +77,24 @@ pub(crate) struct Decision<'a, 'r> {
 }
 
 impl Decision<'_, '_> {
-    /// `CO-197`.
-    pub(crate) fn carc(&self) -> String {
-        carc_of(self.adj)
+    pub(crate) fn to_disposition(&self) -> Disposition {
+        self.to_disposition_in(&mut Interner::default())
     }
 
-    pub(crate) fn to_disposition(&self) -> Disposition {
+    /// [`Decision::to_disposition`] with its texts shared through `intern`.
+    pub(crate) fn to_disposition_in(&self, intern: &mut Interner) -> Disposition {
         Disposition {
-            carc: self.carc(),
-            group: self.adj.group.to_string(),
-            reason: self.adj.reason.to_string(),
+            carc: intern.build(|s| {
+                s.push_str(&self.adj.group);
+                s.push('-');
+                s.push_str(&self.adj.reason);
+            }),
+            group: intern.get(&self.adj.group),
+            reason: intern.get(&self.adj.reason),
             amount: self.adj.amount,
-            class: self.class.to_string(),
-            action: self.action.to_string(),
-            fix: self.fix.clone().into_owned(),
+            class: intern.get(self.class),
+            action: intern.get(self.action),
+            fix: intern.get(&self.fix),
         }
     }
 }
@@ -268,12 +273,12 @@ pub fn upstream_fix(action: &str) -> &'static str {
 /// One denied or adjusted line, the input of the root-cause tables.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct DenialRecord {
-    pub file: String,
-    pub payer_id: String,
-    pub claim_id: String,
+    pub file: Shared,
+    pub payer_id: Shared,
+    pub claim_id: Shared,
     pub line: Option<u32>,
-    pub code: String,
-    pub rendering_npi: String,
+    pub code: Shared,
+    pub rendering_npi: Shared,
     pub paid_date: Option<NaiveDate>,
     pub disposition: Disposition,
 }
@@ -312,7 +317,7 @@ impl Acc {
         self.dollars += r.disposition.amount;
         let m = r.paid_date.map(|d| d.format("%Y-%m").to_string()).unwrap_or_else(|| "undated".into());
         *self.months.entry(m).or_default() += 1;
-        *self.actions.entry(r.disposition.action.clone()).or_default() += 1;
+        *self.actions.entry(r.disposition.action.to_string()).or_default() += 1;
     }
 
     fn row(self, table: &str, key: String) -> CauseRow {
@@ -338,10 +343,10 @@ type KeyFn = fn(&DenialRecord) -> String;
 pub fn root_causes(records: &[DenialRecord]) -> Vec<CauseRow> {
     let tables: [(&str, KeyFn); 5] = [
         ("pattern", |r| format!("{} {} {}", r.payer_id, r.code, r.disposition.carc)),
-        ("by-cpt", |r| r.code.clone()),
-        ("by-payer", |r| r.payer_id.clone()),
-        ("by-carc", |r| r.disposition.carc.clone()),
-        ("by-provider", |r| if r.rendering_npi.is_empty() { "unknown".into() } else { r.rendering_npi.clone() }),
+        ("by-cpt", |r| r.code.to_string()),
+        ("by-payer", |r| r.payer_id.to_string()),
+        ("by-carc", |r| r.disposition.carc.to_string()),
+        ("by-provider", |r| if r.rendering_npi.is_empty() { "unknown".into() } else { r.rendering_npi.to_string() }),
     ];
     let mut out = Vec::new();
     for (name, key) in tables {

@@ -4,11 +4,13 @@
 //! The ledger implements `History` over SQLite; `MemoryHistory` serves tests and the
 //! stand-alone `scrub --history` command, fed from earlier 837 files.
 
+use crate::reference::HashMap;
 use chrono::NaiveDate;
+/// Keyed with the reference data's Fx hasher: SipHash over the patient key was a visible part
+/// of a scrub.
 use hipaa::Text;
 use rust_decimal::Decimal;
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 /// One earlier service line for a patient.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,9 +77,14 @@ pub trait History: Sync {
 /// The patient key used by history: the payer's member id, and for a dependent the patient's
 /// name and the subscriber's id. It never leaves the process.
 pub fn patient_key(claim: &hipaa::Claim) -> String {
+    patient_key_ref(claim).into_owned()
+}
+
+/// [`patient_key`], borrowed from the claim when the patient is the subscriber.
+pub fn patient_key_ref(claim: &hipaa::Claim) -> Cow<'_, str> {
     match &claim.patient {
-        Some(p) => format!("{}/{}/{}", claim.subscriber.id, p.last_or_org, p.first),
-        None => claim.subscriber.id.to_string(),
+        Some(p) => format!("{}/{}/{}", claim.subscriber.id, p.last_or_org, p.first).into(),
+        None => claim.subscriber.id.as_str().into(),
     }
 }
 

@@ -12,6 +12,7 @@ pub mod reconcile;
 pub mod reference;
 pub mod scrub;
 pub mod secondary;
+pub mod text;
 
 pub use history::{History, MemoryHistory};
 pub use reference::{LoadError, Reference};

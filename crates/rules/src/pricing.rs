@@ -102,6 +102,8 @@ pub(crate) struct Priced<'a> {
     pub partner: Option<u32>,
     pub review: Option<String>,
     pub steps: Vec<String>,
+    /// Whether this line's steps are written down.
+    pub want: bool,
 }
 
 impl Priced<'_> {
@@ -210,7 +212,7 @@ pub fn display(code: &str, modifiers: &[Text]) -> String {
 /// the cost of pricing a claim).
 macro_rules! step {
     ($on:expr, $line:expr, $($arg:tt)*) => {
-        if $on {
+        if $on && $line.want {
             $line.steps.push(format!($($arg)*));
         }
     };
@@ -247,10 +249,23 @@ pub(crate) fn price_lines_into<'a>(
     payer_id: &str,
     steps: bool,
 ) {
+    price_lines_where(lines, reference, claim, payer_id, steps, |_| steps);
+}
+
+/// [`price_lines`] with the steps written down only for the lines (LX01) `want` names; the
+/// amounts are the same whatever it names.
+pub(crate) fn price_lines_where<'a>(
+    lines: &mut Vec<Priced<'a>>,
+    reference: &Reference,
+    claim: &'a Claim,
+    payer_id: &str,
+    steps: bool,
+    want: impl Fn(u32) -> bool,
+) {
     let payer = reference.payer(payer_id);
     let default_date = claim.first_service_date();
     lines.clear();
-    lines.extend(claim.lines.iter().map(|l| base_price(reference, payer_id, l, default_date, steps)));
+    lines.extend(claim.lines.iter().map(|l| base_price(reference, payer_id, l, default_date, want(l.number))));
     pair_rt_lt(reference, lines, steps);
     rank_mpr(reference, &payer.mpr_percentages, payer_id, lines, steps);
 }
@@ -280,6 +295,7 @@ fn base_price<'a>(
         partner: None,
         review: None,
         steps: Vec::new(),
+        want: steps,
     };
     let Some(on) = date else {
         p.review = Some("no service date on the line".into());

@@ -26,8 +26,11 @@
 //! ```
 
 use crate::denials::{self, AppealClaim, AppealLine, Decision, DenialRecord, LineFacts, BUNDLING_CARCS};
-use crate::pricing::{cents, explain_all, find, percent, price_lines, price_lines_into, total, Priced};
+use crate::pricing::{
+    cents, explain_all, find, percent, price_lines, price_lines_into, price_lines_where, total, Priced,
+};
 use crate::reference::{FxHasher, HashMap, Reference};
+use crate::text::{Interner, Shared};
 use chrono::NaiveDate;
 use hipaa::Text;
 use hipaa::{Adjustment, Claim, ClaimPayment, IssueCode, Remittance, ServicePayment, Transaction};
@@ -100,15 +103,15 @@ pub const ACTION_MANUAL_REVIEW: &str = "manual-review";
 /// `--explain` that are not part of the contract (not serialized).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Variance {
-    pub file: String,
-    pub claim_id: String,
-    pub payer_claim_id: String,
+    pub file: Shared,
+    pub claim_id: Shared,
+    pub payer_claim_id: Shared,
     /// LX01 of the submitted line; the SVC ordinal when the line matched no submitted line;
     /// null for claim-level rows.
     pub line: Option<u32>,
-    pub code: String,
+    pub code: Shared,
     /// Modifiers joined with `:` (`50:RT`).
-    pub modifiers: String,
+    pub modifiers: Shared,
     pub billed: Option<Decimal>,
     pub contracted: Option<Decimal>,
     pub allowed: Option<Decimal>,
@@ -116,17 +119,17 @@ pub struct Variance {
     pub variance: Option<Decimal>,
     /// `None` for rows that could not be categorised (unmatched, unpriced); `action` says why.
     pub category: Option<Category>,
-    pub carc: String,
-    pub class: String,
-    pub action: String,
+    pub carc: Shared,
+    pub class: Shared,
+    pub action: Shared,
     #[serde(skip)]
-    pub payer_id: String,
+    pub payer_id: Shared,
     #[serde(skip)]
     pub patient_responsibility: Decimal,
     #[serde(skip)]
     pub sequestration: Decimal,
     #[serde(skip)]
-    pub fix: String,
+    pub fix: Shared,
     #[serde(skip)]
     pub explain: String,
 }
@@ -424,8 +427,16 @@ pub fn valid_bypass(reference: &Reference, claim: &Claim, index: usize) -> bool 
     })
 }
 
-fn join_mods(m: &[Text]) -> String {
-    m.join(":")
+/// Modifiers joined with `:`, one copy per chunk.
+fn join_mods(intern: &mut Interner, m: &[Text]) -> Shared {
+    intern.build(|s| {
+        for (k, x) in m.iter().enumerate() {
+            if k > 0 {
+                s.push(':');
+            }
+            s.push_str(x);
+        }
+    })
 }
 
 /// One remitted claim payment with where it came from.
@@ -459,6 +470,18 @@ struct Scratch<'a> {
     used: Vec<bool>,
     members: Vec<Member<'a>>,
     pairs: Vec<(u32, usize)>,
+    /// One copy per chunk of each code, modifier list, CARC, class, action and fix text.
+    intern: Interner,
+    /// The file and payer of the set the last job came from.
+    set: Option<(&'a RemitSet, Shared, Shared)>,
+}
+
+/// The texts every row of a claim payment carries.
+struct Ids {
+    file: Shared,
+    payer_id: Shared,
+    claim_id: Shared,
+    payer_claim_id: Shared,
 }
 
 /// Jobs per parallel task: enough to amortize the task, few enough to balance two threads.
@@ -631,23 +654,24 @@ fn line_order(a: &Variance, b: &Variance) -> Ordering {
 
 fn unremitted_row(reference: &Reference, opts: &Options, c: &SubmittedClaim) -> Variance {
     let price = price_lines(reference, &c.claim, &c.claim.payer.id, opts.explain);
+    let empty = Shared::from("");
     Variance {
-        file: c.file.clone(),
-        claim_id: c.claim.claim_id.to_string(),
-        payer_claim_id: String::new(),
+        file: c.file.as_str().into(),
+        claim_id: c.claim.claim_id.as_str().into(),
+        payer_claim_id: empty.clone(),
         line: None,
-        code: String::new(),
-        modifiers: String::new(),
+        code: empty.clone(),
+        modifiers: empty.clone(),
         billed: Some(cents(c.claim.charge)),
         contracted: total(&price),
         allowed: None,
         paid: None,
         variance: None,
         category: None,
-        carc: String::new(),
-        class: String::new(),
+        carc: empty.clone(),
+        class: empty,
         action: ACTION_AWAIT_REMIT.into(),
-        payer_id: c.claim.payer.id.to_string(),
+        payer_id: c.claim.payer.id.as_str().into(),
         patient_responsibility: Decimal::ZERO,
         sequestration: Decimal::ZERO,
         fix: "no remittance for this claim in the inputs".into(),
@@ -682,6 +706,21 @@ fn reconcile_payment<'a>(
     let payer_id = remit.payer_id();
     let payer = reference.payer(payer_id);
     let submitted = claims.get(&pay.claim_id);
+    let (file, payer_shared) = match &scratch.set {
+        Some((set, f, p)) if std::ptr::eq(*set, job.set) => (f.clone(), p.clone()),
+        _ => {
+            let (f, p) = (Shared::from(job.set.file.as_str()), Shared::from(payer_id));
+            scratch.set = Some((job.set, f.clone(), p.clone()));
+            (f, p)
+        }
+    };
+    let ids = Ids {
+        file,
+        payer_id: payer_shared,
+        claim_id: pay.claim_id.as_str().into(),
+        payer_claim_id: pay.payer_claim_id.as_str().into(),
+    };
+    let intern = &mut scratch.intern;
     let price = submitted.map(|s| {
         price_lines_into(&mut scratch.price, reference, &s.claim, payer_id, opts.explain);
         scratch.price.as_slice()
@@ -726,31 +765,31 @@ fn reconcile_payment<'a>(
         members.sort_by_key(|m| (m.unit, !m.lead, m.si));
     }
 
-    let rendering = |li: Option<usize>| -> String {
+    let rendering = |li: Option<usize>| -> &str {
         if !pay.rendering_npi.is_empty() {
-            return pay.rendering_npi.to_string();
+            return &pay.rendering_npi;
         }
         match (submitted, li) {
-            (Some(sub), Some(li)) => sub.claim.rendering_npi(&sub.claim.lines[li]).to_string(),
-            (Some(sub), None) => sub.claim.rendering_provider.as_ref().map(|p| p.id.to_string()).unwrap_or_default(),
-            _ => String::new(),
+            (Some(sub), Some(li)) => sub.claim.rendering_npi(&sub.claim.lines[li]),
+            (Some(sub), None) => sub.claim.rendering_provider.as_ref().map_or("", |p| p.id.as_str()),
+            _ => "",
         }
     };
 
     let mut appeal_lines = Vec::new();
     for unit in members.chunk_by(|a, b| a.unit == b.unit) {
         let first_li = unit[0].li;
-        unit_rows(reference, opts, job, submitted, price, unit, |row, li, disposition| {
+        unit_rows(reference, opts, job, submitted, price, unit, &ids, intern, |row, li, disposition, intern| {
             if let Some(d) = disposition.filter(|d| denials::is_denial(d.class)) {
                 out.denials.push(DenialRecord {
                     file: row.file.clone(),
-                    payer_id: payer_id.to_string(),
+                    payer_id: ids.payer_id.clone(),
                     claim_id: row.claim_id.clone(),
                     line: row.line,
                     code: row.code.clone(),
-                    rendering_npi: rendering(li.or(first_li)),
+                    rendering_npi: intern.get(rendering(li.or(first_li))),
                     paid_date: remit.payment_date,
-                    disposition: d.to_disposition(),
+                    disposition: d.to_disposition_in(intern),
                 });
             }
             if let (Some(cat), Some(var), Some(p), Some(li)) = (row.category, row.variance, price, li) {
@@ -759,7 +798,7 @@ fn reconcile_payment<'a>(
                     let lp = sub_line.and_then(|l| find(p, l.number));
                     appeal_lines.push(AppealLine {
                         line: row.line.unwrap_or(0),
-                        code: row.code.clone(),
+                        code: row.code.to_string(),
                         modifiers: sub_line.map(|l| l.procedure.modifiers.clone()).unwrap_or_default(),
                         service_date: sub_line.and_then(|l| l.service_from),
                         category: cat.as_str().to_string(),
@@ -770,7 +809,7 @@ fn reconcile_payment<'a>(
                         expected_paid: row.paid.unwrap_or_default() + var,
                         paid: row.paid.unwrap_or_default(),
                         shortfall: var,
-                        carc: row.carc.clone(),
+                        carc: row.carc.to_string(),
                         // Without explanations the letter's computation is priced below.
                         price: if opts.explain { lp.map(Priced::to_line_price) } else { None },
                     });
@@ -781,7 +820,7 @@ fn reconcile_payment<'a>(
     }
 
     if pay.services.is_empty() {
-        out.variances.push(claim_level_row(reference, opts, job, submitted, price));
+        out.variances.push(claim_level_row(reference, opts, job, submitted, price, &ids, intern));
     }
 
     if let (Some(sub), true) = (submitted, !pay.services.is_empty()) {
@@ -791,25 +830,25 @@ fn reconcile_payment<'a>(
             }
             let lp = price.and_then(|p| find(p, l.number));
             out.variances.push(Variance {
-                file: job.set.file.clone(),
-                claim_id: pay.claim_id.to_string(),
-                payer_claim_id: pay.payer_claim_id.to_string(),
+                file: ids.file.clone(),
+                claim_id: ids.claim_id.clone(),
+                payer_claim_id: ids.payer_claim_id.clone(),
                 line: Some(l.number),
-                code: l.procedure.code.to_string(),
-                modifiers: join_mods(&l.procedure.modifiers),
+                code: intern.get(&l.procedure.code),
+                modifiers: join_mods(intern, &l.procedure.modifiers),
                 billed: Some(cents(l.charge)),
                 contracted: lp.and_then(|p| p.expected),
                 allowed: None,
                 paid: None,
                 variance: None,
                 category: None,
-                carc: String::new(),
-                class: String::new(),
-                action: ACTION_MISSING_FROM_REMIT.into(),
-                payer_id: payer_id.to_string(),
+                carc: intern.get(""),
+                class: intern.get(""),
+                action: intern.get(ACTION_MISSING_FROM_REMIT),
+                payer_id: ids.payer_id.clone(),
                 patient_responsibility: Decimal::ZERO,
                 sequestration: Decimal::ZERO,
-                fix: "the remittance does not mention this submitted line: ask the payer for its status".into(),
+                fix: intern.get("the remittance does not mention this submitted line: ask the payer for its status"),
                 explain: lp.map(|p| p.explain()).unwrap_or_default(),
             });
         }
@@ -818,9 +857,14 @@ fn reconcile_payment<'a>(
     if let Some(sub) = submitted {
         if !appeal_lines.is_empty() && !job.superseded && !pay.is_reversal() {
             if !opts.explain {
-                let full = price_lines(reference, &sub.claim, payer_id, true);
+                // Steps only for the lines the letter names: the amounts do not depend on it.
+                let mut named = Vec::with_capacity(sub.claim.lines.len());
+                let lines = &appeal_lines;
+                price_lines_where(&mut named, reference, &sub.claim, payer_id, true, |n| {
+                    lines.iter().any(|a| a.line == n)
+                });
                 for a in &mut appeal_lines {
-                    a.price = find(&full, a.line).map(Priced::to_line_price);
+                    a.price = find(&named, a.line).map(Priced::to_line_price);
                 }
             }
             let patient = sub.claim.patient.as_ref().unwrap_or(&sub.claim.subscriber);
@@ -837,7 +881,7 @@ fn reconcile_payment<'a>(
                 member_id: sub.claim.subscriber.id.to_string(),
                 billing_name: sub.claim.billing_provider.last_or_org.to_string(),
                 billing_npi: sub.claim.billing_provider.id.to_string(),
-                rendering_npi: rendering(None),
+                rendering_npi: rendering(None).to_string(),
                 lines: appeal_lines,
             });
         }
@@ -871,6 +915,7 @@ fn sum_where<'a>(adjs: impl Iterator<Item = &'a Adjustment>, f: impl Fn(&Adjustm
 
 /// Rows for one unit, each handed to `emit` with its submitted line index and deciding
 /// disposition.
+#[allow(clippy::too_many_arguments)]
 fn unit_rows<'a, 'r>(
     reference: &'r Reference,
     opts: &Options,
@@ -878,7 +923,9 @@ fn unit_rows<'a, 'r>(
     submitted: Option<&'a SubmittedClaim>,
     price: Option<&[Priced<'_>]>,
     unit: &[Member<'a>],
-    mut emit: impl FnMut(Variance, Option<usize>, Option<Decision<'a, 'r>>),
+    ids: &Ids,
+    intern: &mut Interner,
+    mut emit: impl FnMut(Variance, Option<usize>, Option<Decision<'a, 'r>>, &mut Interner),
 ) {
     let pay = job.payment;
     let payer_id = job.set.remittance.payer_id();
@@ -1040,7 +1087,6 @@ fn unit_rows<'a, 'r>(
         let (si, s, li) = (m.si, m.s, m.li);
         let l = sub_line(li);
         let is_lead = k == 0;
-        let last = k + 1 == unit.len();
         let allowed = s
             .allowed
             .unwrap_or_else(|| s.paid + sum_where(s.adjustments.iter(), |a| a.group == "PR" || a.reason == "253"));
@@ -1050,29 +1096,40 @@ fn unit_rows<'a, 'r>(
             denials::decide_borrowed(reference, s.adjustments.iter(), &facts).or_else(|| disposition.clone())
         };
         let row = Variance {
-            file: job.set.file.clone(),
-            claim_id: pay.claim_id.to_string(),
-            payer_claim_id: pay.payer_claim_id.to_string(),
+            file: ids.file.clone(),
+            claim_id: ids.claim_id.clone(),
+            payer_claim_id: ids.payer_claim_id.clone(),
             line: Some(l.map(|l| l.number).unwrap_or(si as u32 + 1)),
-            code: l.map_or(&s.procedure.code, |l| &l.procedure.code).to_string(),
-            modifiers: join_mods(l.map_or(&s.procedure.modifiers, |l| &l.procedure.modifiers)),
+            code: intern.get(l.map_or(&s.procedure.code, |l| &l.procedure.code)),
+            modifiers: join_mods(intern, l.map_or(&s.procedure.modifiers, |l| &l.procedure.modifiers)),
             billed: Some(cents(s.charge)),
             contracted: if is_lead { contracted.map(cents) } else { lp(li).and_then(|p| p.expected).map(cents) },
             allowed: Some(cents(allowed)),
             paid: Some(cents(s.paid)),
             variance: if is_lead { variance } else { variance.map(|_| cents(Decimal::ZERO)) },
             category,
-            carc: row_disp.as_ref().map(Decision::carc).unwrap_or_default(),
-            class: row_disp.as_ref().map(|d| d.class.to_string()).unwrap_or_default(),
-            action: action.to_string(),
-            payer_id: payer_id.to_string(),
+            carc: carc_text(intern, row_disp.as_ref()),
+            class: intern.get(row_disp.as_ref().map_or("", |d| d.class)),
+            action: intern.get(action),
+            payer_id: ids.payer_id.clone(),
             patient_responsibility: if is_lead { pr } else { Decimal::ZERO },
             sequestration: if is_lead { sequestration } else { Decimal::ZERO },
-            fix: if last { std::mem::take(&mut fix).into_owned() } else { fix.to_string() },
+            fix: intern.get(&fix),
             explain: explain_unit(li),
         };
-        emit(row, li, row_disp);
+        emit(row, li, row_disp, intern);
     }
+}
+
+/// The deciding adjustment as `CO-45`, one copy per chunk.
+fn carc_text(intern: &mut Interner, d: Option<&Decision<'_, '_>>) -> Shared {
+    intern.build(|s| {
+        if let Some(d) = d {
+            s.push_str(&d.adj.group);
+            s.push('-');
+            s.push_str(&d.adj.reason);
+        }
+    })
 }
 
 /// A claim payment without service lines: compared at claim level.
@@ -1082,6 +1139,8 @@ fn claim_level_row(
     job: &Job<'_>,
     submitted: Option<&SubmittedClaim>,
     price: Option<&[Priced<'_>]>,
+    ids: &Ids,
+    intern: &mut Interner,
 ) -> Variance {
     let pay = job.payment;
     let payer_id = job.set.remittance.payer_id();
@@ -1126,25 +1185,25 @@ fn claim_level_row(
         action = ACTION_MANUAL_REVIEW;
     }
     Variance {
-        file: job.set.file.clone(),
-        claim_id: pay.claim_id.to_string(),
-        payer_claim_id: pay.payer_claim_id.to_string(),
+        file: ids.file.clone(),
+        claim_id: ids.claim_id.clone(),
+        payer_claim_id: ids.payer_claim_id.clone(),
         line: None,
-        code: String::new(),
-        modifiers: String::new(),
+        code: intern.get(""),
+        modifiers: intern.get(""),
         billed: Some(cents(pay.charge)),
         contracted: contracted.map(cents),
         allowed: None,
         paid: Some(cents(pay.paid)),
         variance,
         category,
-        carc: disposition.as_ref().map(Decision::carc).unwrap_or_default(),
-        class: disposition.as_ref().map(|d| d.class.to_string()).unwrap_or_default(),
-        action: action.to_string(),
-        payer_id: payer_id.to_string(),
+        carc: carc_text(intern, disposition.as_ref()),
+        class: intern.get(disposition.as_ref().map_or("", |d| d.class)),
+        action: intern.get(action),
+        payer_id: ids.payer_id.clone(),
         patient_responsibility: pr,
         sequestration,
-        fix: disposition.map(|d| d.fix.into_owned()).unwrap_or_default(),
+        fix: intern.get(disposition.as_ref().map_or("", |d| &d.fix)),
         explain: price.map(explain_all).unwrap_or_default(),
     }
 }

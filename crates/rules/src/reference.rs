@@ -191,6 +191,14 @@ pub struct Reference {
     pub dx_policy: HashMap<String, Vec<String>>,
     /// The same prefixes as a set per family, for lookups by each prefix of a diagnosis.
     pub dx_prefixes: HashMap<String, std::collections::HashSet<String, BuildHasherDefault<FxHasher>>>,
+    /// Bit `n` set when some prefix in `dx_prefixes` is `n` bytes long (63 for 63 or more), so
+    /// `dx_supports` looks up only the prefix lengths that exist. Kept by `load_dx_policy`.
+    pub dx_prefix_lengths: u64,
+    /// Family -> its bit in `dx_prefix_families` (the first 64 families of `dx-policy.csv`).
+    pub dx_family_bits: HashMap<String, u64>,
+    /// Prefix -> the bits of the families it supports, so one lookup per prefix of a
+    /// diagnosis answers for every family at once. Kept by `load_dx_policy`.
+    pub dx_prefix_families: HashMap<String, u64>,
     /// Pairs of prefixes (dots removed) that exclude each other.
     pub excludes1: Vec<(String, String, String)>,
     /// ICD-10-CM category (first three characters) -> the `excludes1` pairs whose first
@@ -198,6 +206,9 @@ pub struct Reference {
     pub excludes1_by_category: HashMap<String, Vec<usize>>,
     /// NPI -> enrollments.
     pub providers: HashMap<String, Vec<Enrollment>>,
+    /// Code -> its with-imaging counterpart ([`Reference::with_imaging_counterpart`]),
+    /// computed once after loading; empty until then, and the method then scans `codes`.
+    pub imaging_counterparts: HashMap<String, String>,
     pub carc: Vec<CarcRule>,
     /// Modifier -> kind (distinct, anatomic, em-distinct, global, repeat, bilateral, ...).
     pub modifiers: HashMap<String, String>,
@@ -292,6 +303,7 @@ impl Reference {
             r.load_file(name, text)?;
         }
         r.check_complete("embedded reference")?;
+        r.index_counterparts();
         Ok(r)
     }
 
@@ -320,6 +332,7 @@ impl Reference {
             })?;
         }
         r.check_complete(&dir.display().to_string())?;
+        r.index_counterparts();
         Ok(r)
     }
 
@@ -510,7 +523,12 @@ impl Reference {
                 return Err(err(f, line, 1, "family and dx_prefix are required"));
             }
             self.dx_policy.entry(r[0].clone()).or_default().push(undot(&r[1]));
-            self.dx_prefixes.entry(r[0].clone()).or_default().insert(undot(&r[1]));
+            let prefix = undot(&r[1]);
+            self.dx_prefix_lengths |= 1 << prefix.len().min(63);
+            let next = self.dx_family_bits.len();
+            let bit = *self.dx_family_bits.entry(r[0].clone()).or_insert(if next < 64 { 1 << next } else { 0 });
+            *self.dx_prefix_families.entry(prefix.clone()).or_default() |= bit;
+            self.dx_prefixes.entry(r[0].clone()).or_default().insert(prefix);
         }
         Ok(())
     }
@@ -579,7 +597,25 @@ impl Reference {
     /// Whether a diagnosis (no point) starts with one of a family's supporting prefixes.
     pub fn dx_supports(&self, family: &str, dx: &str) -> Option<bool> {
         let prefixes = self.dx_prefixes.get(family)?;
-        Some((1..=dx.len()).any(|k| dx.is_char_boundary(k) && prefixes.contains(&dx[..k])))
+        let lengths = self.dx_prefix_lengths;
+        let possible = |k: usize| lengths == 0 || k >= 63 || lengths & (1 << k) != 0;
+        Some((1..=dx.len()).any(|k| possible(k) && dx.is_char_boundary(k) && prefixes.contains(&dx[..k])))
+    }
+
+    /// The bits of the families (`dx_family_bits`) that a diagnosis supports, when every
+    /// family has a bit; `None` otherwise (then ask [`Reference::dx_supports`] per family).
+    pub fn dx_families(&self, dx: &str) -> Option<u64> {
+        if self.dx_family_bits.len() > 64 || self.dx_family_bits.len() != self.dx_prefixes.len() {
+            return None;
+        }
+        let lengths = self.dx_prefix_lengths;
+        let possible = |k: usize| k >= 63 || lengths & (1 << k) != 0;
+        Some(
+            (1..=dx.len())
+                .filter(|&k| possible(k) && dx.is_char_boundary(k))
+                .filter_map(|k| self.dx_prefix_families.get(&dx[..k]))
+                .fold(0, |a, b| a | b),
+        )
     }
 
     /// The kind of a modifier from `modifiers.csv` (`""` when not listed).
@@ -604,7 +640,16 @@ impl Reference {
     /// The contracted single-unit allowed amount for a payer, code and modifier on a date.
     /// A row for the exact modifier wins over the row with no modifier.
     pub fn fee(&self, payer_id: &str, code: &str, modifiers: &[Text], on: NaiveDate) -> Option<Decimal> {
-        let rows = self.fees.get(payer_id)?.get(code)?;
+        Self::fee_in(self.fee_rows(payer_id, code)?, modifiers, on)
+    }
+
+    /// The fee schedule rows of a payer and code, for [`Reference::fee_in`].
+    pub fn fee_rows(&self, payer_id: &str, code: &str) -> Option<&[Fee]> {
+        self.fees.get(payer_id)?.get(code).map(Vec::as_slice)
+    }
+
+    /// [`Reference::fee`] over rows already looked up.
+    pub fn fee_in(rows: &[Fee], modifiers: &[Text], on: NaiveDate) -> Option<Decimal> {
         let active = |f: &&Fee| f.effective_from <= on && f.effective_to.is_none_or(|t| t >= on);
         rows.iter()
             .filter(active)
@@ -624,6 +669,21 @@ impl Reference {
     /// For a code billed without imaging (62320), the with-imaging code of the same family and
     /// region (62321): the next code number in that family and region that includes imaging.
     pub fn with_imaging_counterpart(&self, code: &str) -> Option<&CodeInfo> {
+        if !self.imaging_counterparts.is_empty() {
+            return self.imaging_counterparts.get(code).and_then(|c| self.codes.get(c));
+        }
+        self.scan_counterpart(code)
+    }
+
+    /// Fills `imaging_counterparts`: the scrubber asks for pairs of lines, and the scan over
+    /// every code was a tenth of a scrub.
+    fn index_counterparts(&mut self) {
+        let found: Vec<(String, String)> =
+            self.codes.keys().filter_map(|k| Some((k.clone(), self.scan_counterpart(k)?.code.clone()))).collect();
+        self.imaging_counterparts = found.into_iter().collect();
+    }
+
+    fn scan_counterpart(&self, code: &str) -> Option<&CodeInfo> {
         let info = self.codes.get(code)?;
         if info.imaging_included || info.family == "imaging-guidance" {
             return None;
@@ -702,6 +762,22 @@ mod tests {
         assert_eq!(r.with_imaging_counterpart("62322").map(|c| c.code.as_str()), Some("62323"));
         assert_eq!(r.with_imaging_counterpart("62320").map(|c| c.code.as_str()), Some("62321"));
         assert_eq!(r.with_imaging_counterpart("64493"), None);
+        // Family bits answer exactly as the per-family prefix sets, for every prefix in the
+        // policy, each with a character added and removed, and some that support nothing.
+        let mut dxs: Vec<String> = vec!["Z0000".into(), "M".into(), "G8929".into(), "".into()];
+        for p in r.dx_prefix_families.keys() {
+            dxs.extend([p.clone(), format!("{p}9"), p[..p.len() - 1].to_string()]);
+        }
+        for d in &dxs {
+            let bits = r.dx_families(d).expect("the embedded policy has under 64 families");
+            for (family, bit) in &r.dx_family_bits {
+                assert_eq!(bits & bit != 0, r.dx_supports(family, d).expect("a policy family"), "{family} {d}");
+            }
+        }
+        assert!(!r.imaging_counterparts.is_empty());
+        for code in r.codes.keys() {
+            assert_eq!(r.with_imaging_counterpart(code), r.scan_counterpart(code), "{code}");
+        }
     }
 
     #[test]

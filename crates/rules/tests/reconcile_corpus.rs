@@ -48,7 +48,7 @@ fn every_corpus_835_reconciles_or_reports_unmatched() {
                 continue;
             }
             for clp in &set.remittance.claims {
-                let rows: Vec<_> = r.variances.iter().filter(|v| v.claim_id == clp.claim_id).collect();
+                let rows: Vec<_> = r.variances.iter().filter(|v| v.claim_id == clp.claim_id.as_str()).collect();
                 assert!(!rows.is_empty(), "{name}: claim payment dropped");
                 let expected_rows = clp.services.len().max(1);
                 assert!(rows.len() >= expected_rows, "{name}: {} rows for {expected_rows} lines", rows.len());

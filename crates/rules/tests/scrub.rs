@@ -104,7 +104,7 @@ fn imaging_included_fires_for_guidance_with_facet_block_not_with_tpi() {
     assert_eq!(fired(&c, "imaging-included"), [(Some(2), E)]);
     assert_eq!(fired(&c, "ncci-ptp"), [], "folded into imaging-included");
     let f = run(&c, &MemoryHistory::new());
-    assert_eq!(f[0].message, "77003 is included in 64493: its guidance is part of the code");
+    assert_eq!(f[0].message(), "77003 is included in 64493: its guidance is part of the code");
     let near = claim("BCBSTX", &[("20553", "", 1), ("76942", "", 1)], &["M79.18"]);
     assert_eq!(rules_of(&run(&near, &MemoryHistory::new())), vec![]);
 }
@@ -114,7 +114,7 @@ fn imaging_code_choice_for_62322_with_77003_not_for_62323_alone() {
     let c = claim("BCBSTX", &[("62322", "", 1), ("77003", "", 1)], &["M51.16"]);
     assert_eq!(rules_of(&run(&c, &MemoryHistory::new())), [("imaging-code-choice", Some(1), E)]);
     let f = run(&c, &MemoryHistory::new());
-    assert_eq!(f[0].fix, "bill 62323 and remove 77003");
+    assert_eq!(f[0].fix(), "bill 62323 and remove 77003");
     let near = claim("BCBSTX", &[("62323", "", 1)], &["M51.16"]);
     assert_eq!(rules_of(&run(&near, &MemoryHistory::new())), vec![]);
 }
@@ -165,7 +165,7 @@ fn ncci_ptp_indicator_0_and_1() {
     let f: Vec<_> = run(&c, &MemoryHistory::new()).into_iter().filter(|f| f.rule == "ncci-ptp").collect();
     assert_eq!(f.len(), 1);
     assert_eq!((f[0].line, f[0].severity), (Some(2), E));
-    assert!(f[0].message.contains("modifier indicator 0"));
+    assert!(f[0].message().to_string().contains("modifier indicator 0"));
     // 64493 / 20553: indicator 1, bypassed by XS.
     let bundled = claim("BCBSTX", &[("64493", "50", 1), ("20553", "", 1)], &["M47.816", "M79.18"]);
     assert_eq!(fired(&bundled, "ncci-ptp"), [(Some(2), E)]);
@@ -229,11 +229,11 @@ fn authorization_missing_and_mismatch() {
     );
     let f: Vec<_> = run(&with_ref, &h).into_iter().filter(|f| f.rule == "auth-mismatch").collect();
     assert_eq!(f.len(), 1);
-    assert_eq!(f[0].message, "service date 2026-11-03 is outside the authorization window 2026-12-01 to 2027-02-28");
+    assert_eq!(f[0].message(), "service date 2026-11-03 is outside the authorization window 2026-12-01 to 2027-02-28");
     // On file but missing from the claim: the fix names the number.
     h.authorizations.get_mut("M1").expect("inserted")[0].from = d("2026-11-01");
     let f: Vec<_> = run(&c, &h).into_iter().filter(|f| f.rule == "auth-missing").collect();
-    assert_eq!(f[0].fix, "add REF*G1 AUTH1 to the claim");
+    assert_eq!(f[0].fix(), "add REF*G1 AUTH1 to the claim");
     assert_eq!(run(&with_ref, &h).iter().filter(|f| f.rule.starts_with("auth")).count(), 0);
 }
 
@@ -286,7 +286,10 @@ fn frequency_limit_counts_rolling_twelve_months_by_region() {
     h.services.insert("M1".into(), vec![past("64493", "RT", "2026-09-14"), past("64493", "RT", "2026-10-05")]);
     let f: Vec<_> = run(&c, &h).into_iter().filter(|f| f.rule == "frequency-limit").collect();
     assert_eq!(f.len(), 1);
-    assert_eq!(f[0].message, "3 facet-mbb sessions (lumbar-sacral) in 12 months with this one; payer AETNA1 allows 2");
+    assert_eq!(
+        f[0].message(),
+        "3 facet-mbb sessions (lumbar-sacral) in 12 months with this one; payer AETNA1 allows 2"
+    );
     // Outside the window, or in another region, does not count.
     h.services.insert("M1".into(), vec![past("64493", "RT", "2025-10-01"), past("64490", "RT", "2026-10-05")]);
     assert!(run(&c, &h).iter().all(|f| f.rule != "frequency-limit"));
@@ -309,7 +312,7 @@ fn rfa_needs_two_prior_mbbs() {
         s.relief = Some(40);
     }
     let f: Vec<_> = run(&c, &h).into_iter().filter(|f| f.rule == "rfa-prerequisite").collect();
-    assert_eq!(f[0].message, "a diagnostic MBB gave 40% relief; payer AETNA1 requires 50%");
+    assert_eq!(f[0].message(), "a diagnostic MBB gave 40% relief; payer AETNA1 requires 50%");
 }
 
 #[test]
@@ -318,7 +321,7 @@ fn charge_below_allowed_and_unbalanced_and_eligibility() {
     c.lines[0].charge = dec("250");
     c.charge = dec("250");
     let f: Vec<_> = run(&c, &MemoryHistory::new()).into_iter().filter(|f| f.rule == "charge-below-allowed").collect();
-    assert_eq!(f[0].message, "64493-50 billed 250 below the contracted allowed 300.00");
+    assert_eq!(f[0].message(), "64493-50 billed 250 below the contracted allowed 300.00");
     assert_eq!(f[0].severity, W);
     c.charge = dec("251");
     assert_eq!(fired(&c, "claim-unbalanced"), [(None, E)]);
@@ -356,7 +359,7 @@ fn parallel_scrub_orders_findings_like_a_full_sort() {
         .iter()
         .flat_map(|i| {
             let mut f = scrub_claim(i.claim, &ctx);
-            f.iter_mut().for_each(|x| x.file = i.file.to_string());
+            f.iter_mut().for_each(|x| x.file = i.file.into());
             f
         })
         .collect();

@@ -91,8 +91,8 @@ fn authorization_on_file_is_checked_against_the_claim() {
     let ctx = Context { reference: &reference, history: &history, today };
     let f = rules::scrub_claim(rfa, &ctx);
     let auth: Vec<_> =
-        f.iter().filter(|f| f.rule.starts_with("auth")).map(|f| (f.rule, f.line, f.message.as_str())).collect();
-    assert_eq!(auth, [("auth-mismatch", Some(2), "3 units of 64636 billed, 2 authorized")]);
+        f.iter().filter(|f| f.rule.starts_with("auth")).map(|f| (f.rule, f.line, f.message().to_string())).collect();
+    assert_eq!(auth, [("auth-mismatch", Some(2), "3 units of 64636 billed, 2 authorized".to_string())]);
     rfa.lines[1].units = rust_decimal::Decimal::ONE;
     rfa.prior_auth = "AET-RFA-2026-99999".into();
     let f = rules::scrub_claim(rfa, &ctx);
@@ -100,7 +100,7 @@ fn authorization_on_file_is_checked_against_the_claim() {
     rfa.prior_auth.clear();
     let f = rules::scrub_claim(rfa, &ctx);
     assert_eq!(
-        f.iter().filter(|f| f.rule == "auth-missing").map(|f| f.fix.as_str()).collect::<Vec<_>>(),
+        f.iter().filter(|f| f.rule == "auth-missing").map(|f| f.fix().to_string()).collect::<Vec<_>>(),
         ["add REF*G1 AET-RFA-2026-00421 to the claim"; 2]
     );
 }
