@@ -2,6 +2,10 @@
 //! bench measures matching, pricing, categorising and sorting, not X12 parsing) against the
 //! embedded contracts.
 
+/// The binary's allocator, so the figures are the product's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use hipaa::{Adjustment, Claim, ClaimPayment, Party, Procedure, Remittance, ServiceLine, ServicePayment};
 use rules::reconcile::{reconcile, ClaimIndex, Options, RemitSet, SubmittedClaim};
