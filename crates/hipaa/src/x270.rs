@@ -13,7 +13,7 @@
 use crate::common::{Party, Procedure, Text};
 use crate::issue::{Issue, IssueCode};
 use crate::tree::{build, check_usage, l, pack_id, s, seg_pack, LoopDef, Node, SegSpec, Trigger};
-use crate::values::{date8, dated, decimal, text, Checks, Fields};
+use crate::values::{components, date8, dated, decimal, text, Checks, Fields};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -487,6 +487,9 @@ const AAA_FOLLOW_UPS: &[(&str, &str)] = &[
     ("X", "please wait 10 days and resubmit"),
     ("Y", "do not resubmit; we will hand deliver"),
 ];
+
+/// The codes of `AAA_FOLLOW_UPS`, for the AAA04 check (a test keeps the two in step).
+const AAA_FOLLOW_UP_CODES: [&str; 8] = ["C", "N", "P", "R", "S", "W", "X", "Y"];
 
 /// The meaning of a code from a table, borrowed from the table (no copy of the text).
 fn meaning(table: &[(&str, &'static str)], code: &[u8]) -> Text {
@@ -996,8 +999,7 @@ pub(crate) fn check_common(c: &mut Checks<'_>, seg: &Fields<'_>, lid: &'static s
                 c.length(seg, lid, 3, 2, 2);
             }
             if c.required(seg, lid, 4) {
-                let codes: Vec<&str> = AAA_FOLLOW_UPS.iter().map(|(k, _)| *k).collect();
-                c.code(seg, lid, 4, &codes);
+                c.code(seg, lid, 4, &AAA_FOLLOW_UP_CODES);
             }
         }
         b"HI" => check_hi(c, &seg.seg, lid),
@@ -1012,15 +1014,21 @@ pub(crate) fn check_hi(c: &mut Checks<'_>, hi: &SegmentRef<'_>, lid: &'static st
     c.diagnoses(hi, lid, |_| ANY);
 }
 
-/// A composite procedure element: qualifier from the list, code present.
+/// A composite procedure element: qualifier from the list, code present (and UTF-8, as the
+/// model's text is). Read in place: no `Procedure` is built and the segment id is only
+/// formatted for a message.
 pub(crate) fn check_procedure(c: &mut Checks<'_>, f: &Fields<'_>, lid: &'static str, el: usize) {
-    if f.get(el).is_empty() {
+    const QUALIFIERS: [&[u8]; 10] = [b"AD", b"CJ", b"HC", b"ID", b"IV", b"N4", b"ZZ", b"NU", b"ER", b"WK"];
+    let v = f.get(el);
+    if v.is_empty() {
         return;
     }
     let seg = &f.seg;
-    let p = Procedure::from_composite(f.get(el), seg.delimiters().component);
-    let id = String::from_utf8_lossy(seg.id()).into_owned();
-    if !["AD", "CJ", "HC", "ID", "IV", "N4", "ZZ", "NU", "ER", "WK"].contains(&p.qualifier.as_str()) {
+    let mut parts = components(v, seg.delimiters().component);
+    let qualifier = parts.next().unwrap_or(b"");
+    let code = parts.next().unwrap_or(b"");
+    if !QUALIFIERS.contains(&qualifier) {
+        let id = String::from_utf8_lossy(seg.id());
         c.issues.push(Issue::element(
             seg,
             c.set_start,
@@ -1031,7 +1039,8 @@ pub(crate) fn check_procedure(c: &mut Checks<'_>, f: &Fields<'_>, lid: &'static 
             format!("invalid product/service id qualifier in {id}{el:02}-1"),
         ));
     }
-    if p.code.is_empty() {
+    if code.is_empty() || std::str::from_utf8(code).is_err() {
+        let id = String::from_utf8_lossy(seg.id());
         c.issues.push(Issue::element(
             seg,
             c.set_start,
@@ -1230,6 +1239,11 @@ pub fn build_270(request: &EligibilityRequest) -> Vec<Segment> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn follow_up_codes_match_their_table() {
+        assert!(AAA_FOLLOW_UPS.iter().map(|(k, _)| *k).eq(AAA_FOLLOW_UP_CODES));
+    }
 
     #[test]
     fn used_count_from_free_text() {
