@@ -537,11 +537,23 @@ fn push_aaa_errors(node: &Node<'_>, out: &mut Vec<RequestError>) {
 // seen, whether or not its value parses, exactly as `seg_q(..).and_then(parse)` did.
 
 const ID_AAA: u32 = pack_id(b"AAA");
+const ID_AMT: u32 = pack_id(b"AMT");
 const ID_BHT: u32 = pack_id(b"BHT");
 const ID_DMG: u32 = pack_id(b"DMG");
 const ID_DTP: u32 = pack_id(b"DTP");
+const ID_EB: u32 = pack_id(b"EB");
+const ID_EQ: u32 = pack_id(b"EQ");
+const ID_HI: u32 = pack_id(b"HI");
+const ID_HL: u32 = pack_id(b"HL");
 const ID_HSD: u32 = pack_id(b"HSD");
+const ID_INS: u32 = pack_id(b"INS");
+const ID_LE: u32 = pack_id(b"LE");
+const ID_LS: u32 = pack_id(b"LS");
 const ID_MSG: u32 = pack_id(b"MSG");
+const ID_N4: u32 = pack_id(b"N4");
+const ID_NM1: u32 = pack_id(b"NM1");
+const ID_PER: u32 = pack_id(b"PER");
+const ID_REF: u32 = pack_id(b"REF");
 const ID_TRN: u32 = pack_id(b"TRN");
 
 pub(crate) fn yes_no(b: &[u8]) -> Option<bool> {
@@ -939,13 +951,14 @@ pub(crate) const ID_QUALIFIERS: &[&str] =
 
 /// Element checks for segments common to 270/271, 276/277, 278: returns true when handled.
 pub(crate) fn check_common(c: &mut Checks<'_>, seg: &Fields<'_>, lid: &'static str) -> bool {
-    match seg.id {
-        b"HL" => {
+    // Dispatch on the packed id: one integer compare per arm instead of a slice compare.
+    match pack_id(seg.id) {
+        ID_HL => {
             c.required(seg, lid, 1);
             c.required(seg, lid, 3);
             c.code(seg, lid, 4, &["0", "1"]);
         }
-        b"NM1" => {
+        ID_NM1 => {
             c.required(seg, lid, 1);
             if c.required(seg, lid, 2) {
                 c.code(seg, lid, 2, &["1", "2"]);
@@ -960,37 +973,37 @@ pub(crate) fn check_common(c: &mut Checks<'_>, seg: &Fields<'_>, lid: &'static s
             }
             c.length(seg, lid, 9, 2, 80);
         }
-        b"TRN" => {
+        ID_TRN => {
             c.required(seg, lid, 1);
             c.code(seg, lid, 1, &["1", "2"]);
             c.required(seg, lid, 2);
             c.length(seg, lid, 2, 1, 50);
             c.length(seg, lid, 3, 10, 10);
         }
-        b"DMG" => {
+        ID_DMG => {
             c.code(seg, lid, 1, &["D8"]);
             c.date(seg, lid, 2);
             c.code(seg, lid, 3, &["F", "M", "U"]);
         }
-        b"DTP" => {
+        ID_DTP => {
             c.dtp(seg, lid);
         }
-        b"REF" => {
+        ID_REF => {
             c.required(seg, lid, 1);
             c.required(seg, lid, 2);
             c.length(seg, lid, 2, 1, 50);
         }
-        b"PER" => {
+        ID_PER => {
             c.required(seg, lid, 1);
         }
-        b"N4" => {
+        ID_N4 => {
             c.required(seg, lid, 1);
         }
-        b"MSG" => {
+        ID_MSG => {
             c.required(seg, lid, 1);
             c.length(seg, lid, 1, 1, 264);
         }
-        b"AAA" => {
+        ID_AAA => {
             if c.required(seg, lid, 1) {
                 c.code(seg, lid, 1, &["Y", "N"]);
             }
@@ -1002,7 +1015,7 @@ pub(crate) fn check_common(c: &mut Checks<'_>, seg: &Fields<'_>, lid: &'static s
                 c.code(seg, lid, 4, &AAA_FOLLOW_UP_CODES);
             }
         }
-        b"HI" => check_hi(c, &seg.seg, lid),
+        ID_HI => check_hi(c, &seg.seg, lid),
         _ => return false,
     }
     true
@@ -1089,22 +1102,22 @@ pub fn validate(root: &Node<'_>, set_start: u64, issues: &mut Vec<Issue>) {
             if check_common(&mut c, seg, lid) {
                 continue;
             }
-            match seg.id {
-                b"EQ" => {
+            match pack_id(seg.id) {
+                ID_EQ => {
                     if seg.get(1).is_empty() && seg.get(2).is_empty() {
                         c.required(seg, lid, 1);
                     }
                     check_procedure(&mut c, seg, lid, 2);
                     c.code(seg, lid, 3, COVERAGE_LEVELS);
                 }
-                b"AMT" => {
+                ID_AMT => {
                     c.required(seg, lid, 1);
                     c.req_decimal(seg, lid, 2);
                 }
-                b"INS" => {
+                ID_INS => {
                     c.code(seg, lid, 1, &["Y", "N"]);
                 }
-                b"EB" => {
+                ID_EB => {
                     if c.required(seg, lid, 1) {
                         c.code(seg, lid, 1, EB01);
                     }
@@ -1117,12 +1130,12 @@ pub fn validate(root: &Node<'_>, set_start: u64, issues: &mut Vec<Issue>) {
                     c.code(seg, lid, 12, &["N", "U", "W", "Y"]);
                     check_procedure(&mut c, seg, lid, 13);
                 }
-                b"HSD" => {
+                ID_HSD => {
                     c.decimal(seg, lid, 2);
                     c.code(seg, lid, 5, PERIODS);
                     c.decimal(seg, lid, 6);
                 }
-                b"LS" | b"LE" => {
+                ID_LS | ID_LE => {
                     c.code(seg, lid, 1, &["2120"]);
                 }
                 _ => {}

@@ -459,6 +459,8 @@ const ID_DMG: u32 = pack_id(b"DMG");
 const ID_DTP: u32 = pack_id(b"DTP");
 const ID_REF: u32 = pack_id(b"REF");
 const ID_STC: u32 = pack_id(b"STC");
+const ID_SVC: u32 = pack_id(b"SVC");
+const ID_QTY: u32 = pack_id(b"QTY");
 
 /// BHT03, BHT04 and BHT05 of the first BHT of the root.
 fn bht(root: &Node<'_>) -> Option<(Text, Option<NaiveDate>, Text)> {
@@ -875,16 +877,16 @@ pub fn validate(root: &Node<'_>, set_start: u64, issues: &mut Vec<Issue>) {
             if check_common(&mut c, seg, lid) {
                 continue;
             }
-            match seg.id {
-                b"STC" => check_stc(&mut c, seg, lid),
-                b"SVC" => {
+            match pack_id(seg.id) {
+                ID_STC => check_stc(&mut c, seg, lid),
+                ID_SVC => {
                     c.required(seg, lid, 1);
                     check_procedure(&mut c, seg, lid, 1);
                     c.decimal(seg, lid, 2);
                     c.decimal(seg, lid, 3);
                     c.decimal(seg, lid, 7);
                 }
-                b"AMT" | b"QTY" => {
+                ID_AMT | ID_QTY => {
                     c.required(seg, lid, 1);
                     c.req_decimal(seg, lid, 2);
                 }
