@@ -12,8 +12,8 @@
 
 use crate::common::{Party, Procedure, Text};
 use crate::issue::{Issue, IssueCode};
-use crate::tree::{build, check_usage, l, s, LoopDef, Node, SegSpec, Trigger};
-use crate::values::{date8, dated, decimal, text, Checks, Fields};
+use crate::tree::{build, check_usage, l, pack_id, s, seg_pack, LoopDef, Node, SegSpec, Trigger};
+use crate::values::{components, date8, dated, decimal, text, Checks, Fields};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -488,29 +488,73 @@ const AAA_FOLLOW_UPS: &[(&str, &str)] = &[
     ("Y", "do not resubmit; we will hand deliver"),
 ];
 
-fn meaning(table: &[(&str, &'static str)], code: &str) -> Text {
-    table.iter().find(|(c, _)| *c == code).map(|(_, m)| Text::from(*m)).unwrap_or_default()
+/// The codes of `AAA_FOLLOW_UPS`, for the AAA04 check (a test keeps the two in step).
+const AAA_FOLLOW_UP_CODES: [&str; 8] = ["C", "N", "P", "R", "S", "W", "X", "Y"];
+
+/// The meaning of a code from a table, borrowed from the table (no copy of the text).
+fn meaning(table: &[(&str, &'static str)], code: &[u8]) -> Text {
+    table.iter().find(|(c, _)| c.as_bytes() == code).map(|(_, m)| Text::const_new(m)).unwrap_or_default()
 }
 
-pub(crate) fn request_error(seg: &SegmentRef<'_>, loop_id: &str) -> RequestError {
-    let reason: Text = text(seg.get(3));
-    let follow_up: Text = text(seg.get(4));
+pub(crate) fn request_error(seg: &SegmentRef<'_>, loop_id: &'static str) -> RequestError {
+    aaa(&Fields::new(seg), loop_id)
+}
+
+/// An AAA already split.
+fn aaa(f: &Fields<'_>, loop_id: &'static str) -> RequestError {
+    let (reason, follow_up) = (f.get(3), f.get(4));
     RequestError {
-        loop_id: loop_id.into(),
-        valid_request: seg.get(1) == b"Y",
-        reason_text: meaning(AAA_REASONS, &reason),
-        follow_up_text: meaning(AAA_FOLLOW_UPS, &follow_up),
-        reason,
-        follow_up,
+        loop_id: Text::const_new(loop_id),
+        valid_request: f.get(1) == b"Y",
+        reason_text: meaning(AAA_REASONS, reason),
+        follow_up_text: meaning(AAA_FOLLOW_UPS, follow_up),
+        reason: text(reason),
+        follow_up: text(follow_up),
     }
 }
 
 pub(crate) fn aaa_errors(node: &Node<'_>) -> Vec<RequestError> {
-    node.segs("AAA").map(|a| request_error(a, node.def.id)).collect()
+    let mut out = Vec::new();
+    push_aaa_errors(node, &mut out);
+    out
+}
+
+/// Appends the AAA errors of one loop, in order.
+fn push_aaa_errors(node: &Node<'_>, out: &mut Vec<RequestError>) {
+    for s in &node.segments {
+        if seg_pack(s) == ID_AAA {
+            out.push(request_error(s, node.def.id));
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Extraction
+//
+// Each loop's segments are read in one pass, dispatching on the packed segment id, and each
+// segment is split once (`Fields`): `Node::seg`/`seg_q` and `SegmentRef::get` rescan per field.
+// Where the models keep "the first segment with this qualifier", the pass keeps the first one
+// seen, whether or not its value parses, exactly as `seg_q(..).and_then(parse)` did.
+
+const ID_AAA: u32 = pack_id(b"AAA");
+const ID_AMT: u32 = pack_id(b"AMT");
+const ID_BHT: u32 = pack_id(b"BHT");
+const ID_DMG: u32 = pack_id(b"DMG");
+const ID_DTP: u32 = pack_id(b"DTP");
+const ID_EB: u32 = pack_id(b"EB");
+const ID_EQ: u32 = pack_id(b"EQ");
+const ID_HI: u32 = pack_id(b"HI");
+const ID_HL: u32 = pack_id(b"HL");
+const ID_HSD: u32 = pack_id(b"HSD");
+const ID_INS: u32 = pack_id(b"INS");
+const ID_LE: u32 = pack_id(b"LE");
+const ID_LS: u32 = pack_id(b"LS");
+const ID_MSG: u32 = pack_id(b"MSG");
+const ID_N4: u32 = pack_id(b"N4");
+const ID_NM1: u32 = pack_id(b"NM1");
+const ID_PER: u32 = pack_id(b"PER");
+const ID_REF: u32 = pack_id(b"REF");
+const ID_TRN: u32 = pack_id(b"TRN");
 
 pub(crate) fn yes_no(b: &[u8]) -> Option<bool> {
     match b {
@@ -524,25 +568,56 @@ pub(crate) fn party(node: Option<&Node<'_>>) -> Party {
     node.map(|n| Party::from_nm1(n.first())).unwrap_or_default()
 }
 
-fn repeats(seg: &SegmentRef<'_>, n: usize) -> Vec<Text> {
-    seg.repetitions(n).filter(|r| !r.is_empty()).map(text).collect()
+/// The non-empty repetitions of an element (the whole element without a repetition separator).
+fn repeats(el: &[u8], rep: Option<u8>) -> Vec<Text> {
+    let Some(r) = rep else {
+        return if el.is_empty() { Vec::new() } else { vec![text(el)] };
+    };
+    if el.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::with_capacity(1 + el.iter().filter(|&&c| c == r).count());
+    out.extend(el.split(|&c| c == r).filter(|t| !t.is_empty()).map(text));
+    out
 }
 
-fn dtp_date(node: &Node<'_>, q: &str) -> Option<NaiveDate> {
-    node.seg_q("DTP", 1, q).and_then(|d| dated(d.get(2), d.get(3))).map(|d| d.0)
+/// The start date of a DTP already split (`dated` of DTP02/DTP03).
+fn dtp_from(f: &Fields<'_>) -> Option<NaiveDate> {
+    dated(f.get(2), f.get(3)).map(|d| d.0)
 }
 
+/// The first of each of BHT03, BHT04 and BHT05 of the root.
+fn bht(root: &Node<'_>) -> Option<(Text, Option<NaiveDate>, Text)> {
+    let b = root.segments.iter().find(|s| seg_pack(s) == ID_BHT)?;
+    let f = Fields::new(b);
+    Some((text(f.get(3)), date8(f.get(4)), text(f.get(5))))
+}
+
+/// TRN02 of the first TRN*2 (the payer's echo of the request's trace), else of the first TRN.
 fn trace(node: &Node<'_>) -> Text {
-    node.seg_q("TRN", 1, "2").or_else(|| node.seg("TRN")).map(|t| text(t.get(2))).unwrap_or_default()
+    let mut first = None;
+    for s in &node.segments {
+        if seg_pack(s) == ID_TRN {
+            let f = Fields::new(s);
+            if f.get(1) == b"2" {
+                return text(f.get(2));
+            }
+            first.get_or_insert(f);
+        }
+    }
+    first.map(|f| text(f.get(2))).unwrap_or_default()
+}
+
+/// The first DMG of a loop, split.
+fn dmg_of<'a>(node: &Node<'a>) -> Option<Fields<'a>> {
+    node.segments.iter().find(|s| seg_pack(s) == ID_DMG).map(Fields::new)
 }
 
 /// Reads the inquiries of a built 270 tree.
 pub fn extract_270(root: &Node<'_>) -> EligibilityRequest {
     let mut out = EligibilityRequest::default();
-    if let Some(bht) = root.seg("BHT") {
-        out.reference = text(bht.get(3));
-        out.created = date8(bht.get(4));
-        out.time = text(bht.get(5));
+    if let Some((reference, created, time)) = bht(root) {
+        (out.reference, out.created, out.time) = (reference, created, time);
     }
     for a in root.kids("2000A") {
         let payer = party(a.kid("2100A"));
@@ -550,18 +625,20 @@ pub fn extract_270(root: &Node<'_>) -> EligibilityRequest {
             let provider = party(b.kid("2100B"));
             for c in b.kids("2000C") {
                 let sub = c.kid("2100C");
+                let dmg = sub.and_then(dmg_of);
                 let base = Inquiry {
                     payer: payer.clone(),
                     provider: provider.clone(),
                     subscriber: party(sub),
-                    subscriber_birth_date: sub.and_then(|n| n.seg("DMG")).and_then(|d| date8(d.get(2))),
-                    subscriber_gender: sub.and_then(|n| n.seg("DMG")).map(|d| text(d.get(3))).unwrap_or_default(),
+                    subscriber_birth_date: dmg.and_then(|d| date8(d.get(2))),
+                    subscriber_gender: dmg.map(|d| text(d.get(3))).unwrap_or_default(),
                     ..Inquiry::default()
                 };
+                let has_dependents = c.kids("2000D").next().is_some();
                 if let Some(n) = sub {
                     let mut q = base.clone();
                     member_inquiry(c, n, &mut q);
-                    if c.kids("2000D").next().is_none() || !q.services.is_empty() {
+                    if !has_dependents || !q.services.is_empty() {
                         out.inquiries.push(q);
                     }
                 }
@@ -569,7 +646,7 @@ pub fn extract_270(root: &Node<'_>) -> EligibilityRequest {
                     let mut q = base.clone();
                     if let Some(n) = d.kid("2100D") {
                         q.dependent = Some(party(Some(n)));
-                        q.dependent_birth_date = n.seg("DMG").and_then(|d| date8(d.get(2)));
+                        q.dependent_birth_date = dmg_of(n).and_then(|d| date8(d.get(2)));
                         member_inquiry(d, n, &mut q);
                     }
                     out.inquiries.push(q);
@@ -581,75 +658,77 @@ pub fn extract_270(root: &Node<'_>) -> EligibilityRequest {
 }
 
 fn member_inquiry(hl: &Node<'_>, nm1: &Node<'_>, q: &mut Inquiry) {
-    if let Some(t) = hl.seg("TRN") {
+    if let Some(t) = hl.segments.iter().find(|s| seg_pack(s) == ID_TRN) {
+        let t = Fields::new(t);
         q.trace = text(t.get(2));
         q.trace_originator = text(t.get(3));
     }
-    q.service_date = dtp_date(nm1, "291");
+    q.service_date = nm1
+        .segments
+        .iter()
+        .filter(|s| seg_pack(s) == ID_DTP)
+        .map(Fields::new)
+        .find(|d| d.get(1) == b"291")
+        .and_then(|d| dtp_from(&d));
     for eq in nm1.kids("2110") {
-        let e = eq.first();
+        let e = Fields::new(eq.first());
+        let d = e.seg.delimiters();
         let p = e.get(2);
         q.services.push(ServiceInquiry {
-            service_types: repeats(e, 1),
-            procedure: (!p.is_empty()).then(|| Procedure::from_segment(e, 2)),
+            service_types: repeats(e.get(1), d.repetition),
+            procedure: (!p.is_empty()).then(|| Procedure::from_composite(p, d.component)),
         });
     }
 }
 
-/// Elements 1..N of a segment in one pass, indexed by element number (`[0]` stays empty;
-/// absent ones are empty): `SegmentRef::get` rescans from the start on every call, which
-/// dominates extraction of wide segments like EB.
-pub(crate) fn split<'a, const N: usize>(seg: &SegmentRef<'a>) -> [&'a [u8]; N] {
-    let mut out = [&b""[..]; N];
-    for (slot, el) in out.iter_mut().skip(1).zip(seg.elements()) {
-        *slot = el;
-    }
-    out
-}
-
-fn benefit(node: &Node<'_>) -> Benefit {
-    let eb = node.first();
-    let e: [&[u8]; 14] = split(eb);
-    let comp = eb.delimiters().component;
-    let rep = eb.delimiters().repetition;
-    let service_types = match rep {
-        Some(r) => e[3].split(|&b| b == r).filter(|t| !t.is_empty()).map(text).collect(),
-        None if e[3].is_empty() => Vec::new(),
-        None => vec![text(e[3])],
+/// One EB loop (2110C/2110D) as a benefit; its AAA errors go to `errors`.
+fn benefit(node: &Node<'_>, errors: &mut Vec<RequestError>) -> Benefit {
+    let e = Fields::new(node.first());
+    let delims = e.seg.delimiters();
+    let p = e.get(13);
+    let mut b = Benefit {
+        code: text(e.get(1)),
+        coverage_level: text(e.get(2)),
+        service_types: repeats(e.get(3), delims.repetition),
+        insurance_type: text(e.get(4)),
+        plan: text(e.get(5)),
+        period: text(e.get(6)),
+        amount: decimal(e.get(7)),
+        percent: decimal(e.get(8)),
+        quantity_qualifier: text(e.get(9)),
+        quantity: decimal(e.get(10)),
+        auth_required: yes_no(e.get(11)),
+        in_network: yes_no(e.get(12)),
+        procedure: (!p.is_empty()).then(|| Procedure::from_composite(p, delims.component)),
+        ..Benefit::default()
     };
-    Benefit {
-        code: text(e[1]),
-        coverage_level: text(e[2]),
-        service_types,
-        insurance_type: text(e[4]),
-        plan: text(e[5]),
-        period: text(e[6]),
-        amount: decimal(e[7]),
-        percent: decimal(e[8]),
-        quantity_qualifier: text(e[9]),
-        quantity: decimal(e[10]),
-        auth_required: yes_no(e[11]),
-        in_network: yes_no(e[12]),
-        procedure: (!e[13].is_empty()).then(|| Procedure::from_composite(e[13], comp)),
-        deliveries: node
-            .segs("HSD")
-            .map(|h| Delivery {
-                qualifier: text(h.get(1)),
-                quantity: decimal(h.get(2)),
-                period: text(h.get(5)),
-                periods: decimal(h.get(6)),
-            })
-            .collect(),
-        messages: node.segs("MSG").map(|m| text(m.get(1))).collect(),
-        related: node.kids("2120").map(|n| Party::from_nm1(n.first())).collect(),
-        dates: node
-            .segs("DTP")
-            .map(|d| {
+    for s in &node.segments[1..] {
+        match seg_pack(s) {
+            ID_HSD => {
+                let h = Fields::new(s);
+                b.deliveries.push(Delivery {
+                    qualifier: text(h.get(1)),
+                    quantity: decimal(h.get(2)),
+                    period: text(h.get(5)),
+                    periods: decimal(h.get(6)),
+                });
+            }
+            ID_MSG => b.messages.push(text(Fields::new(s).get(1))),
+            ID_DTP => {
+                let d = Fields::new(s);
                 let r = dated(d.get(2), d.get(3));
-                BenefitDate { qualifier: text(d.get(1)), from: r.map(|x| x.0), to: r.map(|x| x.1) }
-            })
-            .collect(),
+                b.dates.push(BenefitDate { qualifier: text(d.get(1)), from: r.map(|x| x.0), to: r.map(|x| x.1) });
+            }
+            ID_AAA => errors.push(aaa(&Fields::new(s), node.def.id)),
+            _ => {}
+        }
     }
+    for k in &node.children {
+        if k.def.id == "2120" {
+            b.related.push(Party::from_nm1(k.first()));
+        }
+    }
+    b
 }
 
 const ACTIVE: [&str; 5] = ["1", "2", "3", "4", "5"];
@@ -658,17 +737,18 @@ const INACTIVE: [&str; 3] = ["6", "7", "8"];
 /// "2 USED", "USED 2": the count a payer writes into a free-text MSG.
 fn used_from_messages(messages: &[Text]) -> Option<Decimal> {
     for m in messages {
-        let words: Vec<&str> = m.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
-        for (i, w) in words.iter().enumerate() {
+        let mut words = m.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty());
+        let mut before: Option<&str> = None;
+        while let Some(w) = words.next() {
             if w.eq_ignore_ascii_case("used") {
-                let before = i.checked_sub(1).and_then(|j| words.get(j));
-                let after = words.get(i + 1);
+                let after = words.clone().next();
                 for cand in [before, after].into_iter().flatten() {
                     if let Some(d) = decimal(cand.as_bytes()) {
                         return Some(d);
                     }
                 }
             }
+            before = Some(w);
         }
     }
     None
@@ -704,19 +784,54 @@ fn remaining(benefits: &[Benefit], code: &str, network: bool) -> Option<Decimal>
         .and_then(|b| b.amount)
 }
 
-fn coverage(hl: &Node<'_>, member: &Node<'_>, base: &Coverage) -> Coverage {
-    let mut c = base.clone();
+/// The parties and trace every answer under one subscriber loop shares.
+struct Who<'p> {
+    payer: &'p Party,
+    provider: &'p Party,
+    subscriber: &'p Party,
+    trace: &'p Text,
+}
+
+fn coverage(hl: &Node<'_>, member: &Node<'_>, who: &Who<'_>, dependent: Option<Party>) -> Coverage {
     let t = trace(hl);
-    if !t.is_empty() {
-        c.trace = t;
+    let mut c = Coverage {
+        payer: who.payer.clone(),
+        provider: who.provider.clone(),
+        subscriber: who.subscriber.clone(),
+        dependent,
+        trace: if t.is_empty() { who.trace.clone() } else { t },
+        ..Coverage::default()
+    };
+    // The first DTP*346, *291, *347 and *356 of the member loop, parsed or not.
+    let (mut begin, mut plan_date, mut end, mut elig) = (None, None, None, None);
+    for s in &member.segments {
+        match seg_pack(s) {
+            ID_DTP => {
+                let d = Fields::new(s);
+                let slot = match d.get(1) {
+                    b"346" => &mut begin,
+                    b"291" => &mut plan_date,
+                    b"347" => &mut end,
+                    b"356" => &mut elig,
+                    _ => continue,
+                };
+                if slot.is_none() {
+                    *slot = Some(dtp_from(&d));
+                }
+            }
+            ID_AAA => c.errors.push(aaa(&Fields::new(s), member.def.id)),
+            _ => {}
+        }
     }
-    c.plan_begin = dtp_date(member, "346").or_else(|| dtp_date(member, "291"));
-    c.plan_end = dtp_date(member, "347");
-    c.eligibility_begin = dtp_date(member, "356");
-    c.errors.extend(aaa_errors(member));
-    for eb in member.kids("2110") {
-        c.errors.extend(aaa_errors(eb));
-        c.benefits.push(benefit(eb));
+    c.plan_begin = begin.flatten().or(plan_date.flatten());
+    c.plan_end = end.flatten();
+    c.eligibility_begin = elig.flatten();
+    c.benefits.reserve_exact(member.children.len());
+    for eb in &member.children {
+        if eb.def.id == "2110" {
+            let b = benefit(eb, &mut c.errors);
+            c.benefits.push(b);
+        }
     }
     let plan_level = |b: &&Benefit| b.procedure.is_none();
     let active = |b: &&Benefit| ACTIVE.contains(&b.code.as_str());
@@ -729,7 +844,7 @@ fn coverage(hl: &Node<'_>, member: &Node<'_>, base: &Coverage) -> Coverage {
         .filter(plan_level)
         .find_map(|b| b.in_network)
         .or_else(|| c.benefits.iter().filter(active).find_map(|b| b.in_network));
-    c.plan = c.benefits.iter().filter(active).map(|b| b.plan.clone()).find(|p| !p.is_empty()).unwrap_or_default();
+    c.plan = c.benefits.iter().filter(active).find(|b| !b.plan.is_empty()).map(|b| b.plan.clone()).unwrap_or_default();
     let network = c.in_network.unwrap_or(true);
     c.deductible_remaining = remaining(&c.benefits, "C", network);
     c.out_of_pocket_remaining = remaining(&c.benefits, "G", network);
@@ -753,19 +868,18 @@ fn coverage(hl: &Node<'_>, member: &Node<'_>, base: &Coverage) -> Coverage {
 /// Reads the answers of a built 271 tree.
 pub fn extract_271(root: &Node<'_>) -> EligibilityResponse {
     let mut out = EligibilityResponse::default();
-    if let Some(bht) = root.seg("BHT") {
-        out.reference = text(bht.get(3));
-        out.created = date8(bht.get(4));
+    if let Some((reference, created, _)) = bht(root) {
+        (out.reference, out.created) = (reference, created);
     }
     for a in root.kids("2000A") {
         let payer = party(a.kid("2100A"));
         let mut source_errors = aaa_errors(a);
         if let Some(n) = a.kid("2100A") {
-            source_errors.extend(aaa_errors(n));
+            push_aaa_errors(n, &mut source_errors);
         }
         if !source_errors.is_empty() {
             out.answers.push(EligibilityAnswer::Rejected(EligibilityRejection {
-                level: "source".into(),
+                level: Text::const_new("source"),
                 payer: payer.clone(),
                 errors: source_errors,
                 ..EligibilityRejection::default()
@@ -776,30 +890,33 @@ pub fn extract_271(root: &Node<'_>) -> EligibilityResponse {
             let receiver_errors = b.kid("2100B").map(aaa_errors).unwrap_or_default();
             if !receiver_errors.is_empty() {
                 out.answers.push(EligibilityAnswer::Rejected(EligibilityRejection {
-                    level: "receiver".into(),
+                    level: Text::const_new("receiver"),
                     payer: payer.clone(),
                     provider: provider.clone(),
                     errors: receiver_errors,
                     ..EligibilityRejection::default()
                 }));
             }
+            out.answers.reserve(b.children.len());
             for c in b.kids("2000C") {
-                let sub = c.kid("2100C");
-                let base = Coverage {
-                    payer: payer.clone(),
-                    provider: provider.clone(),
-                    subscriber: party(sub),
-                    trace: trace(c),
-                    ..Coverage::default()
-                };
+                let (mut sub, mut has_dependents) = (None, false);
+                for k in &c.children {
+                    match k.def.id {
+                        "2100C" if sub.is_none() => sub = Some(k),
+                        "2000D" => has_dependents = true,
+                        _ => {}
+                    }
+                }
+                let subscriber = party(sub);
+                let trace = trace(c);
+                let who = Who { payer: &payer, provider: &provider, subscriber: &subscriber, trace: &trace };
                 if let Some(n) = sub {
-                    member_answer(c, n, &base, "subscriber", &mut out.answers, c.kids("2000D").next().is_some());
+                    member_answer(coverage(c, n, &who, None), "subscriber", &mut out.answers, has_dependents);
                 }
                 for d in c.kids("2000D") {
                     if let Some(n) = d.kid("2100D") {
-                        let mut with_dep = base.clone();
-                        with_dep.dependent = Some(party(Some(n)));
-                        member_answer(d, n, &with_dep, "dependent", &mut out.answers, false);
+                        let dependent = Some(party(Some(n)));
+                        member_answer(coverage(d, n, &who, dependent), "dependent", &mut out.answers, false);
                     }
                 }
             }
@@ -808,18 +925,10 @@ pub fn extract_271(root: &Node<'_>) -> EligibilityResponse {
     out
 }
 
-fn member_answer(
-    hl: &Node<'_>,
-    member: &Node<'_>,
-    base: &Coverage,
-    level: &str,
-    answers: &mut Vec<EligibilityAnswer>,
-    has_dependents: bool,
-) {
-    let c = coverage(hl, member, base);
+fn member_answer(c: Coverage, level: &'static str, answers: &mut Vec<EligibilityAnswer>, has_dependents: bool) {
     if c.benefits.is_empty() && !c.errors.is_empty() {
         answers.push(EligibilityAnswer::Rejected(EligibilityRejection {
-            level: level.into(),
+            level: Text::const_new(level),
             payer: c.payer,
             provider: c.provider,
             subscriber: Some(c.subscriber),
@@ -842,13 +951,14 @@ pub(crate) const ID_QUALIFIERS: &[&str] =
 
 /// Element checks for segments common to 270/271, 276/277, 278: returns true when handled.
 pub(crate) fn check_common(c: &mut Checks<'_>, seg: &Fields<'_>, lid: &'static str) -> bool {
-    match seg.id {
-        b"HL" => {
+    // Dispatch on the packed id: one integer compare per arm instead of a slice compare.
+    match pack_id(seg.id) {
+        ID_HL => {
             c.required(seg, lid, 1);
             c.required(seg, lid, 3);
             c.code(seg, lid, 4, &["0", "1"]);
         }
-        b"NM1" => {
+        ID_NM1 => {
             c.required(seg, lid, 1);
             if c.required(seg, lid, 2) {
                 c.code(seg, lid, 2, &["1", "2"]);
@@ -863,37 +973,37 @@ pub(crate) fn check_common(c: &mut Checks<'_>, seg: &Fields<'_>, lid: &'static s
             }
             c.length(seg, lid, 9, 2, 80);
         }
-        b"TRN" => {
+        ID_TRN => {
             c.required(seg, lid, 1);
             c.code(seg, lid, 1, &["1", "2"]);
             c.required(seg, lid, 2);
             c.length(seg, lid, 2, 1, 50);
             c.length(seg, lid, 3, 10, 10);
         }
-        b"DMG" => {
+        ID_DMG => {
             c.code(seg, lid, 1, &["D8"]);
             c.date(seg, lid, 2);
             c.code(seg, lid, 3, &["F", "M", "U"]);
         }
-        b"DTP" => {
+        ID_DTP => {
             c.dtp(seg, lid);
         }
-        b"REF" => {
+        ID_REF => {
             c.required(seg, lid, 1);
             c.required(seg, lid, 2);
             c.length(seg, lid, 2, 1, 50);
         }
-        b"PER" => {
+        ID_PER => {
             c.required(seg, lid, 1);
         }
-        b"N4" => {
+        ID_N4 => {
             c.required(seg, lid, 1);
         }
-        b"MSG" => {
+        ID_MSG => {
             c.required(seg, lid, 1);
             c.length(seg, lid, 1, 1, 264);
         }
-        b"AAA" => {
+        ID_AAA => {
             if c.required(seg, lid, 1) {
                 c.code(seg, lid, 1, &["Y", "N"]);
             }
@@ -902,11 +1012,10 @@ pub(crate) fn check_common(c: &mut Checks<'_>, seg: &Fields<'_>, lid: &'static s
                 c.length(seg, lid, 3, 2, 2);
             }
             if c.required(seg, lid, 4) {
-                let codes: Vec<&str> = AAA_FOLLOW_UPS.iter().map(|(k, _)| *k).collect();
-                c.code(seg, lid, 4, &codes);
+                c.code(seg, lid, 4, &AAA_FOLLOW_UP_CODES);
             }
         }
-        b"HI" => check_hi(c, &seg.seg, lid),
+        ID_HI => check_hi(c, &seg.seg, lid),
         _ => return false,
     }
     true
@@ -918,15 +1027,21 @@ pub(crate) fn check_hi(c: &mut Checks<'_>, hi: &SegmentRef<'_>, lid: &'static st
     c.diagnoses(hi, lid, |_| ANY);
 }
 
-/// A composite procedure element: qualifier from the list, code present.
+/// A composite procedure element: qualifier from the list, code present (and UTF-8, as the
+/// model's text is). Read in place: no `Procedure` is built and the segment id is only
+/// formatted for a message.
 pub(crate) fn check_procedure(c: &mut Checks<'_>, f: &Fields<'_>, lid: &'static str, el: usize) {
-    if f.get(el).is_empty() {
+    const QUALIFIERS: [&[u8]; 10] = [b"AD", b"CJ", b"HC", b"ID", b"IV", b"N4", b"ZZ", b"NU", b"ER", b"WK"];
+    let v = f.get(el);
+    if v.is_empty() {
         return;
     }
     let seg = &f.seg;
-    let p = Procedure::from_composite(f.get(el), seg.delimiters().component);
-    let id = String::from_utf8_lossy(seg.id()).into_owned();
-    if !["AD", "CJ", "HC", "ID", "IV", "N4", "ZZ", "NU", "ER", "WK"].contains(&p.qualifier.as_str()) {
+    let mut parts = components(v, seg.delimiters().component);
+    let qualifier = parts.next().unwrap_or(b"");
+    let code = parts.next().unwrap_or(b"");
+    if !QUALIFIERS.contains(&qualifier) {
+        let id = String::from_utf8_lossy(seg.id());
         c.issues.push(Issue::element(
             seg,
             c.set_start,
@@ -937,7 +1052,8 @@ pub(crate) fn check_procedure(c: &mut Checks<'_>, f: &Fields<'_>, lid: &'static 
             format!("invalid product/service id qualifier in {id}{el:02}-1"),
         ));
     }
-    if p.code.is_empty() {
+    if code.is_empty() || std::str::from_utf8(code).is_err() {
+        let id = String::from_utf8_lossy(seg.id());
         c.issues.push(Issue::element(
             seg,
             c.set_start,
@@ -986,22 +1102,22 @@ pub fn validate(root: &Node<'_>, set_start: u64, issues: &mut Vec<Issue>) {
             if check_common(&mut c, seg, lid) {
                 continue;
             }
-            match seg.id {
-                b"EQ" => {
+            match pack_id(seg.id) {
+                ID_EQ => {
                     if seg.get(1).is_empty() && seg.get(2).is_empty() {
                         c.required(seg, lid, 1);
                     }
                     check_procedure(&mut c, seg, lid, 2);
                     c.code(seg, lid, 3, COVERAGE_LEVELS);
                 }
-                b"AMT" => {
+                ID_AMT => {
                     c.required(seg, lid, 1);
                     c.req_decimal(seg, lid, 2);
                 }
-                b"INS" => {
+                ID_INS => {
                     c.code(seg, lid, 1, &["Y", "N"]);
                 }
-                b"EB" => {
+                ID_EB => {
                     if c.required(seg, lid, 1) {
                         c.code(seg, lid, 1, EB01);
                     }
@@ -1014,12 +1130,12 @@ pub fn validate(root: &Node<'_>, set_start: u64, issues: &mut Vec<Issue>) {
                     c.code(seg, lid, 12, &["N", "U", "W", "Y"]);
                     check_procedure(&mut c, seg, lid, 13);
                 }
-                b"HSD" => {
+                ID_HSD => {
                     c.decimal(seg, lid, 2);
                     c.code(seg, lid, 5, PERIODS);
                     c.decimal(seg, lid, 6);
                 }
-                b"LS" | b"LE" => {
+                ID_LS | ID_LE => {
                     c.code(seg, lid, 1, &["2120"]);
                 }
                 _ => {}
@@ -1136,6 +1252,11 @@ pub fn build_270(request: &EligibilityRequest) -> Vec<Segment> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn follow_up_codes_match_their_table() {
+        assert!(AAA_FOLLOW_UPS.iter().map(|(k, _)| *k).eq(AAA_FOLLOW_UP_CODES));
+    }
 
     #[test]
     fn used_count_from_free_text() {

@@ -9,9 +9,9 @@
 
 use crate::common::{Party, Procedure, Text};
 use crate::issue::{Issue, IssueCode};
-use crate::tree::{build, check_usage, LoopDef, Node, SegSpec, Trigger};
+use crate::tree::{build, check_usage, pack_id, seg_pack, LoopDef, Node, SegSpec, Trigger};
 use crate::tree::{l, s};
-use crate::values::{date8, dated, decimal, text, Checks, Fields};
+use crate::values::{components, date8, dated, decimal, text, Checks, Fields};
 use crate::x270::{check_common, check_procedure, d8, hl, nm1, opt_d8, party, procedure_element};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -447,122 +447,225 @@ pub struct ClaimStatusReport {
 
 // ---------------------------------------------------------------------------------------------
 // Extraction
+//
+// Each loop's segments are read in one pass, dispatching on the packed segment id, and each
+// segment is split once (`Fields`): `Node::seg`/`seg_q` and `SegmentRef::get` rescan per field.
+// "The first REF*EJ" and the like keep the first segment with that qualifier, whether or not
+// its value parses, as `seg_q(..).and_then(parse)` did.
 
-fn dtp_range(node: &Node<'_>, q: &str) -> Option<(NaiveDate, NaiveDate)> {
-    node.seg_q("DTP", 1, q).and_then(|d| dated(d.get(2), d.get(3)))
+const ID_AMT: u32 = pack_id(b"AMT");
+const ID_BHT: u32 = pack_id(b"BHT");
+const ID_DMG: u32 = pack_id(b"DMG");
+const ID_DTP: u32 = pack_id(b"DTP");
+const ID_REF: u32 = pack_id(b"REF");
+const ID_STC: u32 = pack_id(b"STC");
+const ID_SVC: u32 = pack_id(b"SVC");
+const ID_QTY: u32 = pack_id(b"QTY");
+
+/// BHT03, BHT04 and BHT05 of the first BHT of the root.
+fn bht(root: &Node<'_>) -> Option<(Text, Option<NaiveDate>, Text)> {
+    let b = root.segments.iter().find(|s| seg_pack(s) == ID_BHT)?;
+    let f = Fields::new(b);
+    Some((text(f.get(3)), date8(f.get(4)), text(f.get(5))))
 }
 
-fn reference(node: &Node<'_>, q: &str) -> Text {
-    node.seg_q("REF", 1, q).map(|r| text(r.get(2))).unwrap_or_default()
+/// Sets `slot` to `value()` unless an earlier segment already did.
+#[inline]
+fn first<T>(slot: &mut Option<T>, value: impl FnOnce() -> T) {
+    if slot.is_none() {
+        *slot = Some(value());
+    }
 }
 
-fn stc(seg: &SegmentRef<'_>) -> Vec<Status> {
-    let comp = seg.delimiters().component;
-    [1usize, 10, 11]
-        .iter()
-        .filter(|&&el| !seg.get(el).is_empty())
-        .map(|&el| {
-            let mut parts = x12::components(seg.get(el), comp);
-            let category_code: Text = text(parts.next().unwrap_or(b""));
-            let code = text(parts.next().unwrap_or(b""));
-            let entity = text(parts.next().unwrap_or(b""));
-            Status {
-                category: StatusCategory::from_code(&category_code),
-                meaning: StatusCategory::meaning(&category_code).into(),
-                category_code,
-                code,
-                entity,
-                date: date8(seg.get(2)),
-                charge: decimal(seg.get(4)),
-                paid: decimal(seg.get(5)),
-                adjudicated: date8(seg.get(6)),
-                check_date: date8(seg.get(8)),
-                check_number: text(seg.get(9)),
+/// The DTP*472 dates of a loop's first DTP*472 (`None` when it has none or it does not parse).
+type Dates = Option<Option<(NaiveDate, NaiveDate)>>;
+
+/// Appends the statuses of one STC (STC01, STC10, STC11 composites), already split.
+fn push_stc(f: &Fields<'_>, out: &mut Vec<Status>) {
+    let comp = f.seg.delimiters().component;
+    let (date, charge, paid) = (date8(f.get(2)), decimal(f.get(4)), decimal(f.get(5)));
+    let (adjudicated, check_date) = (date8(f.get(6)), date8(f.get(8)));
+    let number = f.get(9);
+    for el in [1usize, 10, 11] {
+        let v = f.get(el);
+        if v.is_empty() {
+            continue;
+        }
+        let mut parts = components(v, comp);
+        let category_code: Text = text(parts.next().unwrap_or(b""));
+        let code = text(parts.next().unwrap_or(b""));
+        let entity = text(parts.next().unwrap_or(b""));
+        out.push(Status {
+            category: StatusCategory::from_code(&category_code),
+            meaning: Text::const_new(StatusCategory::meaning(&category_code)),
+            category_code,
+            code,
+            entity,
+            date,
+            charge,
+            paid,
+            adjudicated,
+            check_date,
+            check_number: text(number),
+        });
+    }
+}
+
+/// The parties a status answer carries, borrowed from the loops above it.
+#[derive(Clone, Copy)]
+struct Above<'p> {
+    payer: &'p Party,
+    receiver: &'p Party,
+    provider: &'p Party,
+    subscriber: Option<&'p Party>,
+    patient: Option<&'p Party>,
+}
+
+fn tracking(node: &Node<'_>, level: &'static str, above: &Above<'_>, ca: bool) -> ClaimStatus {
+    let mut c = ClaimStatus {
+        level: Text::const_new(level),
+        payer: above.payer.clone(),
+        receiver: above.receiver.clone(),
+        provider: above.provider.clone(),
+        subscriber: above.subscriber.cloned(),
+        patient: above.patient.cloned(),
+        trace: text(Fields::new(node.first()).get(2)),
+        ..ClaimStatus::default()
+    };
+    let (mut ej, mut k1, mut d9, mut blt, mut dates): (Option<Text>, _, _, _, Dates) = (None, None, None, None, None);
+    for s in &node.segments {
+        match seg_pack(s) {
+            ID_STC => push_stc(&Fields::new(s), &mut c.statuses),
+            ID_REF => {
+                let f = Fields::new(s);
+                let slot = match f.get(1) {
+                    b"EJ" => &mut ej,
+                    b"1K" => &mut k1,
+                    b"D9" => &mut d9,
+                    b"BLT" => &mut blt,
+                    _ => continue,
+                };
+                first(slot, || text(f.get(2)));
             }
-        })
-        .collect()
-}
-
-fn statuses(node: &Node<'_>) -> Vec<Status> {
-    node.segs("STC").flat_map(stc).collect()
-}
-
-fn tracking(node: &Node<'_>, level: &str, base: &ClaimStatus, ca: bool) -> ClaimStatus {
-    let mut c = base.clone();
-    c.level = level.into();
-    c.trace = text(node.first().get(2));
-    c.statuses = statuses(node);
+            ID_DTP => {
+                let f = Fields::new(s);
+                if f.get(1) == b"472" {
+                    first(&mut dates, || dated(f.get(2), f.get(3)));
+                }
+            }
+            _ => {}
+        }
+    }
     c.category = c.statuses.first().map(|s| s.category).unwrap_or_default();
-    c.claim_id = reference(node, "EJ");
+    c.claim_id = ej.unwrap_or_default();
     if c.claim_id.is_empty() && ca && level == "claim" {
         c.claim_id = c.trace.clone();
     }
-    c.payer_claim_id = reference(node, "1K");
-    c.clearinghouse_trace = reference(node, "D9");
-    c.bill_type = reference(node, "BLT");
-    if let Some((a, b)) = dtp_range(node, "472") {
+    c.payer_claim_id = k1.unwrap_or_default();
+    c.clearinghouse_trace = d9.unwrap_or_default();
+    c.bill_type = blt.unwrap_or_default();
+    if let Some((a, b)) = dates.flatten() {
         c.from = Some(a);
         c.to = Some(b);
     }
-    for svc in node.kids("2220") {
-        let s = svc.first();
-        let r = dtp_range(svc, "472");
-        c.lines.push(LineStatus {
-            procedure: Procedure::from_segment(s, 1),
+    c.lines.reserve_exact(node.children.len());
+    for svc in &node.children {
+        if svc.def.id != "2220" {
+            continue;
+        }
+        let s = Fields::new(svc.first());
+        let mut line = LineStatus {
+            procedure: Procedure::from_composite(s.get(1), s.seg.delimiters().component),
             charge: decimal(s.get(2)),
             paid: decimal(s.get(3)),
             units: decimal(s.get(7)),
-            control: reference(svc, "FJ"),
-            from: r.map(|x| x.0),
-            to: r.map(|x| x.1),
-            statuses: statuses(svc),
-        });
+            ..LineStatus::default()
+        };
+        let (mut fj, mut dates): (Option<Text>, Dates) = (None, None);
+        for seg in &svc.segments {
+            match seg_pack(seg) {
+                ID_STC => push_stc(&Fields::new(seg), &mut line.statuses),
+                ID_REF => {
+                    let f = Fields::new(seg);
+                    if f.get(1) == b"FJ" {
+                        first(&mut fj, || text(f.get(2)));
+                    }
+                }
+                ID_DTP => {
+                    let f = Fields::new(seg);
+                    if f.get(1) == b"472" {
+                        first(&mut dates, || dated(f.get(2), f.get(3)));
+                    }
+                }
+                _ => {}
+            }
+        }
+        line.control = fj.unwrap_or_default();
+        let r = dates.flatten();
+        (line.from, line.to) = (r.map(|x| x.0), r.map(|x| x.1));
+        c.lines.push(line);
     }
     c
+}
+
+/// The start date of the first DTP with this qualifier in a loop (`None` when it does not parse).
+fn dtp_start(node: &Node<'_>, q: &[u8]) -> Option<NaiveDate> {
+    node.segments
+        .iter()
+        .filter(|s| seg_pack(s) == ID_DTP)
+        .map(Fields::new)
+        .find(|f| f.get(1) == q)
+        .and_then(|f| dated(f.get(2), f.get(3)))
+        .map(|r| r.0)
+}
+
+/// The first child loop with this id and its NM1 party.
+fn kid_party(node: &Node<'_>, id: &str) -> Option<Party> {
+    node.kid(id).map(|n| Party::from_nm1(n.first()))
 }
 
 /// Reads the statuses of a built 277 or 277CA tree.
 pub fn extract_277(root: &Node<'_>) -> ClaimStatusReport {
     let ca = root.def.id == "277CA";
     let mut out = ClaimStatusReport { kind: root.def.id.into(), ..ClaimStatusReport::default() };
-    if let Some(bht) = root.seg("BHT") {
-        out.reference = text(bht.get(3));
-        out.created = date8(bht.get(4));
+    if let Some((reference, created, _)) = bht(root) {
+        (out.reference, out.created) = (reference, created);
     }
+    let none = Party::default();
     for a in root.kids("2000A") {
         if let Some(t) = a.kid("2200A") {
-            out.received = dtp_range(t, "050").map(|r| r.0);
-            out.processed = dtp_range(t, "009").map(|r| r.0);
+            out.received = dtp_start(t, b"050");
+            out.processed = dtp_start(t, b"009");
         }
-        let base = ClaimStatus { payer: party(a.kid("2100A")), ..ClaimStatus::default() };
+        let payer = party(a.kid("2100A"));
+        let above = Above { payer: &payer, receiver: &none, provider: &none, subscriber: None, patient: None };
         for b in a.kids("2000B") {
-            let mut base = base.clone();
-            base.receiver = party(b.kid("2100B"));
+            let receiver = party(b.kid("2100B"));
+            let above = Above { receiver: &receiver, ..above };
             for t in b.kids("2200B") {
-                out.statuses.push(tracking(t, "receiver", &base, ca));
+                out.statuses.push(tracking(t, "receiver", &above, ca));
             }
             for c in b.kids("2000C") {
-                let mut base = base.clone();
-                base.provider = party(c.kid("2100C"));
+                let provider = party(c.kid("2100C"));
+                let above = Above { provider: &provider, ..above };
                 for t in c.kids("2200C") {
-                    out.statuses.push(tracking(t, "provider", &base, ca));
+                    out.statuses.push(tracking(t, "provider", &above, ca));
                 }
                 for d in c.kids("2000D") {
-                    let mut base = base.clone();
-                    let who = d.kid("2100D").map(|n| Party::from_nm1(n.first()));
-                    if ca {
-                        base.patient = who;
+                    let who = kid_party(d, "2100D");
+                    let above = if ca {
+                        Above { patient: who.as_ref(), ..above }
                     } else {
-                        base.subscriber = who;
-                    }
+                        Above { subscriber: who.as_ref(), ..above }
+                    };
                     for t in d.kids("2200D") {
-                        out.statuses.push(tracking(t, "claim", &base, ca));
+                        out.statuses.push(tracking(t, "claim", &above, ca));
                     }
                     for e in d.kids("2000E") {
-                        let mut base = base.clone();
-                        base.patient = e.kid("2100E").map(|n| Party::from_nm1(n.first()));
+                        let patient = kid_party(e, "2100E");
+                        let above = Above { patient: patient.as_ref(), ..above };
                         for t in e.kids("2200E") {
-                            out.statuses.push(tracking(t, "claim", &base, ca));
+                            out.statuses.push(tracking(t, "claim", &above, ca));
                         }
                     }
                 }
@@ -574,23 +677,69 @@ pub fn extract_277(root: &Node<'_>) -> ClaimStatusReport {
 
 fn inquiry(node: &Node<'_>, base: &StatusInquiry) -> StatusInquiry {
     let mut q = base.clone();
-    q.trace = text(node.first().get(2));
-    q.claim_id = reference(node, "EJ");
-    q.payer_claim_id = reference(node, "1K");
-    q.bill_type = reference(node, "BLT");
-    q.charge = node.seg_q("AMT", 1, "T3").and_then(|a| decimal(a.get(2)));
-    if let Some((a, b)) = dtp_range(node, "472") {
+    q.trace = text(Fields::new(node.first()).get(2));
+    let (mut ej, mut k1, mut blt, mut t3, mut dates): (Option<Text>, _, _, _, Dates) = (None, None, None, None, None);
+    for s in &node.segments {
+        match seg_pack(s) {
+            ID_REF => {
+                let f = Fields::new(s);
+                let slot = match f.get(1) {
+                    b"EJ" => &mut ej,
+                    b"1K" => &mut k1,
+                    b"BLT" => &mut blt,
+                    _ => continue,
+                };
+                first(slot, || text(f.get(2)));
+            }
+            ID_AMT => {
+                let f = Fields::new(s);
+                if f.get(1) == b"T3" {
+                    first(&mut t3, || decimal(f.get(2)));
+                }
+            }
+            ID_DTP => {
+                let f = Fields::new(s);
+                if f.get(1) == b"472" {
+                    first(&mut dates, || dated(f.get(2), f.get(3)));
+                }
+            }
+            _ => {}
+        }
+    }
+    q.claim_id = ej.unwrap_or_default();
+    q.payer_claim_id = k1.unwrap_or_default();
+    q.bill_type = blt.unwrap_or_default();
+    q.charge = t3.flatten();
+    if let Some((a, b)) = dates.flatten() {
         q.from = Some(a);
         q.to = Some(b);
     }
     for svc in node.kids("2210") {
-        let s = svc.first();
-        let r = dtp_range(svc, "472");
+        let s = Fields::new(svc.first());
+        let (mut fj, mut dates): (Option<Text>, Dates) = (None, None);
+        for seg in &svc.segments {
+            match seg_pack(seg) {
+                ID_REF => {
+                    let f = Fields::new(seg);
+                    if f.get(1) == b"FJ" {
+                        first(&mut fj, || text(f.get(2)));
+                    }
+                }
+                ID_DTP => {
+                    let f = Fields::new(seg);
+                    if f.get(1) == b"472" {
+                        first(&mut dates, || dated(f.get(2), f.get(3)));
+                    }
+                }
+                _ => {}
+            }
+        }
+        let r = dates.flatten();
         q.lines.push(LineInquiry {
-            procedure: Procedure::from_segment(s, 1),
+            procedure: Procedure::from_composite(s.get(1), s.seg.delimiters().component),
             charge: decimal(s.get(2)),
             units: decimal(s.get(7)),
-            control: reference(svc, "FJ"),
+            control: fj.unwrap_or_default(),
             from: r.map(|x| x.0),
             to: r.map(|x| x.1),
         });
@@ -598,13 +747,16 @@ fn inquiry(node: &Node<'_>, base: &StatusInquiry) -> StatusInquiry {
     q
 }
 
+/// The first DMG of a loop, split.
+fn dmg_of<'a>(node: &Node<'a>) -> Option<Fields<'a>> {
+    node.segments.iter().find(|s| seg_pack(s) == ID_DMG).map(Fields::new)
+}
+
 /// Reads the inquiries of a built 276 tree.
 pub fn extract_276(root: &Node<'_>) -> StatusRequest {
     let mut out = StatusRequest::default();
-    if let Some(bht) = root.seg("BHT") {
-        out.reference = text(bht.get(3));
-        out.created = date8(bht.get(4));
-        out.time = text(bht.get(5));
+    if let Some((reference, created, time)) = bht(root) {
+        (out.reference, out.created, out.time) = (reference, created, time);
     }
     for a in root.kids("2000A") {
         let payer = party(a.kid("2100A"));
@@ -613,13 +765,14 @@ pub fn extract_276(root: &Node<'_>) -> StatusRequest {
             for c in b.kids("2000C") {
                 let provider = party(c.kid("2100C"));
                 for d in c.kids("2000D") {
+                    let dmg = dmg_of(d);
                     let base = StatusInquiry {
                         payer: payer.clone(),
                         receiver: receiver.clone(),
                         provider: provider.clone(),
                         subscriber: party(d.kid("2100D")),
-                        subscriber_birth_date: d.seg("DMG").and_then(|x| date8(x.get(2))),
-                        subscriber_gender: d.seg("DMG").map(|x| text(x.get(3))).unwrap_or_default(),
+                        subscriber_birth_date: dmg.and_then(|x| date8(x.get(2))),
+                        subscriber_gender: dmg.map(|x| text(x.get(3))).unwrap_or_default(),
                         ..StatusInquiry::default()
                     };
                     for t in d.kids("2200D") {
@@ -627,8 +780,8 @@ pub fn extract_276(root: &Node<'_>) -> StatusRequest {
                     }
                     for e in d.kids("2000E") {
                         let mut dep = base.clone();
-                        dep.dependent = e.kid("2100E").map(|n| Party::from_nm1(n.first()));
-                        dep.dependent_birth_date = e.seg("DMG").and_then(|x| date8(x.get(2)));
+                        dep.dependent = kid_party(e, "2100E");
+                        dep.dependent_birth_date = dmg_of(e).and_then(|x| date8(x.get(2)));
                         for t in e.kids("2200E") {
                             out.inquiries.push(inquiry(t, &dep));
                         }
@@ -724,16 +877,16 @@ pub fn validate(root: &Node<'_>, set_start: u64, issues: &mut Vec<Issue>) {
             if check_common(&mut c, seg, lid) {
                 continue;
             }
-            match seg.id {
-                b"STC" => check_stc(&mut c, seg, lid),
-                b"SVC" => {
+            match pack_id(seg.id) {
+                ID_STC => check_stc(&mut c, seg, lid),
+                ID_SVC => {
                     c.required(seg, lid, 1);
                     check_procedure(&mut c, seg, lid, 1);
                     c.decimal(seg, lid, 2);
                     c.decimal(seg, lid, 3);
                     c.decimal(seg, lid, 7);
                 }
-                b"AMT" | b"QTY" => {
+                ID_AMT | ID_QTY => {
                     c.required(seg, lid, 1);
                     c.req_decimal(seg, lid, 2);
                 }

@@ -8,11 +8,12 @@
 
 use crate::common::{Party, Procedure, Text};
 use crate::issue::Issue;
-use crate::tree::{build, check_usage, LoopDef, Node, SegSpec, Trigger};
+use crate::tree::{build, check_usage, pack_id, seg_pack, LoopDef, Node, SegSpec, Trigger};
 use crate::tree::{l, s};
-use crate::values::{date8, dated, decimal, text, Checks, Fields};
+use crate::values::{components, date8, dated, decimal, text, Checks, Fields};
 use crate::x270::{
-    aaa_errors, check_common, check_procedure, d8, dmg, hl, nm1, opt_d8, party, procedure_element, RequestError,
+    aaa_errors, check_common, check_procedure, d8, dmg, hl, nm1, opt_d8, party, procedure_element, request_error,
+    RequestError,
 };
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -328,84 +329,169 @@ impl Review {
     }
 }
 
-fn certification(node: &Node<'_>) -> Option<Certification> {
-    node.seg("HCR").map(|h| Certification { action: text(h.get(1)), number: text(h.get(2)), reason: text(h.get(3)) })
+// Each loop's segments are read in one pass, dispatching on the packed segment id, and each
+// segment is split once (`Fields`): `Node::seg`/`seg_q` and `SegmentRef::get` rescan per field.
+// "The first REF*BB" and the like keep the first segment with that qualifier, whether or not
+// its value parses, as `seg_q(..).and_then(parse)` did.
+
+const ID_AAA: u32 = pack_id(b"AAA");
+const ID_BHT: u32 = pack_id(b"BHT");
+const ID_DMG: u32 = pack_id(b"DMG");
+const ID_DTP: u32 = pack_id(b"DTP");
+const ID_HCR: u32 = pack_id(b"HCR");
+const ID_HI: u32 = pack_id(b"HI");
+const ID_MSG: u32 = pack_id(b"MSG");
+const ID_PWK: u32 = pack_id(b"PWK");
+const ID_REF: u32 = pack_id(b"REF");
+const ID_SV1: u32 = pack_id(b"SV1");
+const ID_TRN: u32 = pack_id(b"TRN");
+const ID_UM: u32 = pack_id(b"UM");
+
+/// What an event (2000E) or service (2000F) loop says, read in one pass over its segments.
+#[derive(Default)]
+struct Scan<'a> {
+    trn2: Option<Fields<'a>>,
+    trn: Option<Fields<'a>>,
+    um: Option<Fields<'a>>,
+    hi: Option<Fields<'a>>,
+    sv1: Option<Fields<'a>>,
+    hcr: Option<Fields<'a>>,
+    ref_bb: Option<Fields<'a>>,
+    ref_ne: Option<Fields<'a>>,
+    /// The first DTP*AAH, *007, *036 and *472.
+    dtp: [Option<Fields<'a>>; 4],
+    attachments: Vec<Attachment>,
+    messages: Vec<Text>,
+    errors: Vec<RequestError>,
 }
 
-fn auth_number(node: &Node<'_>) -> Text {
-    node.seg_q("REF", 1, "BB").or_else(|| node.seg_q("REF", 1, "NE")).map(|r| text(r.get(2))).unwrap_or_default()
+const DTP_QUALIFIERS: [&[u8]; 4] = [b"AAH", b"007", b"036", b"472"];
+
+impl<'a> Scan<'a> {
+    fn new(node: &Node<'a>) -> Scan<'a> {
+        let mut s = Scan::default();
+        for seg in &node.segments {
+            let id = seg_pack(seg);
+            if !matches!(id, ID_AAA | ID_DTP | ID_HCR | ID_HI | ID_MSG | ID_PWK | ID_REF | ID_SV1 | ID_TRN | ID_UM) {
+                continue;
+            }
+            let f = Fields::new(seg);
+            let keep = |slot: &mut Option<Fields<'a>>| {
+                slot.get_or_insert(f);
+            };
+            match id {
+                ID_TRN => {
+                    if f.get(1) == b"2" {
+                        keep(&mut s.trn2);
+                    }
+                    keep(&mut s.trn);
+                }
+                ID_UM => keep(&mut s.um),
+                ID_HI => keep(&mut s.hi),
+                ID_SV1 => keep(&mut s.sv1),
+                ID_HCR => keep(&mut s.hcr),
+                ID_REF => match f.get(1) {
+                    b"BB" => keep(&mut s.ref_bb),
+                    b"NE" => keep(&mut s.ref_ne),
+                    _ => {}
+                },
+                ID_DTP => {
+                    if let Some(i) = DTP_QUALIFIERS.iter().position(|q| *q == f.get(1)) {
+                        keep(&mut s.dtp[i]);
+                    }
+                }
+                ID_PWK => s.attachments.push(Attachment {
+                    report_type: text(f.get(1)),
+                    transmission: text(f.get(2)),
+                    control: text(f.get(6)),
+                    description: text(f.get(7)),
+                }),
+                ID_MSG => s.messages.push(text(f.get(1))),
+                ID_AAA => s.errors.push(request_error(seg, node.def.id)),
+                _ => {}
+            }
+        }
+        s
+    }
+
+    /// The dates of the first DTP with `DTP_QUALIFIERS[i]`.
+    fn range(&self, i: usize) -> Option<(NaiveDate, NaiveDate)> {
+        self.dtp[i].and_then(|d| dated(d.get(2), d.get(3)))
+    }
+
+    fn certification(&self) -> Option<Certification> {
+        self.hcr.map(|h| Certification { action: text(h.get(1)), number: text(h.get(2)), reason: text(h.get(3)) })
+    }
+
+    fn auth_number(&self) -> Text {
+        self.ref_bb.or(self.ref_ne).map(|r| text(r.get(2))).unwrap_or_default()
+    }
 }
 
-fn attachments(node: &Node<'_>) -> Vec<Attachment> {
-    node.segs("PWK")
-        .map(|p| Attachment {
-            report_type: text(p.get(1)),
-            transmission: text(p.get(2)),
-            control: text(p.get(6)),
-            description: text(p.get(7)),
-        })
-        .collect()
-}
-
-fn range(node: &Node<'_>, q: &str) -> Option<(NaiveDate, NaiveDate)> {
-    node.seg_q("DTP", 1, q).and_then(|d| dated(d.get(2), d.get(3)))
-}
-
-fn single(node: &Node<'_>, q: &str) -> Option<NaiveDate> {
-    range(node, q).map(|r| r.0)
+/// The NM1 parties of the child loops with this id.
+fn kid_parties(node: &Node<'_>, id: &str) -> Vec<Party> {
+    node.kids(id).map(|n| Party::from_nm1(n.first())).collect()
 }
 
 fn service(node: &Node<'_>) -> ReviewService {
-    let sv1 = node.seg("SV1");
-    let r = range(node, "472");
+    let s = Scan::new(node);
+    let sv1 = s.sv1;
+    let r = s.range(3);
     ReviewService {
-        procedure: sv1.filter(|s| !s.get(1).is_empty()).map(|s| Procedure::from_segment(s, 1)),
-        unit_basis: sv1.map(|s| text(s.get(3))).unwrap_or_default(),
-        units: sv1.and_then(|s| decimal(s.get(4))),
+        procedure: sv1
+            .filter(|f| !f.get(1).is_empty())
+            .map(|f| Procedure::from_composite(f.get(1), f.seg.delimiters().component)),
+        unit_basis: sv1.map(|f| text(f.get(3))).unwrap_or_default(),
+        units: sv1.and_then(|f| decimal(f.get(4))),
         from: r.map(|x| x.0),
         to: r.map(|x| x.1),
-        certification: certification(node),
-        auth_number: auth_number(node),
-        attachments: attachments(node),
-        messages: node.segs("MSG").map(|m| text(m.get(1))).collect(),
-        providers: node.kids("2010F").map(|n| Party::from_nm1(n.first())).collect(),
-        errors: aaa_errors(node),
+        certification: s.certification(),
+        auth_number: s.auth_number(),
+        providers: kid_parties(node, "2010F"),
+        attachments: s.attachments,
+        messages: s.messages,
+        errors: s.errors,
     }
 }
 
 fn event(node: &Node<'_>) -> PatientEvent {
+    let s = Scan::new(node);
     let mut e = PatientEvent::default();
-    if let Some(t) = node.seg_q("TRN", 1, "2").or_else(|| node.seg("TRN")) {
+    if let Some(t) = s.trn2.or(s.trn) {
         e.trace = text(t.get(2));
         e.trace_originator = text(t.get(3));
     }
-    if let Some(um) = node.seg("UM") {
+    if let Some(um) = s.um {
         e.category = text(um.get(1));
         e.certification_type = text(um.get(2));
         e.service_type = text(um.get(3));
-        e.place_of_service = um.component(4, 1).map(text).unwrap_or_default();
+        let d = um.seg.delimiters();
+        let facility = um.get(4);
+        let first = match d.repetition.and_then(|r| facility.iter().position(|&c| c == r)) {
+            Some(i) => &facility[..i],
+            None => facility,
+        };
+        e.place_of_service = text(components(first, d.component).next().unwrap_or(b""));
     }
-    if let Some(hi) = node.seg("HI") {
-        let comp = hi.delimiters().component;
-        for el in hi.elements() {
-            if let Some(code) = x12::components(el, comp).nth(1).filter(|c| !c.is_empty()) {
+    if let Some(hi) = s.hi {
+        let comp = hi.seg.delimiters().component;
+        for el in hi.seg.elements() {
+            if let Some(code) = components(el, comp).nth(1).filter(|c| !c.is_empty()) {
                 e.diagnoses.push(text(code));
             }
         }
     }
-    if let Some((a, b)) = range(node, "AAH") {
+    if let Some((a, b)) = s.range(0) {
         e.from = Some(a);
         e.to = Some(b);
     }
-    e.certification = certification(node);
-    e.auth_number = auth_number(node);
-    e.effective = single(node, "007");
-    e.expires = single(node, "036");
-    e.providers = node.kids("2010EA").map(|n| Party::from_nm1(n.first())).collect();
-    e.attachments = attachments(node);
-    e.messages = node.segs("MSG").map(|m| text(m.get(1))).collect();
+    e.certification = s.certification();
+    e.auth_number = s.auth_number();
+    e.effective = s.range(1).map(|r| r.0);
+    e.expires = s.range(2).map(|r| r.0);
+    e.providers = kid_parties(node, "2010EA");
     e.services = node.kids("2000F").map(service).collect();
-    e.errors = aaa_errors(node);
+    (e.attachments, e.messages, e.errors) = (s.attachments, s.messages, s.errors);
     e
 }
 
@@ -467,7 +553,7 @@ pub fn authorization(e: &PatientEvent) -> Authorization {
 /// Reads the review from a built tree.
 pub fn extract(root: &Node<'_>) -> Review {
     let mut r = Review::default();
-    if let Some(bht) = root.seg("BHT") {
+    if let Some(bht) = root.segments.iter().find(|s| seg_pack(s) == ID_BHT).map(Fields::new) {
         r.purpose = text(bht.get(2));
         r.reference = text(bht.get(3));
         r.created = date8(bht.get(4));
@@ -483,8 +569,9 @@ pub fn extract(root: &Node<'_>) -> Review {
             for c in b.kids("2000C") {
                 if let Some(n) = c.kid("2010C") {
                     r.subscriber = Party::from_nm1(n.first());
-                    r.subscriber_birth_date = n.seg("DMG").and_then(|d| date8(d.get(2)));
-                    r.subscriber_gender = n.seg("DMG").map(|d| text(d.get(3))).unwrap_or_default();
+                    let dmg = n.segments.iter().find(|s| seg_pack(s) == ID_DMG).map(Fields::new);
+                    r.subscriber_birth_date = dmg.and_then(|d| date8(d.get(2)));
+                    r.subscriber_gender = dmg.map(|d| text(d.get(3))).unwrap_or_default();
                     r.errors.extend(aaa_errors(n));
                 }
                 r.events.extend(c.kids("2000E").map(event));

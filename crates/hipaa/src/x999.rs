@@ -4,11 +4,11 @@
 
 use crate::common::Text;
 use crate::issue::Issue;
-use crate::tree::{build, check_usage, LoopDef, Node, Trigger};
+use crate::tree::{build, check_usage, pack_id, seg_pack, LoopDef, Node, Trigger};
 use crate::tree::{l, s};
-use crate::values::{text, Checks, Fields};
+use crate::values::{components, text, Checks, Fields};
 use serde::{Deserialize, Serialize};
-use x12::{components, SegmentRef};
+use x12::SegmentRef;
 
 /// The 999 loop schema.
 pub static SCHEMA: LoopDef = l(
@@ -109,33 +109,55 @@ fn count(b: &[u8]) -> u32 {
     std::str::from_utf8(b).ok().and_then(|s| s.parse().ok()).unwrap_or(0)
 }
 
-fn codes(seg: &SegmentRef<'_>, from: usize, to: usize) -> Vec<Text> {
-    (from..=to).map(|i| seg.get(i)).filter(|v| !v.is_empty()).map(text).collect()
+fn codes(f: &Fields<'_>, from: usize, to: usize) -> Vec<Text> {
+    (from..=to).map(|i| f.get(i)).filter(|v| !v.is_empty()).map(text).collect()
 }
 
 fn num(b: Option<&[u8]>) -> Option<u16> {
     b.and_then(|v| std::str::from_utf8(v).ok()).and_then(|v| v.parse().ok())
 }
 
+/// The first segment of a loop with this packed id, split.
+fn first_of<'a>(node: &Node<'a>, id: u32) -> Option<Fields<'a>> {
+    node.segments.iter().find(|s| seg_pack(s) == id).map(Fields::new)
+}
+
+/// A CTX01 context: its components (non-UTF-8 ones empty) joined with `:`.
+fn context(f: &Fields<'_>) -> Text {
+    let mut out = Text::default();
+    for (i, part) in components(f.get(1), f.seg.delimiters().component).enumerate() {
+        if i > 0 {
+            out.push(':');
+        }
+        out.push_str(std::str::from_utf8(part).unwrap_or(""));
+    }
+    out
+}
+
+const ID_AK1: u32 = pack_id(b"AK1");
+const ID_AK9: u32 = pack_id(b"AK9");
+const ID_CTX: u32 = pack_id(b"CTX");
+const ID_IK5: u32 = pack_id(b"IK5");
+
 /// Reads the acknowledgment from a built tree.
 pub fn extract(root: &Node<'_>) -> Acknowledgment {
     let mut a = Acknowledgment::default();
-    if let Some(ak1) = root.seg("AK1") {
+    if let Some(ak1) = first_of(root, ID_AK1) {
         a.functional_id = text(ak1.get(1));
         a.group_control = text(ak1.get(2));
         a.version = text(ak1.get(3));
     }
-    if let Some(ak9) = root.seg("AK9") {
+    if let Some(ak9) = first_of(root, ID_AK9) {
         a.status = text(ak9.get(1));
         a.accepted = matches!(ak9.get(1), b"A" | b"E");
         a.included = count(ak9.get(2));
         a.received = count(ak9.get(3));
         a.accepted_sets = count(ak9.get(4));
-        a.codes = codes(ak9, 5, 9);
+        a.codes = codes(&ak9, 5, 9);
     }
     for set in root.kids("2000") {
-        let ak2 = set.first();
-        let ik5 = set.seg("IK5");
+        let ak2 = Fields::new(set.first());
+        let ik5 = first_of(set, ID_IK5);
         let status: Text = ik5.map(|s| text(s.get(1))).unwrap_or_default();
         let mut r = SetResult {
             id: text(ak2.get(1)),
@@ -143,31 +165,27 @@ pub fn extract(root: &Node<'_>) -> Acknowledgment {
             version: text(ak2.get(3)),
             accepted: matches!(status.as_str(), "A" | "E"),
             status,
-            codes: ik5.map(|s| codes(s, 2, 6)).unwrap_or_default(),
+            codes: ik5.map(|s| codes(&s, 2, 6)).unwrap_or_default(),
             errors: Vec::new(),
         };
         for ik3 in set.kids("2100") {
-            let seg = ik3.first();
+            let seg = Fields::new(ik3.first());
             let mut e = SegmentError {
                 segment_id: text(seg.get(1)),
                 position: count(seg.get(2)),
                 loop_id: text(seg.get(3)),
                 code: text(seg.get(4)),
                 context: ik3
-                    .segs("CTX")
-                    .map(|c| {
-                        x12::components(c.get(1), c.delimiters().component)
-                            .map(text::<String>)
-                            .collect::<Vec<_>>()
-                            .join(":")
-                            .into()
-                    })
+                    .segments
+                    .iter()
+                    .filter(|s| seg_pack(s) == ID_CTX)
+                    .map(|c| context(&Fields::new(c)))
                     .collect(),
                 elements: Vec::new(),
             };
             for ik4 in ik3.kids("2110") {
-                let seg = ik4.first();
-                let comp = seg.delimiters().component;
+                let seg = Fields::new(ik4.first());
+                let comp = seg.seg.delimiters().component;
                 let mut pos = components(seg.get(1), comp);
                 e.elements.push(ElementError {
                     position: num(pos.next()).unwrap_or(0),
