@@ -125,9 +125,16 @@ fn check_837(path: &Path, stats: &mut (usize, usize, usize)) {
         })
         .flatten()
         .map(|c| ClaimView {
-            id: c.claim_id,
+            id: c.claim_id.to_string(),
             charge: c.charge,
-            lines: c.lines.into_iter().map(|l| (l.charge, l.procedure.code, l.procedure.modifiers)).collect(),
+            lines: c
+                .lines
+                .into_iter()
+                .map(|l| {
+                    let mods = l.procedure.modifiers.iter().map(ToString::to_string).collect();
+                    (l.charge, l.procedure.code.to_string(), mods)
+                })
+                .collect(),
         })
         .collect();
     assert_eq!(mine.len(), them.len(), "{}: claim count", name(path));
@@ -183,7 +190,7 @@ fn check_835(path: &Path, stats: &mut (usize, usize, usize)) {
         })
         .flatten()
         .map(|c| PaymentView {
-            id: c.claim_id,
+            id: c.claim_id.to_string(),
             charge: c.charge,
             paid: c.paid,
             services: c.services.into_iter().map(|s| (s.charge, s.paid)).collect(),
