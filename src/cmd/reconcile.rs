@@ -9,6 +9,7 @@ use rules::reconcile::{self, ClaimIndex, Options, Reconciliation, RemitSet, Vari
 use rules::secondary::{build_secondary_837, Envelope};
 use rust_decimal::Decimal;
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 /// Reconcile 835 remittances against the submitted 837P claims and the contract.
@@ -76,8 +77,8 @@ fn parse_money(s: &str) -> Result<Decimal, String> {
 pub fn read_remits(files: &[PathBuf]) -> anyhow::Result<Vec<RemitSet>> {
     let mut out = Vec::new();
     for f in files {
-        let bytes = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
-        out.extend(reconcile::read_remits(&display_name(f), &bytes)?);
+        let file = std::fs::File::open(f).with_context(|| format!("reading {}", f.display()))?;
+        out.extend(reconcile::read_remits_from(&display_name(f), file)?);
     }
     Ok(out)
 }
@@ -86,8 +87,8 @@ pub fn read_remits(files: &[PathBuf]) -> anyhow::Result<Vec<RemitSet>> {
 pub fn read_claims(files: &[PathBuf]) -> anyhow::Result<ClaimIndex> {
     let mut index = ClaimIndex::default();
     for f in files {
-        let bytes = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
-        index.extend(reconcile::read_claims(&display_name(f), &bytes)?);
+        let file = std::fs::File::open(f).with_context(|| format!("reading {}", f.display()))?;
+        index.extend(reconcile::read_claims_from(&display_name(f), file)?);
     }
     Ok(index)
 }
@@ -109,19 +110,26 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let opts = Options { tolerance: args.tolerance, report_unremitted: !args.no_unremitted, explain: args.explain };
     let r = reconcile::reconcile(&reference, &remits, &claims, &opts);
     report_balancing(&r);
-    let text = match args.format {
-        ListFormat::Table => table(&r, args.explain),
+    match args.format {
+        ListFormat::Table => emit(&table(&r, args.explain))?,
+        // Row formats stream to stdout instead of building the whole text first (a night's
+        // remittances can be hundreds of thousands of rows).
         ListFormat::Jsonl => {
-            let mut s = String::new();
+            let mut w = std::io::BufWriter::new(std::io::stdout().lock());
             for v in &r.variances {
-                s.push_str(&serde_json::to_string(v)?);
-                s.push('\n');
+                serde_json::to_writer(&mut w, v)?;
+                w.write_all(b"\n")?;
             }
-            s
+            w.flush()?;
         }
-        ListFormat::Csv => String::from_utf8(csv_bytes(&r.variances)?)?,
-    };
-    emit(&text)?;
+        ListFormat::Csv => {
+            let mut w = csv::Writer::from_writer(std::io::stdout().lock());
+            for v in &r.variances {
+                w.serialize(v)?;
+            }
+            w.flush()?;
+        }
+    }
     if let Some(dir) = &args.out {
         let today = args.date.unwrap_or_else(|| chrono::Local::now().date_naive());
         let control = match (&args.control, &args.control_file) {

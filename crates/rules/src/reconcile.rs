@@ -41,6 +41,7 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::HashSet;
 use std::hash::BuildHasherDefault;
+use std::io::Read;
 use std::sync::Arc;
 use x12::{Event, OwnedSet, StreamReader};
 
@@ -252,38 +253,50 @@ impl ClaimIndex {
     }
 }
 
-fn sets(file: &str, bytes: &[u8]) -> Result<Vec<OwnedSet>, ReadError> {
-    let mut out = Vec::new();
-    for ev in StreamReader::new(bytes) {
+/// Hands each transaction set of a stream to `f` as it is read: one set in memory at a time.
+fn for_each_set(file: &str, reader: impl Read, mut f: impl FnMut(OwnedSet)) -> Result<(), ReadError> {
+    for ev in StreamReader::new(reader) {
         if let Event::Set(s) = ev.map_err(|source| ReadError::Io { file: file.to_string(), source })? {
-            out.push(s);
+            f(s);
         }
     }
-    Ok(out)
+    Ok(())
 }
 
-/// Reads the 835 sets of a file; other sets are ignored.
+/// Reads the 835 sets of a file in memory; other sets are ignored.
 pub fn read_remits(file: &str, bytes: &[u8]) -> Result<Vec<RemitSet>, ReadError> {
+    read_remits_from(file, bytes)
+}
+
+/// Reads the 835 sets of a stream (a `File`, not read whole): each set is parsed as it
+/// arrives and only its model is kept; other sets are ignored.
+pub fn read_remits_from(file: &str, reader: impl Read) -> Result<Vec<RemitSet>, ReadError> {
     let mut out = Vec::new();
-    for set in sets(file, bytes)? {
+    for_each_set(file, reader, |set| {
         let parsed = hipaa::parse_set(&set);
         if let Transaction::Remittance(r) = parsed.transaction {
             let balancing =
                 parsed.issues.iter().filter(|i| i.code == IssueCode::Unbalanced).map(|i| i.to_string()).collect();
             out.push(RemitSet { file: file.to_string(), control: parsed.control, remittance: r, balancing });
         }
-    }
+    })?;
     if out.is_empty() {
         return Err(ReadError::Empty { file: file.to_string(), what: "835" });
     }
     Ok(out)
 }
 
-/// Reads the claims of the 837P sets of a file.
+/// Reads the claims of the 837P sets of a file in memory.
 pub fn read_claims(file: &str, bytes: &[u8]) -> Result<Vec<SubmittedClaim>, ReadError> {
+    read_claims_from(file, bytes)
+}
+
+/// Reads the claims of the 837P sets of a stream (a `File`, not read whole). Each claim keeps
+/// its set (shared), which secondary claims are written from.
+pub fn read_claims_from(file: &str, reader: impl Read) -> Result<Vec<SubmittedClaim>, ReadError> {
     let mut out = Vec::new();
     let mut any = false;
-    for set in sets(file, bytes)? {
+    for_each_set(file, reader, |set| {
         let parsed = hipaa::parse_set(&set);
         if let Transaction::Claims(c) = parsed.transaction {
             any = true;
@@ -294,7 +307,7 @@ pub fn read_claims(file: &str, bytes: &[u8]) -> Result<Vec<SubmittedClaim>, Read
                 source: Arc::clone(&source),
             }));
         }
-    }
+    })?;
     if !any {
         return Err(ReadError::Empty { file: file.to_string(), what: "837P" });
     }
