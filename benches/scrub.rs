@@ -149,7 +149,7 @@ fn claim(n: usize, mix: Mix) -> Claim {
         subscriber_birth_date: Some(day("1960-01-01")),
         payer: party("PR", "SYNTHETIC PAYER", "", "PI", PAYERS[n % PAYERS.len()].into()),
         diagnoses,
-        prior_auth: if n % 4 == 0 { String::new().into() } else { format!("AUTH{n:07}").into() },
+        prior_auth: if n % 4 == 0 { hipaa::Text::default() } else { format!("AUTH{n:07}").into() },
         rendering_provider: Some(party("82", "DOCTOR", "TEST", "XX", RENDERING[n % RENDERING.len()].into())),
         lines,
         segment: n as u64 * 40,

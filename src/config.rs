@@ -386,15 +386,24 @@ pub fn read_csv<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<V
     Ok(out)
 }
 
+/// A CSV row's `gender` column: empty, F, M or U (DMG03).
+pub fn gender(row: usize, value: &str) -> anyhow::Result<String> {
+    let g = clean(row, "gender", value)?;
+    if !matches!(g.as_str(), "" | "F" | "M" | "U") {
+        bail!("row {row}, column gender: expected F, M or U");
+    }
+    Ok(g)
+}
+
 /// The billing provider as the NM1*1P of a request.
 pub fn billing_party(s: &Settings) -> hipaa::Party {
     let bp = &s.config.billing_provider;
     hipaa::Party {
         entity: "1P".into(),
         last_or_org: bp.name.to_uppercase().into(),
-        first: String::new().into(),
+        first: hipaa::Text::default(),
         id_qualifier: "XX".into(),
-        id: bp.npi.clone().into(),
+        id: bp.npi.as_str().into(),
     }
 }
 
@@ -403,7 +412,7 @@ pub fn payer_party(row: usize, entity: &str, name: &str, id: &str) -> anyhow::Re
     Ok(hipaa::Party {
         entity: entity.into(),
         last_or_org: clean(row, "payer_name", name)?.into(),
-        first: String::new().into(),
+        first: hipaa::Text::default(),
         id_qualifier: "PI".into(),
         id: clean(row, "payer_id", id)?.into(),
     })

@@ -205,15 +205,12 @@ fn review(s: &config::Settings, row: usize, r: &Row) -> anyhow::Result<Review> {
     if pos.len() != 2 || !pos.bytes().all(|b| b.is_ascii_digit()) {
         bail!("row {row}, column place_of_service: two digits");
     }
-    let gender = clean(row, "gender", &r.gender)?;
-    if !matches!(gender.as_str(), "" | "F" | "M" | "U") {
-        bail!("row {row}, column gender: expected F, M or U");
-    }
+    let gender = config::gender(row, &r.gender)?;
     Ok(Review {
         purpose: "13".into(),
-        reference: id.clone().into(),
+        reference: id.as_str().into(),
         created: Some(s.date()),
-        time: s.time().to_string().into(),
+        time: s.time().into(),
         umo: config::payer_party(row, "X3", &r.payer_name, &r.payer_id)?,
         requester: config::billing_party(s),
         subscriber: config::member_party(row, &r.last_name, &r.first_name, &r.member_id)?,

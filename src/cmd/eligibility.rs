@@ -96,18 +96,15 @@ fn request(s: &config::Settings, row: usize, v: &Visit) -> anyhow::Result<Eligib
     for p in v.procedures.split(';').filter(|p| !p.trim().is_empty()) {
         services.push(ServiceInquiry { service_types: vec![], procedure: Some(procedure(row, "procedures", p)?) });
     }
-    let gender = clean(row, "gender", &v.gender)?;
-    if !matches!(gender.as_str(), "" | "F" | "M" | "U") {
-        bail!("row {row}, column gender: expected F, M or U");
-    }
+    let gender = config::gender(row, &v.gender)?;
     let service_date = csv_date(row, "date", &v.date)?;
     if service_date.is_none() {
         bail!("row {row}, column date: required");
     }
     Ok(EligibilityRequest {
-        reference: id.clone().into(),
+        reference: id.as_str().into(),
         created: Some(s.date()),
-        time: s.time().to_string().into(),
+        time: s.time().into(),
         inquiries: vec![Inquiry {
             payer: config::payer_party(row, "PR", &v.payer_name, &v.payer_id)?,
             provider: config::billing_party(s),

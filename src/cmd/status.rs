@@ -85,32 +85,29 @@ fn inquiry(s: &config::Settings, row: usize, r: &Row) -> anyhow::Result<StatusRe
         (Some(a), Some(b)) if a <= b => {}
         _ => bail!("row {row}, columns from/to: from required, not after to"),
     }
-    let gender = clean(row, "gender", &r.gender)?;
-    if !matches!(gender.as_str(), "" | "F" | "M" | "U") {
-        bail!("row {row}, column gender: expected F, M or U");
-    }
+    let gender = config::gender(row, &r.gender)?;
     let c = &s.config;
     if c.submitter.name.is_empty() || c.submitter.id.is_empty() {
         bail!("painrcm.toml: [submitter] name and id are required for 276 requests");
     }
     Ok(StatusRequest {
-        reference: claim_id.clone().into(),
+        reference: claim_id.as_str().into(),
         created: Some(s.date()),
-        time: s.time().to_string().into(),
+        time: s.time().into(),
         inquiries: vec![StatusInquiry {
             payer: config::payer_party(row, "PR", &r.payer_name, &r.payer_id)?,
             receiver: Party {
                 entity: "41".into(),
                 last_or_org: c.submitter.name.to_uppercase().into(),
-                first: String::new().into(),
+                first: hipaa::Text::default(),
                 id_qualifier: "46".into(),
-                id: c.submitter.id.clone().into(),
+                id: c.submitter.id.as_str().into(),
             },
             provider: config::billing_party(s),
             subscriber: config::member_party(row, &r.last_name, &r.first_name, &r.member_id)?,
             subscriber_birth_date: csv_date(row, "birth_date", &r.birth_date)?,
             subscriber_gender: gender.into(),
-            trace: claim_id.clone().into(),
+            trace: claim_id.as_str().into(),
             claim_id: claim_id.into(),
             payer_claim_id: clean(row, "payer_claim_id", &r.payer_claim_id)?.into(),
             charge: Some(charge),
