@@ -122,13 +122,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             }
             w.flush()?;
         }
-        ListFormat::Csv => {
-            let mut w = csv::Writer::from_writer(std::io::stdout().lock());
-            for v in &r.variances {
-                w.serialize(v)?;
-            }
-            w.flush()?;
-        }
+        ListFormat::Csv => csv_to(std::io::stdout().lock(), &r.variances)?.flush()?,
     }
     if let Some(dir) = &args.out {
         let today = args.date.unwrap_or_else(|| chrono::Local::now().date_naive());
@@ -143,7 +137,12 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
 }
 
 fn csv_bytes<T: serde::Serialize>(rows: &[T]) -> anyhow::Result<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+    csv_to(Vec::new(), rows)
+}
+
+/// Writes `rows` as CSV with a header (none for zero rows) and hands the writer back.
+fn csv_to<W: std::io::Write, T: serde::Serialize>(out: W, rows: &[T]) -> anyhow::Result<W> {
+    let mut w = csv::Writer::from_writer(out);
     for v in rows {
         w.serialize(v)?;
     }

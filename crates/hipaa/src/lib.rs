@@ -200,24 +200,22 @@ pub fn schema(guide: &str) -> Option<&'static tree::LoopDef> {
 /// The segments of one set in file order, as placed by its loop tree (for sets with a schema)
 /// or as read: what `parse --format x12` emits.
 pub fn tree_segments(set: &OwnedSet) -> Vec<SegmentRef<'_>> {
+    let mut out = Vec::new();
+    for_each_tree_segment(set, &mut |s| out.push(*s));
+    out
+}
+
+/// Visits the segments of one set in file order as placed by its loop tree (for sets with a
+/// schema) or as read.
+fn for_each_tree_segment<'s>(set: &'s OwnedSet, f: &mut impl FnMut(&SegmentRef<'s>)) {
     match set_guide(set).0.and_then(schema) {
-        Some(root) => {
-            let mut issues = Vec::new();
-            tree::build(root, set.segments(), &mut issues).all_segments()
-        }
-        None => set.segments().collect(),
+        Some(root) => tree::build(root, set.segments(), &mut Vec::new()).for_each_in_order(f),
+        None => set.segments().for_each(|s| f(&s)),
     }
 }
 
 /// Emits one set (ST through SE) from its loop tree under `to` delimiters and line ending:
 /// byte-exact for canonical input with its own delimiters.
 pub fn emit_set(set: &OwnedSet, to: Delimiters, line: LineEnding, out: &mut Vec<u8>) {
-    match set_guide(set).0.and_then(schema) {
-        Some(root) => {
-            let mut issues = Vec::new();
-            tree::build(root, set.segments(), &mut issues)
-                .for_each_in_order(&mut |s| x12::write_ref(s, out, &to, line));
-        }
-        None => emit(set.segments(), to, line, out),
-    }
+    for_each_tree_segment(set, &mut |s| x12::write_ref(s, out, &to, line));
 }

@@ -133,7 +133,6 @@ pub fn write_ref(seg: &SegmentRef<'_>, out: &mut Vec<u8>, to: &Delimiters, line:
         out.extend_from_slice(seg.raw());
     } else {
         let is_isa = seg.id() == b"ISA";
-        let n_el = seg.raw().iter().filter(|&&b| b == from.element).count();
         let mut seen = 0;
         for &b in seg.raw() {
             let mapped = if b == from.element {
@@ -154,7 +153,6 @@ pub fn write_ref(seg: &SegmentRef<'_>, out: &mut Vec<u8>, to: &Delimiters, line:
             };
             out.push(mapped);
         }
-        let _ = n_el;
     }
     out.push(to.segment);
     out.extend_from_slice(line.as_bytes());
