@@ -58,9 +58,14 @@ pub struct Adjustment {
 
 /// Reads the up to six reason/amount/quantity triples of a CAS segment.
 pub fn cas_adjustments(seg: &SegmentRef<'_>) -> Vec<Adjustment> {
-    let f = Fields::new(seg);
-    let group = f.get(1);
     let mut out = Vec::new();
+    cas_into(&Fields::new(seg), &mut out);
+    out
+}
+
+/// Appends the adjustments of a CAS segment already split.
+pub(crate) fn cas_into(f: &Fields<'_>, out: &mut Vec<Adjustment>) {
+    let group = f.get(1);
     for i in 0..6 {
         let reason = f.get(2 + i * 3);
         if reason.is_empty() {
@@ -73,13 +78,16 @@ pub fn cas_adjustments(seg: &SegmentRef<'_>) -> Vec<Adjustment> {
             quantity: decimal(f.get(4 + i * 3)),
         });
     }
-    out
 }
 
 /// The sum of a CAS segment's adjustment amounts (those with a reason), as
 /// `cas_adjustments(seg).iter().map(|a| a.amount).sum()` without building the adjustments.
 pub(crate) fn cas_amount(seg: &SegmentRef<'_>) -> Decimal {
-    let f = Fields::new(seg);
+    cas_total(&Fields::new(seg))
+}
+
+/// [`cas_amount`] of a CAS segment already split.
+pub(crate) fn cas_total(f: &Fields<'_>) -> Decimal {
     let mut sum = Decimal::ZERO;
     for i in 0..6 {
         if !f.get(2 + i * 3).is_empty() {
@@ -123,7 +131,11 @@ impl Party {
 
     /// From an N1 segment (835 payer and payee).
     pub fn from_n1(seg: &SegmentRef<'_>) -> Party {
-        let f = Fields::new(seg);
+        Party::n1(&Fields::new(seg))
+    }
+
+    /// From an N1 already split.
+    pub(crate) fn n1(f: &Fields<'_>) -> Party {
         Party {
             entity: text(f.get(1)),
             last_or_org: text(f.get(2)),

@@ -37,6 +37,9 @@ pub mod x835;
 pub mod x837;
 pub mod x999;
 
+#[cfg(test)]
+mod testkit;
+
 pub use common::{Adjustment, Party, Procedure, Text};
 pub use issue::{Issue, IssueCode};
 pub use values::npi_valid;
@@ -143,10 +146,24 @@ fn checked_tree<'s>(set: &'s OwnedSet, guide: &str, issues: &mut Vec<Issue>) -> 
 pub fn parse_set(set: &OwnedSet) -> ParsedSet {
     let (guide, version) = set_guide(set);
     let mut issues = Vec::new();
-    let tree = guide.and_then(|g| checked_tree(set, g, &mut issues).map(|t| (g, t)));
-    let transaction = match &tree {
-        Some(("837P", t)) => Transaction::Claims(x837::extract(t, &set.control)),
-        Some(("835", t)) => Transaction::Remittance(x835::extract(t)),
+    // The claims and remittances are read in one pass; the other sets from their loop tree.
+    let transaction = match guide {
+        Some("837P") => Transaction::Claims(x837::read(set, true, &mut issues)),
+        Some("835") => Transaction::Remittance(x835::read(set, true, &mut issues)),
+        _ => tree_transaction(set, guide, version, &mut issues),
+    };
+    ParsedSet { id: set.id.clone(), control: set.control.clone(), version: version.to_string(), transaction, issues }
+}
+
+/// The typed content of a set read from its checked loop tree.
+fn tree_transaction(
+    set: &OwnedSet,
+    guide: Option<&'static str>,
+    version: &str,
+    issues: &mut Vec<Issue>,
+) -> Transaction {
+    let tree = guide.and_then(|g| checked_tree(set, g, issues).map(|t| (g, t)));
+    match &tree {
         Some(("270", t)) => Transaction::EligibilityRequest(x270::extract_270(t)),
         Some(("271", t)) => Transaction::Eligibility(x270::extract_271(t)),
         Some(("278", t)) => Transaction::Review(Box::new(x278::extract(t))),
@@ -154,8 +171,7 @@ pub fn parse_set(set: &OwnedSet) -> ParsedSet {
         Some(("277" | "277CA", t)) => Transaction::ClaimStatus(x276::extract_277(t)),
         Some(("999", t)) => Transaction::Acknowledgment(x999::extract(t)),
         _ => Transaction::Unsupported { id: set.id.clone(), version: version.to_string() },
-    };
-    ParsedSet { id: set.id.clone(), control: set.control.clone(), version: version.to_string(), transaction, issues }
+    }
 }
 
 /// The implementation-guide (SNIP 2) and balancing (SNIP 3) issues of one set: exactly
@@ -163,8 +179,17 @@ pub fn parse_set(set: &OwnedSet) -> ParsedSet {
 /// A set with no schema here has none.
 pub fn validate_set(set: &OwnedSet) -> Vec<Issue> {
     let mut issues = Vec::new();
-    if let (Some(guide), _) = set_guide(set) {
-        checked_tree(set, guide, &mut issues);
+    match set_guide(set).0 {
+        Some("837P") => {
+            x837::read(set, false, &mut issues);
+        }
+        Some("835") => {
+            x835::read(set, false, &mut issues);
+        }
+        Some(guide) => {
+            checked_tree(set, guide, &mut issues);
+        }
+        None => {}
     }
     issues
 }
@@ -218,4 +243,42 @@ fn for_each_tree_segment<'s>(set: &'s OwnedSet, f: &mut impl FnMut(&SegmentRef<'
 /// byte-exact for canonical input with its own delimiters.
 pub fn emit_set(set: &OwnedSet, to: Delimiters, line: LineEnding, out: &mut Vec<u8>) {
     for_each_tree_segment(set, &mut |s| x12::write_ref(s, out, &to, line));
+}
+
+#[cfg(test)]
+mod tests {
+    /// The one-pass readers of the 837P and 835 report exactly what the loop tree and its
+    /// validator report (the pass decides only whether there is anything to report), over
+    /// every shipped and corpus set and 60 mutations of each.
+    #[test]
+    fn one_pass_issues_equal_the_tree_validators() {
+        let (mut sets, mut clean, mut with_issues) = (0, 0, 0);
+        crate::testkit::each_mutated_set(60, &mut |at, set, schema, v| {
+            type Pass = fn(&[x12::SegmentRef<'_>], u64, &mut Vec<crate::Issue>);
+            let (validate, pass): (crate::Validator, Pass) = if std::ptr::eq(schema, &crate::x837::SCHEMA) {
+                (crate::x837::validate, |v, start, issues| {
+                    crate::x837::read_segments(|| v.iter().copied(), start, "0001", true, issues);
+                })
+            } else if std::ptr::eq(schema, &crate::x835::SCHEMA) {
+                (crate::x835::validate, |v, start, issues| {
+                    crate::x835::read_segments(|| v.iter().copied(), start, true, issues);
+                })
+            } else {
+                return;
+            };
+            let mut tree_issues = Vec::new();
+            let root = crate::tree::build(schema, v.iter().copied(), &mut tree_issues);
+            validate(&root, set.segment, &mut tree_issues);
+            let mut one_pass = Vec::new();
+            pass(v, set.segment, &mut one_pass);
+            assert_eq!(one_pass, tree_issues, "{at}");
+            sets += 1;
+            clean += usize::from(tree_issues.is_empty());
+            with_issues += usize::from(!tree_issues.is_empty());
+        });
+        assert!(
+            sets > 1000 && clean > 100 && with_issues > 500,
+            "{sets} sets, {clean} clean, {with_issues} with issues"
+        );
+    }
 }

@@ -204,6 +204,18 @@ fn pack_spec(id: &str) -> u32 {
     }
 }
 
+/// Loop ids packed into integers, so a segment's loop is matched with one comparison.
+pub(crate) const fn loop_key(id: &str) -> u64 {
+    let b = id.as_bytes();
+    let mut x = 0u64;
+    let mut i = 0;
+    while i < b.len() && i < 8 {
+        x |= (b[i] as u64) << (8 * i);
+        i += 1;
+    }
+    x
+}
+
 /// A short element value packed into an integer (bytes and length), `None` past seven bytes.
 #[inline]
 fn pack_value(v: &[u8]) -> Option<u64> {
@@ -437,20 +449,17 @@ impl Compiled {
     }
 }
 
-/// An open loop while building: its compiled definition and where its segments and finished
-/// children start in the shared scratch stacks.
+/// An open loop while placing: its compiled definition and its usage counts.
 struct Frame {
     at: usize,
-    segs_from: usize,
-    kids_from: usize,
     /// Segments per counting spec and children per counting child, as `usage` counts them.
     seg_n: [u32; COUNTED],
     kid_n: [u32; COUNTED],
 }
 
 impl Frame {
-    fn new(at: usize, segs_from: usize, kids_from: usize) -> Frame {
-        Frame { at, segs_from, kids_from, seg_n: [0; COUNTED], kid_n: [0; COUNTED] }
+    fn new(at: usize) -> Frame {
+        Frame { at, seg_n: [0; COUNTED], kid_n: [0; COUNTED] }
     }
 
     /// Counts a segment this loop takes by spec `spec`; false when that breaks its maximum.
@@ -472,38 +481,36 @@ impl Frame {
     }
 }
 
-/// Builds the loop tree of one transaction set. `segments` runs from ST to SE inclusive;
-/// `base` is the file segment number of the ST, so positions within the set can be given.
-pub fn build<'a>(
+/// Receives each segment of a set as the placer assigns it to a loop, in file order: the
+/// loop tree is one consumer ([`build`]); a guide's one-pass validator and extractor another.
+pub(crate) trait Sink<'a> {
+    /// `seg` (packed id `id`, see `seg_pack`) is placed in the innermost open occurrence of
+    /// `def`; `opens` when it is the trigger of a new occurrence (nested in the loop that was
+    /// innermost once the closes before it were reported). A segment no loop takes is given to
+    /// the innermost open loop, after its issue.
+    fn segment(&mut self, def: &'static LoopDef, id: u32, seg: &SegmentRef<'a>, opens: bool);
+    /// The innermost open loop, `def`, closes (the root never does).
+    fn close(&mut self, def: &'static LoopDef);
+}
+
+/// Places the segments of one transaction set (ST to SE inclusive) in the loops of `root`,
+/// telling `sink` as it goes; a segment no open loop takes is reported in `issues`. Returns
+/// whether usage was counted in full and every limit met (then [`check_usage`] over the
+/// tree would find nothing).
+pub(crate) fn place<'a>(
     root: &'static LoopDef,
     segments: impl IntoIterator<Item = SegmentRef<'a>>,
     issues: &mut Vec<Issue>,
-) -> Node<'a> {
+    sink: &mut impl Sink<'a>,
+) -> bool {
     let comp = Compiled::of(root);
     let segments = segments.into_iter();
-    // Open loops own the tail of these two stacks: a loop's segments (and finished children)
-    // are always the last ones pushed while it is the innermost open loop, so closing a loop
-    // moves exactly its tail into right-sized `Vec`s.
-    // (Only the open loops' segments are ever held: a few dozen.)
-    let mut seg_stack: Vec<SegmentRef<'a>> = Vec::with_capacity(64);
-    let mut kid_stack: Vec<Node<'a>> = Vec::with_capacity(64);
-    let mut stack: Vec<Frame> = vec![Frame::new(0, 0, 0)];
+    let mut stack: Vec<Frame> = Vec::with_capacity(16);
+    stack.push(Frame::new(0));
     // Usage is counted as segments are placed (what `check_usage` would count afterwards);
     // any doubt (a limit broken, a segment nobody takes, a loop too wide to count in place)
     // leaves the full check to `check_usage`, which then reports in its own order.
     let mut usage_met = true;
-    fn close<'a>(
-        f: Frame,
-        comp: &Compiled,
-        seg_stack: &mut Vec<SegmentRef<'a>>,
-        kid_stack: &mut Vec<Node<'a>>,
-        usage_met: &mut bool,
-    ) -> Node<'a> {
-        *usage_met &= f.minimums_met(&comp.loops[f.at]);
-        let segments: Vec<SegmentRef<'a>> = seg_stack.drain(f.segs_from..).collect();
-        let children: Vec<Node<'a>> = kid_stack.drain(f.kids_from..).collect();
-        Node { def: comp.loops[f.at].def, segments, children, usage_met: false }
-    }
     let mut st_index = None;
     // Internal iteration (`for_each`), so a tokenizer underneath serves runs of segments
     // from its batched fast path (`x12::Tokenizer::fold`) instead of one `next` at a time.
@@ -532,8 +539,9 @@ pub fn build<'a>(
             Some((k, opens)) => {
                 while stack.len() > k + 1 {
                     let done = stack.pop().expect("because len > k + 1");
-                    let node = close(done, comp, &mut seg_stack, &mut kid_stack, &mut usage_met);
-                    kid_stack.push(node);
+                    let cl = &comp.loops[done.at];
+                    usage_met &= done.minimums_met(cl);
+                    sink.close(cl.def);
                 }
                 let frame = stack.last_mut().expect("because the root is never popped");
                 let cl = &comp.loops[frame.at];
@@ -548,7 +556,7 @@ pub fn build<'a>(
                             None => usage_met = false,
                         }
                         let at = cl.kids[j].at;
-                        let mut child = Frame::new(at, seg_stack.len(), kid_stack.len());
+                        let mut child = Frame::new(at);
                         // A loop that also lists its trigger's id counts the trigger.
                         let inner = &comp.loops[at];
                         if inner.def.segments.len() > COUNTED || inner.kids.len() > COUNTED {
@@ -557,13 +565,14 @@ pub fn build<'a>(
                             usage_met &= child.count_segment(inner, spec);
                         }
                         stack.push(child);
+                        sink.segment(inner.def, id, &seg, true);
                     }
                     None => {
                         let spec = cl.spec_of(id).expect("because the slot has a spec");
                         usage_met &= frame.count_segment(cl, spec);
+                        sink.segment(cl.def, id, &seg, false);
                     }
                 }
-                seg_stack.push(seg);
             }
             None => {
                 usage_met = false;
@@ -575,20 +584,68 @@ pub fn build<'a>(
                     IssueCode::UnexpectedSegment,
                     format!("segment not expected in loop {}", top.id),
                 ));
-                seg_stack.push(seg);
+                sink.segment(top, id, &seg, false);
             }
         }
     });
     while stack.len() > 1 {
         let done = stack.pop().expect("because len > 1");
-        let node = close(done, comp, &mut seg_stack, &mut kid_stack, &mut usage_met);
-        kid_stack.push(node);
+        let cl = &comp.loops[done.at];
+        usage_met &= done.minimums_met(cl);
+        sink.close(cl.def);
     }
     let root_frame = stack.pop().expect("because the root is never popped");
     let wide = comp.loops[0].def.segments.len() > COUNTED || comp.loops[0].kids.len() > COUNTED;
-    let mut root = close(root_frame, comp, &mut seg_stack, &mut kid_stack, &mut usage_met);
-    root.usage_met = usage_met && !wide;
-    root
+    usage_met && root_frame.minimums_met(&comp.loops[0]) && !wide
+}
+
+/// The loop tree as a [`Sink`]. Open loops own the tail of these two stacks: a loop's
+/// segments (and finished children) are always the last ones pushed while it is the innermost
+/// open loop, so closing a loop moves exactly its tail into right-sized `Vec`s. (Only the open
+/// loops' segments are ever held: a few dozen.)
+struct TreeSink<'a> {
+    segs: Vec<SegmentRef<'a>>,
+    kids: Vec<Node<'a>>,
+    /// Where each open loop's segments and finished children start, innermost last.
+    open: Vec<(usize, usize)>,
+}
+
+impl<'a> Sink<'a> for TreeSink<'a> {
+    #[inline]
+    fn segment(&mut self, _def: &'static LoopDef, _id: u32, seg: &SegmentRef<'a>, opens: bool) {
+        if opens {
+            self.open.push((self.segs.len(), self.kids.len()));
+        }
+        self.segs.push(*seg);
+    }
+
+    fn close(&mut self, def: &'static LoopDef) {
+        let (segs_from, kids_from) = self.open.pop().expect("because only opened loops close");
+        let node = self.node(def, segs_from, kids_from);
+        self.kids.push(node);
+    }
+}
+
+impl<'a> TreeSink<'a> {
+    fn node(&mut self, def: &'static LoopDef, segs_from: usize, kids_from: usize) -> Node<'a> {
+        let segments: Vec<SegmentRef<'a>> = self.segs.drain(segs_from..).collect();
+        let children: Vec<Node<'a>> = self.kids.drain(kids_from..).collect();
+        Node { def, segments, children, usage_met: false }
+    }
+}
+
+/// Builds the loop tree of one transaction set. `segments` runs from ST to SE inclusive;
+/// a segment no open loop takes is reported in `issues` and kept in the innermost loop.
+pub fn build<'a>(
+    root: &'static LoopDef,
+    segments: impl IntoIterator<Item = SegmentRef<'a>>,
+    issues: &mut Vec<Issue>,
+) -> Node<'a> {
+    let mut sink = TreeSink { segs: Vec::with_capacity(64), kids: Vec::with_capacity(64), open: Vec::new() };
+    let usage_met = place(root, segments, issues, &mut sink);
+    let mut node = sink.node(root, 0, 0);
+    node.usage_met = usage_met;
+    node
 }
 
 /// Checks segment and loop usage (required segments present, maximum use, loop repeats) over
@@ -744,72 +801,21 @@ PRV*BI*PXC*208VP0014X~SE*11*0001~GE*1*1~IEA*1*000000001~";
     /// set, and 30 mutations of each (segments dropped, duplicated and swapped).
     #[test]
     fn usage_counted_in_build_agrees_with_the_full_check() {
-        let root_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let mut dirs =
-            vec![root_dir.join("edi-samples"), root_dir.join("fixtures/hipaa"), root_dir.join("fixtures/x12")];
-        let corpus = root_dir.join("../shared/corpus");
-        if corpus.is_dir() {
-            dirs.push(corpus);
-        }
-        let mut files = Vec::new();
-        while let Some(d) = dirs.pop() {
-            for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    dirs.push(p);
-                } else {
-                    files.push(p);
-                }
-            }
-        }
-        files.sort();
-        let mut seed = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = move |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n.max(1) as u64) as usize
-        };
         let (mut sets, mut met, mut broken) = (0, 0, 0);
-        for path in files {
-            let Ok(bytes) = std::fs::read(&path) else { continue };
-            for ev in StreamReader::new(&bytes[..]) {
-                let Ok(Event::Set(set)) = ev else { continue };
-                let version = if set.version.is_empty() { &set.group.version } else { &set.version };
-                let Some(schema) = crate::guide(&set.id, version).and_then(crate::schema) else { continue };
-                let segs: Vec<SegmentRef<'_>> = set.segments().collect();
-                for round in 0..31 {
-                    let mut v = segs.clone();
-                    if round > 0 && v.len() > 2 {
-                        for _ in 0..1 + next(3) {
-                            let i = 1 + next(v.len() - 2);
-                            match next(3) {
-                                0 => {
-                                    v.remove(i);
-                                }
-                                1 => v.insert(i, v[i]),
-                                _ => {
-                                    let j = 1 + next(v.len() - 2);
-                                    v.swap(i, j);
-                                }
-                            }
-                        }
-                    }
-                    let mut issues = Vec::new();
-                    let root = build(schema, v, &mut issues);
-                    let mut fast = Vec::new();
-                    check_usage(&root, set.segment, &mut fast);
-                    let mut full_root = root.clone();
-                    full_root.usage_met = false;
-                    let mut full = Vec::new();
-                    check_usage(&full_root, set.segment, &mut full);
-                    assert_eq!(fast, full, "{} set {} round {round}", path.display(), set.control);
-                    sets += 1;
-                    met += usize::from(root.usage_met);
-                    broken += usize::from(!full.is_empty());
-                }
-            }
-        }
+        crate::testkit::each_mutated_set(30, &mut |at, set, schema, v| {
+            let mut issues = Vec::new();
+            let root = build(schema, v.iter().copied(), &mut issues);
+            let mut fast = Vec::new();
+            check_usage(&root, set.segment, &mut fast);
+            let mut full_root = root.clone();
+            full_root.usage_met = false;
+            let mut full = Vec::new();
+            check_usage(&full_root, set.segment, &mut full);
+            assert_eq!(fast, full, "{at}");
+            sets += 1;
+            met += usize::from(root.usage_met);
+            broken += usize::from(!full.is_empty());
+        });
         assert!(sets > 1000 && met > 100 && broken > 100, "{sets} sets, {met} met, {broken} broken");
     }
 }

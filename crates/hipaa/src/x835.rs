@@ -1,8 +1,8 @@
 //! 835 health care claim payment/advice, 005010X221A1.
 
-use crate::common::{cas_adjustments, cas_amount, Adjustment, Party, Procedure, Text};
+use crate::common::{cas_amount, cas_into, cas_total, Adjustment, Party, Procedure, Text};
 use crate::issue::Issue;
-use crate::tree::{build, check_usage, pack_id, s, seg_pack, LoopDef, Node, Trigger};
+use crate::tree::{build, check_usage, loop_key, pack_id, place, s, seg_pack, LoopDef, Node, Sink, Trigger};
 use crate::values::{date8, decimal, text, Checks, Fields};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -191,60 +191,6 @@ impl Remittance {
     }
 }
 
-/// Reads the remittance from a built tree.
-pub fn extract(root: &Node<'_>) -> Remittance {
-    let mut r = Remittance::default();
-    if let Some(bpr) = root.seg("BPR") {
-        r.handling = text(bpr.get(1));
-        r.payment = decimal(bpr.get(2)).unwrap_or_default();
-        r.credit_debit = text(bpr.get(3));
-        r.method = text(bpr.get(4));
-        r.payment_date = date8(bpr.get(16));
-    }
-    r.trace = root.seg("TRN").map(|t| text(t.get(2))).unwrap_or_default();
-    if let Some(n) = root.kid("1000A") {
-        r.payer = Party::from_n1(n.first());
-        if r.payer.id.is_empty() {
-            r.payer.id = n.seg_q("REF", 1, "2U").map(|x| text(x.get(2))).unwrap_or_default();
-        }
-    }
-    if r.payer.id.is_empty() {
-        r.payer.id = root.seg("TRN").map(|t| text(t.get(3))).unwrap_or_default();
-    }
-    if let Some(n) = root.kid("1000B") {
-        r.payee = Party::from_n1(n.first());
-    }
-    for lx in root.kids("2000") {
-        for clp in lx.kids("2100") {
-            r.claims.push(ClaimPayment::default());
-            claim(clp, r.claims.last_mut().expect("because one was just pushed"));
-        }
-    }
-    for clp in root.kids("2100") {
-        r.claims.push(ClaimPayment::default());
-        claim(clp, r.claims.last_mut().expect("because one was just pushed"));
-    }
-    r.claims.sort_by_key(|c| c.segment);
-    for plb in root.segs("PLB") {
-        let comp = plb.delimiters().component;
-        for i in 0..6 {
-            let reason = plb.get(3 + i * 2);
-            if reason.is_empty() {
-                continue;
-            }
-            let mut parts = x12::components(reason, comp);
-            r.provider_adjustments.push(ProviderAdjustment {
-                provider_id: text(plb.get(1)),
-                fiscal_period_end: date8(plb.get(2)),
-                reason: text(parts.next().unwrap_or(b"")),
-                reference: text(parts.next().unwrap_or(b"")),
-                amount: decimal(plb.get(4 + i * 2)).unwrap_or_default(),
-            });
-        }
-    }
-    r
-}
-
 const ID_CLP: u32 = pack_id(b"CLP");
 const ID_SVC: u32 = pack_id(b"SVC");
 const ID_CAS: u32 = pack_id(b"CAS");
@@ -258,114 +204,359 @@ const ID_LQ: u32 = pack_id(b"LQ");
 const ID_MOA: u32 = pack_id(b"MOA");
 const ID_MIA: u32 = pack_id(b"MIA");
 
-/// DTM02 of the first DTM found, as a date.
-fn dtm_date(seg: Option<&SegmentRef<'_>>) -> Option<NaiveDate> {
-    seg.and_then(|d| date8(d.get(2)))
+const ID_BPR: u32 = pack_id(b"BPR");
+const ID_TRN: u32 = pack_id(b"TRN");
+const ID_N1: u32 = pack_id(b"N1");
+const ID_PER: u32 = pack_id(b"PER");
+
+/// Reads one 835 set and checks it (the checks of [`validate`]) in one pass over its
+/// segments, as they are placed in their loops: no loop tree is built, and each segment is
+/// split once for both. Issues are exactly those of [`validate`] over the tree from
+/// `tree::build`, in its order: the pass only decides whether there are any, and when there
+/// are (or usage needs the full walk) the tree is built and checked for them. With `extract`
+/// false the remittance is left empty (what `validate_set` needs).
+pub(crate) fn read(set: &x12::OwnedSet, extract: bool, issues: &mut Vec<Issue>) -> Remittance {
+    read_segments(|| set.segments(), set.segment, extract, issues)
 }
 
-/// Fills in a claim payment (a default one, already in place in the output) from its 2100.
-fn claim(node: &Node<'_>, c: &mut ClaimPayment) {
-    let clp = Fields::new(node.first());
-    c.claim_id = text(clp.get(1));
-    c.status = text(clp.get(2));
-    c.charge = decimal(clp.get(3)).unwrap_or_default();
-    c.paid = decimal(clp.get(4)).unwrap_or_default();
-    c.patient_responsibility = decimal(clp.get(5));
-    c.filing_indicator = text(clp.get(6));
-    c.payer_claim_id = text(clp.get(7));
-    c.facility = text(clp.get(8));
-    c.frequency = text(clp.get(9));
-    c.segment = clp.seg.index();
-    // One pass over the claim's segments; the first DTM of each qualifier wins, as with
-    // `seg_q`, and MOA remarks come before MIA remarks.
-    let (mut d232, mut d233, mut d050) = (None, None, None);
-    let mut mia = Vec::new();
-    for seg in &node.segments {
-        match seg_pack(seg) {
-            ID_CAS => c.adjustments.extend(cas_adjustments(seg)),
-            ID_NM1 => {
-                let f = Fields::new(seg);
-                match f.get(1) {
-                    b"QC" => c.patient = Party::nm1(&f),
-                    b"82" => c.rendering_npi = text(f.get(9)),
-                    b"TT" => c.crossover = Some(Party::nm1(&f)),
-                    _ => {}
+/// [`read`] over the segments `segments` yields (twice when there are issues); `set_start`
+/// is the file segment number of the ST.
+pub(crate) fn read_segments<'a, I: IntoIterator<Item = SegmentRef<'a>>>(
+    segments: impl Fn() -> I,
+    set_start: u64,
+    extract: bool,
+    issues: &mut Vec<Issue>,
+) -> Remittance {
+    let mut found = Vec::new();
+    let mut pass = Pass::new(set_start, &mut found, extract);
+    let mut unexpected = Vec::new();
+    let usage_met = place(&SCHEMA, segments(), &mut unexpected, &mut pass);
+    let (remittance, balanced) = pass.finish();
+    if !(usage_met && balanced && found.is_empty() && unexpected.is_empty()) {
+        let root = build(&SCHEMA, segments(), issues);
+        validate(&root, set_start, issues);
+    }
+    remittance
+}
+
+const K_ROOT: u64 = loop_key("835");
+const K_1000A: u64 = loop_key("1000A");
+const K_1000B: u64 = loop_key("1000B");
+const K_2100: u64 = loop_key("2100");
+const K_2110: u64 = loop_key("2110");
+
+/// The state of one pass over an 835 set (see [`read`]). "First" below means what
+/// `Node::seg`, `seg_q` and `kid` find: the first occurrence within the loop occurrence.
+struct Pass<'i> {
+    c: Checks<'i>,
+    extract: bool,
+    /// A balancing or payer-contact rule failed: the tree decides the issues.
+    doubt: bool,
+    out: Remittance,
+    /// Root: first BPR (its BPR02 and BPR03), first TRN (its TRN03); claim payments (CLP04)
+    /// and provider adjustments (PLB) so far.
+    bpr: Option<(Option<Decimal>, bool)>,
+    trn03: Option<Text>,
+    clp_paid: Decimal,
+    plb: Decimal,
+    /// 1000A occurrences, the first one's REF*2U and whether it has a PER*BL; 1000B seen.
+    payers: u32,
+    ref_2u: Option<Text>,
+    per_bl: bool,
+    payee: bool,
+    /// 2100: CLP03 and CLP04 when both valid, claim and line CAS amounts, first DTM*232,
+    /// *233, *050 seen, MIA remarks (after MOA's).
+    clp: Option<(Decimal, Decimal)>,
+    clp_adj: Decimal,
+    d232: bool,
+    d233: bool,
+    d050: bool,
+    mia: Vec<Text>,
+    /// 2110: SVC02 and SVC03 when both valid, its CAS amounts; first DTM*472 and *150 (with
+    /// their dates), REF*6R and AMT*B6 seen.
+    svc: Option<(Decimal, Decimal)>,
+    svc_adj: Decimal,
+    d472: Option<Option<NaiveDate>>,
+    d150: Option<Option<NaiveDate>>,
+    r6r: bool,
+    b6: bool,
+}
+
+impl<'i> Pass<'i> {
+    fn new(set_start: u64, issues: &'i mut Vec<Issue>, extract: bool) -> Pass<'i> {
+        Pass {
+            c: Checks::new(set_start, issues),
+            extract,
+            doubt: false,
+            out: Remittance::default(),
+            bpr: None,
+            trn03: None,
+            clp_paid: Decimal::ZERO,
+            plb: Decimal::ZERO,
+            payers: 0,
+            ref_2u: None,
+            per_bl: false,
+            payee: false,
+            clp: None,
+            clp_adj: Decimal::ZERO,
+            d232: false,
+            d233: false,
+            d050: false,
+            mia: Vec::new(),
+            svc: None,
+            svc_adj: Decimal::ZERO,
+            d472: None,
+            d150: None,
+            r6r: false,
+            b6: false,
+        }
+    }
+
+    /// The remittance read, and whether every balancing rule held.
+    fn finish(mut self) -> (Remittance, bool) {
+        // SNIP 3: BPR02 = sum of CLP04 - sum of PLB amounts (credit), or the negative for debits.
+        if let Some((Some(total), debit)) = self.bpr {
+            let signed = if debit { -total } else { total };
+            self.doubt |= signed != self.clp_paid - self.plb;
+        }
+        let r = &mut self.out;
+        if r.payer.id.is_empty() {
+            if let Some(id) = self.ref_2u.take() {
+                r.payer.id = id;
+            }
+        }
+        if r.payer.id.is_empty() {
+            r.payer.id = self.trn03.take().unwrap_or_default();
+        }
+        (self.out, !self.doubt)
+    }
+
+    /// The checks and balancing sums of one segment.
+    fn check(&mut self, def: &'static LoopDef, key: u64, id: u32, f: &Fields<'_>, opens: bool) {
+        let lid = "835";
+        match (key, id) {
+            (K_ROOT, ID_BPR) if self.bpr.is_none() => {
+                let c = &mut self.c;
+                c.code(f, lid, 1, &["C", "D", "H", "I", "P", "U", "X"]);
+                c.req_decimal(f, lid, 2);
+                c.code(f, lid, 3, &["C", "D"]);
+                c.code(f, lid, 4, &["ACH", "BOP", "CHK", "FWT", "NON"]);
+                c.required(f, lid, 16);
+                c.date(f, lid, 16);
+                self.bpr = Some((decimal(f.get(2)), f.get(3) == b"D"));
+                if self.extract {
+                    let r = &mut self.out;
+                    r.handling = text(f.get(1));
+                    r.payment = decimal(f.get(2)).unwrap_or_default();
+                    r.credit_debit = text(f.get(3));
+                    r.method = text(f.get(4));
+                    r.payment_date = date8(f.get(16));
                 }
             }
-            ID_DTM => match seg.get(1) {
-                b"232" if d232.is_none() => d232 = Some(seg),
-                b"233" if d233.is_none() => d233 = Some(seg),
-                b"050" if d050.is_none() => d050 = Some(seg),
+            (K_ROOT, ID_TRN) if self.trn03.is_none() => {
+                self.c.code(f, lid, 1, &["1"]);
+                self.c.required(f, lid, 2);
+                self.c.required(f, lid, 3);
+                self.trn03 = Some(text(f.get(3)));
+                self.out.trace = text(f.get(2));
+            }
+            (K_1000A, _) if opens => self.payers += 1,
+            (K_1000A, ID_PER) if self.payers == 1 && f.get(1) == b"BL" => self.per_bl = true,
+            _ => {}
+        }
+        if checked(id) {
+            let amounts = check_segment(&mut self.c, def.id, id, f);
+            match (key, id) {
+                (K_2100, ID_CLP) if opens => {
+                    self.clp = amounts;
+                    self.clp_adj = Decimal::ZERO;
+                    self.clp_paid += decimal(f.get(4)).unwrap_or_default();
+                }
+                (K_2110, ID_SVC) if opens => {
+                    self.svc = amounts;
+                    self.svc_adj = Decimal::ZERO;
+                }
+                (K_2100, ID_CAS) => self.clp_adj += cas_total(f),
+                (K_2110, ID_CAS) => {
+                    let a = cas_total(f);
+                    self.svc_adj += a;
+                    self.clp_adj += a;
+                }
+                (K_ROOT, ID_PLB) => {
+                    self.plb += (0..6).filter_map(|i| decimal(f.get(4 + i * 2))).sum::<Decimal>();
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn claim(&mut self) -> &mut ClaimPayment {
+        self.out.claims.last_mut().expect("because a 2100 is open")
+    }
+
+    fn service(&mut self) -> &mut ServicePayment {
+        self.claim().services.last_mut().expect("because a 2110 is open")
+    }
+
+    /// What a segment gives the model, by its loop.
+    fn extract(&mut self, key: u64, id: u32, f: &Fields<'_>, opens: bool) {
+        match (key, id) {
+            (K_1000A, _) if opens && self.payers == 1 => self.out.payer = Party::n1(f),
+            (K_1000A, ID_REF) if self.payers == 1 && self.ref_2u.is_none() && f.get(1) == b"2U" => {
+                self.ref_2u = Some(text(f.get(2)));
+            }
+            (K_1000B, _) if opens && !self.payee => {
+                self.payee = true;
+                self.out.payee = Party::n1(f);
+            }
+            (K_ROOT, ID_PLB) => {
+                let comp = f.seg.delimiters().component;
+                for i in 0..6 {
+                    let reason = f.get(3 + i * 2);
+                    if reason.is_empty() {
+                        continue;
+                    }
+                    let mut parts = crate::values::components(reason, comp);
+                    self.out.provider_adjustments.push(ProviderAdjustment {
+                        provider_id: text(f.get(1)),
+                        fiscal_period_end: date8(f.get(2)),
+                        reason: text(parts.next().unwrap_or(b"")),
+                        reference: text(parts.next().unwrap_or(b"")),
+                        amount: decimal(f.get(4 + i * 2)).unwrap_or_default(),
+                    });
+                }
+            }
+            (K_2100, ID_CLP) if opens => {
+                (self.d232, self.d233, self.d050) = (false, false, false);
+                self.out.claims.push(ClaimPayment {
+                    claim_id: text(f.get(1)),
+                    status: text(f.get(2)),
+                    charge: decimal(f.get(3)).unwrap_or_default(),
+                    paid: decimal(f.get(4)).unwrap_or_default(),
+                    patient_responsibility: decimal(f.get(5)),
+                    filing_indicator: text(f.get(6)),
+                    payer_claim_id: text(f.get(7)),
+                    facility: text(f.get(8)),
+                    frequency: text(f.get(9)),
+                    segment: f.seg.index(),
+                    ..ClaimPayment::default()
+                });
+            }
+            (K_2100, ID_CAS) => cas_into(f, &mut self.claim().adjustments),
+            (K_2100, ID_NM1) => match f.get(1) {
+                b"QC" => self.claim().patient = Party::nm1(f),
+                b"82" => self.claim().rendering_npi = text(f.get(9)),
+                b"TT" => self.claim().crossover = Some(Party::nm1(f)),
                 _ => {}
             },
-            ID_MOA => remarks(seg, &mut c.remarks),
-            ID_MIA => remarks(seg, &mut mia),
+            (K_2100, ID_DTM) => {
+                let first = match f.get(1) {
+                    b"232" => !std::mem::replace(&mut self.d232, true),
+                    b"233" => !std::mem::replace(&mut self.d233, true),
+                    b"050" => !std::mem::replace(&mut self.d050, true),
+                    _ => false,
+                };
+                if first {
+                    let d = date8(f.get(2));
+                    let c = self.claim();
+                    match f.get(1) {
+                        b"232" => c.service_from = d,
+                        b"233" => c.service_to = d,
+                        _ => c.received = d,
+                    }
+                }
+            }
+            (K_2100, ID_MOA) => remarks(&f.seg, &mut self.claim().remarks),
+            (K_2100, ID_MIA) => remarks(&f.seg, &mut self.mia),
+            (K_2110, ID_SVC) if opens => {
+                (self.d472, self.d150, self.r6r, self.b6) = (None, None, false, false);
+                let comp = f.seg.delimiters().component;
+                let submitted = f.get(6);
+                self.claim().services.push(ServicePayment {
+                    procedure: Procedure::from_composite(f.get(1), comp),
+                    charge: decimal(f.get(2)).unwrap_or_default(),
+                    paid: decimal(f.get(3)).unwrap_or_default(),
+                    revenue_code: text(f.get(4)),
+                    units_paid: decimal(f.get(5)).unwrap_or(Decimal::ONE),
+                    units_billed: decimal(f.get(7)),
+                    submitted_procedure: (!submitted.is_empty()).then(|| Procedure::from_composite(submitted, comp)),
+                    segment: f.seg.index(),
+                    ..ServicePayment::default()
+                });
+            }
+            (K_2110, ID_DTM) => match f.get(1) {
+                b"472" if self.d472.is_none() => self.d472 = Some(date8(f.get(2))),
+                b"150" if self.d150.is_none() => self.d150 = Some(date8(f.get(2))),
+                _ => {}
+            },
+            (K_2110, ID_REF) if !self.r6r && f.get(1) == b"6R" => {
+                self.r6r = true;
+                self.service().control = text(f.get(2));
+            }
+            (K_2110, ID_AMT) if !self.b6 && f.get(1) == b"B6" => {
+                self.b6 = true;
+                self.service().allowed = decimal(f.get(2));
+            }
+            (K_2110, ID_CAS) => cas_into(f, &mut self.service().adjustments),
+            (K_2110, ID_LQ) if f.get(1) == b"HE" => {
+                let code = text(f.get(2));
+                self.service().remarks.push(code);
+            }
             _ => {}
         }
     }
-    c.remarks.append(&mut mia);
-    c.service_from = dtm_date(d232);
-    c.service_to = dtm_date(d233);
-    c.received = dtm_date(d050);
-    c.services.reserve_exact(node.children.iter().filter(|k| k.def.id == "2110").count());
-    for svc in node.kids("2110") {
-        c.services.push(service(svc));
-    }
 }
 
-fn remarks(seg: &SegmentRef<'_>, out: &mut Vec<Text>) {
-    for el in seg.elements() {
-        if el.len() >= 3 && el.iter().any(u8::is_ascii_alphabetic) && el.iter().all(u8::is_ascii_alphanumeric) {
-            out.push(text(el));
+/// The segments [`Pass`] reads: for the checks, and for the model.
+#[inline]
+fn checked(id: u32) -> bool {
+    matches!(id, ID_CLP | ID_SVC | ID_CAS | ID_DTM | ID_AMT | ID_QTY | ID_PLB | ID_NM1)
+}
+
+#[inline]
+fn read_by_pass(id: u32) -> bool {
+    checked(id) || matches!(id, ID_BPR | ID_TRN | ID_N1 | ID_REF | ID_PER | ID_MOA | ID_MIA | ID_LQ)
+}
+
+impl<'a> Sink<'a> for Pass<'_> {
+    #[inline]
+    fn segment(&mut self, def: &'static LoopDef, id: u32, seg: &SegmentRef<'a>, opens: bool) {
+        if !opens && !read_by_pass(id) {
+            return;
+        }
+        let key = loop_key(def.id);
+        let f = Fields::new(seg);
+        self.check(def, key, id, &f, opens);
+        if self.extract {
+            self.extract(key, id, &f, opens);
         }
     }
-}
 
-fn service(node: &Node<'_>) -> ServicePayment {
-    let svc = Fields::new(node.first());
-    let comp = svc.seg.delimiters().component;
-    let submitted = svc.get(6);
-    let (mut d472, mut d150, mut r6r, mut b6) = (None, None, None, None);
-    let mut adjustments = Vec::new();
-    let mut remarks = Vec::new();
-    for seg in node.segments.iter().skip(1) {
-        match seg_pack(seg) {
-            ID_DTM => match seg.get(1) {
-                b"472" if d472.is_none() => d472 = Some(seg),
-                b"150" if d150.is_none() => d150 = Some(seg),
-                _ => {}
-            },
-            ID_REF if r6r.is_none() && seg.get(1) == b"6R" => r6r = Some(seg),
-            ID_AMT if b6.is_none() && seg.get(1) == b"B6" => b6 = Some(seg),
-            ID_CAS => adjustments.extend(cas_adjustments(seg)),
-            ID_LQ => {
-                let f = Fields::new(seg);
-                if f.get(1) == b"HE" {
-                    remarks.push(text(f.get(2)));
+    fn close(&mut self, def: &'static LoopDef) {
+        match loop_key(def.id) {
+            K_2110 => {
+                if let Some((charge, paid)) = self.svc {
+                    self.doubt |= charge - paid != self.svc_adj;
+                }
+                if self.extract {
+                    let date = self.d472.flatten().or(self.d150.flatten());
+                    self.service().service_date = date;
                 }
             }
+            K_2100 => {
+                if let Some((charge, paid)) = self.clp {
+                    self.doubt |= charge - paid != self.clp_adj;
+                }
+                if self.extract {
+                    let mut mia = std::mem::take(&mut self.mia);
+                    self.claim().remarks.append(&mut mia);
+                    self.mia = mia;
+                }
+            }
+            K_1000A if self.payers == 1 && !self.per_bl => self.doubt = true,
             _ => {}
         }
     }
-    ServicePayment {
-        procedure: Procedure::from_composite(svc.get(1), comp),
-        charge: decimal(svc.get(2)).unwrap_or_default(),
-        paid: decimal(svc.get(3)).unwrap_or_default(),
-        revenue_code: text(svc.get(4)),
-        units_paid: decimal(svc.get(5)).unwrap_or(Decimal::ONE),
-        units_billed: decimal(svc.get(7)),
-        submitted_procedure: (!submitted.is_empty()).then(|| Procedure::from_composite(submitted, comp)),
-        service_date: dtm_date(d472).or_else(|| dtm_date(d150)),
-        control: r6r.map(|r| text(r.get(2))).unwrap_or_default(),
-        allowed: b6.and_then(|a| decimal(a.get(2))),
-        adjustments,
-        remarks,
-        segment: svc.seg.index(),
-    }
-}
-
-fn cas_sum<'s, 'a: 's>(segs: impl Iterator<Item = &'s SegmentRef<'a>>) -> Decimal {
-    segs.map(|s| cas_amount(s)).sum()
 }
 
 /// Implementation-guide (SNIP 2) and balancing (SNIP 3) checks over a built tree.
@@ -398,77 +589,30 @@ pub fn validate(root: &Node<'_>, set_start: u64, issues: &mut Vec<Issue>) {
     root.walk(&mut |n: &Node<'_>| {
         let lid = n.def.id;
         for seg in &n.segments {
-            match seg_pack(seg) {
-                ID_CLP => {
-                    let f = Fields::new(seg);
-                    c.required(&f, lid, 1);
-                    c.code(&f, lid, 2, &["1", "2", "3", "4", "19", "20", "21", "22", "23", "25"]);
-                    let charge = c.req_decimal(&f, lid, 3);
-                    let paid = c.req_decimal(&f, lid, 4);
-                    c.decimal(&f, lid, 5);
-                    c.required(&f, lid, 7);
-                    // SNIP 3: charge - paid = claim CAS + line CAS.
-                    if let (Some(charge), Some(paid)) = (charge, paid) {
-                        let adj =
-                            cas_sum(n.segs("CAS")) + n.kids("2110").map(|s| cas_sum(s.segs("CAS"))).sum::<Decimal>();
-                        if charge - paid != adj {
-                            c.unbalanced(
-                                seg,
-                                lid,
-                                4,
-                                format!("CLP03 - CLP04 = {} but claim and line adjustments total {adj}", charge - paid),
-                            );
-                        }
+            let id = seg_pack(seg);
+            if !checked(id) {
+                continue;
+            }
+            let amounts = check_segment(&mut c, lid, id, &Fields::new(seg));
+            // SNIP 3: charge - paid = the loop's CAS (and, for a claim, its lines' CAS).
+            match (id, amounts) {
+                (ID_CLP, Some((charge, paid))) => {
+                    let adj = cas_sum(n.segs("CAS")) + n.kids("2110").map(|s| cas_sum(s.segs("CAS"))).sum::<Decimal>();
+                    if charge - paid != adj {
+                        let what =
+                            format!("CLP03 - CLP04 = {} but claim and line adjustments total {adj}", charge - paid);
+                        c.unbalanced(seg, lid, 4, what);
                     }
                 }
-                ID_SVC => {
-                    let f = Fields::new(seg);
-                    c.required(&f, lid, 1);
-                    let charge = c.req_decimal(&f, lid, 2);
-                    let paid = c.req_decimal(&f, lid, 3);
-                    c.decimal(&f, lid, 5);
-                    if let (Some(charge), Some(paid)) = (charge, paid) {
-                        let adj = cas_sum(n.segs("CAS"));
-                        if charge - paid != adj {
-                            c.unbalanced(
-                                seg,
-                                lid,
-                                3,
-                                format!("SVC02 - SVC03 = {} but line adjustments total {adj}", charge - paid),
-                            );
-                        }
-                    }
-                }
-                ID_CAS => {
-                    let f = Fields::new(seg);
-                    c.required(&f, lid, 1);
-                    c.code(&f, lid, 1, &["CO", "OA", "PI", "PR"]);
-                    c.required(&f, lid, 2);
-                    for i in 0..6 {
-                        c.decimal(&f, lid, 3 + i * 3);
-                        c.decimal(&f, lid, 4 + i * 3);
-                    }
-                }
-                ID_DTM => {
-                    let f = Fields::new(seg);
-                    c.required(&f, lid, 1);
-                    c.date(&f, lid, 2);
-                }
-                ID_AMT | ID_QTY => {
-                    c.req_decimal(&Fields::new(seg), lid, 2);
-                }
-                ID_PLB => {
-                    let f = Fields::new(seg);
-                    c.required(&f, lid, 1);
-                    c.date(&f, lid, 2);
-                    for i in 0..6 {
-                        c.decimal(&f, lid, 4 + i * 2);
-                    }
-                }
-                ID_NM1 if lid == "2100" => {
-                    let f = Fields::new(seg);
-                    if f.get(8) == b"XX" {
-                        c.npi(&f, lid, 9);
+                (ID_SVC, Some((charge, paid))) => {
+                    let adj = cas_sum(n.segs("CAS"));
+                    if charge - paid != adj {
+                        c.unbalanced(
+                            seg,
+                            lid,
+                            3,
+                            format!("SVC02 - SVC03 = {} but line adjustments total {adj}", charge - paid),
+                        );
                     }
                 }
                 _ => {}
@@ -500,11 +644,65 @@ pub fn validate(root: &Node<'_>, set_start: u64, issues: &mut Vec<Issue>) {
     }
 }
 
-/// Builds, validates and extracts one 835 set from its segments (ST..SE).
-pub fn parse<'a>(segments: impl IntoIterator<Item = SegmentRef<'a>>, issues: &mut Vec<Issue>) -> Remittance {
-    let mut segs = segments.into_iter().peekable();
-    let start = segs.peek().map(|s| s.index()).unwrap_or(1);
-    let root = build(&SCHEMA, segs, issues);
-    validate(&root, start, issues);
-    extract(&root)
+/// The element checks of one segment in loop `lid` (a segment `checked` names). For a CLP
+/// or an SVC, returns its charge and paid amounts when both are valid, for balancing.
+fn check_segment(c: &mut Checks<'_>, lid: &'static str, id: u32, f: &Fields<'_>) -> Option<(Decimal, Decimal)> {
+    match id {
+        ID_CLP => {
+            c.required(f, lid, 1);
+            c.code(f, lid, 2, &["1", "2", "3", "4", "19", "20", "21", "22", "23", "25"]);
+            let charge = c.req_decimal(f, lid, 3);
+            let paid = c.req_decimal(f, lid, 4);
+            c.decimal(f, lid, 5);
+            c.required(f, lid, 7);
+            return charge.zip(paid);
+        }
+        ID_SVC => {
+            c.required(f, lid, 1);
+            let charge = c.req_decimal(f, lid, 2);
+            let paid = c.req_decimal(f, lid, 3);
+            c.decimal(f, lid, 5);
+            return charge.zip(paid);
+        }
+        ID_CAS => {
+            c.required(f, lid, 1);
+            c.code(f, lid, 1, &["CO", "OA", "PI", "PR"]);
+            c.required(f, lid, 2);
+            for i in 0..6 {
+                c.decimal(f, lid, 3 + i * 3);
+                c.decimal(f, lid, 4 + i * 3);
+            }
+        }
+        ID_DTM => {
+            c.required(f, lid, 1);
+            c.date(f, lid, 2);
+        }
+        ID_AMT | ID_QTY => {
+            c.req_decimal(f, lid, 2);
+        }
+        ID_PLB => {
+            c.required(f, lid, 1);
+            c.date(f, lid, 2);
+            for i in 0..6 {
+                c.decimal(f, lid, 4 + i * 2);
+            }
+        }
+        ID_NM1 if lid == "2100" && f.get(8) == b"XX" => {
+            c.npi(f, lid, 9);
+        }
+        _ => {}
+    }
+    None
+}
+
+fn remarks(seg: &SegmentRef<'_>, out: &mut Vec<Text>) {
+    for el in seg.elements() {
+        if el.len() >= 3 && el.iter().any(u8::is_ascii_alphabetic) && el.iter().all(u8::is_ascii_alphanumeric) {
+            out.push(text(el));
+        }
+    }
+}
+
+fn cas_sum<'s, 'a: 's>(segs: impl Iterator<Item = &'s SegmentRef<'a>>) -> Decimal {
+    segs.map(|s| cas_amount(s)).sum()
 }

@@ -1,8 +1,8 @@
 //! 837P professional claims, 005010X222A1 (GS08/ST03 `005010X222A2` accepted too).
 
-use crate::common::{cas_adjustments, Adjustment, Party, Procedure, Text};
+use crate::common::{cas_into, Adjustment, Party, Procedure, Text};
 use crate::issue::{Issue, IssueCode};
-use crate::tree::{build, check_usage, l, pack_id, s, seg_pack, LoopDef, Node, Trigger};
+use crate::tree::{build, check_usage, l, loop_key, pack_id, place, s, seg_pack, LoopDef, Node, Sink, Trigger};
 use crate::values::{dated, decimal, text, Checks, Fields};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -321,69 +321,6 @@ pub struct Claims837 {
     pub claims: Vec<Claim>,
 }
 
-/// Reads the claims from a built tree; `set_control` is the ST02.
-pub fn extract(root: &Node<'_>, set_control: &str) -> Claims837 {
-    let mut out = Claims837::default();
-    if let Some(bht) = root.seg("BHT") {
-        out.header.reference = text(bht.get(3));
-        out.header.created = crate::values::date8(bht.get(4));
-        out.header.claim_type = text(bht.get(6));
-    }
-    if let Some(n) = root.kid("1000A") {
-        out.header.submitter = Party::from_nm1(n.first());
-    }
-    if let Some(n) = root.kid("1000B") {
-        out.header.receiver = Party::from_nm1(n.first());
-    }
-    let claims: usize = root
-        .kids("2000A")
-        .flat_map(|a| a.kids("2000B"))
-        .map(|b| b.kids("2300").count() + b.kids("2000C").map(|p| p.kids("2300").count()).sum::<usize>())
-        .sum();
-    out.claims.reserve_exact(claims);
-    for a in root.kids("2000A") {
-        let billing = a.kid("2010AA");
-        let billing_provider = billing.map(|n| Party::from_nm1(n.first())).unwrap_or_default();
-        let billing_tax_id: Text = billing
-            .and_then(|n| n.seg_q("REF", 1, "EI").or_else(|| n.seg_q("REF", 1, "SY")))
-            .map(|r| text(r.get(2)))
-            .unwrap_or_default();
-        for b in a.kids("2000B") {
-            let mut base = Claim {
-                billing_provider: billing_provider.clone(),
-                billing_tax_id: billing_tax_id.clone(),
-                set_control: set_control.into(),
-                ..Claim::default()
-            };
-            if let Some(sbr) = b.seg("SBR") {
-                base.responsibility = text(sbr.get(1));
-                base.group_number = text(sbr.get(3));
-                base.filing_indicator = text(sbr.get(9));
-            }
-            if let Some(n) = b.kid("2010BA") {
-                base.subscriber = Party::from_nm1(n.first());
-                base.subscriber_birth_date = n.seg("DMG").and_then(|d| crate::values::date8(d.get(2)));
-            }
-            if let Some(n) = b.kid("2010BB") {
-                base.payer = Party::from_nm1(n.first());
-            }
-            for c in b.kids("2300") {
-                out.claims.push(base.clone());
-                claim(c, out.claims.last_mut().expect("because one was just pushed"));
-            }
-            for p in b.kids("2000C") {
-                let mut with_patient = base.clone();
-                with_patient.patient = p.kid("2010CA").map(|n| Party::from_nm1(n.first()));
-                for c in p.kids("2300") {
-                    out.claims.push(with_patient.clone());
-                    claim(c, out.claims.last_mut().expect("because one was just pushed"));
-                }
-            }
-        }
-    }
-    out
-}
-
 const ID_REF: u32 = pack_id(b"REF");
 const ID_DTP: u32 = pack_id(b"DTP");
 const ID_HI: u32 = pack_id(b"HI");
@@ -396,276 +333,661 @@ const ID_CAS: u32 = pack_id(b"CAS");
 const ID_AMT: u32 = pack_id(b"AMT");
 const ID_SVD: u32 = pack_id(b"SVD");
 
-/// The second element of the first segment found, as text (`REF02`).
-fn ref02(seg: Option<&SegmentRef<'_>>) -> Text {
-    seg.map(|r| text(r.get(2))).unwrap_or_default()
+const ID_BHT: u32 = pack_id(b"BHT");
+const ID_DMG: u32 = pack_id(b"DMG");
+const ID_LX: u32 = pack_id(b"LX");
+
+/// Reads the claims of one 837P set and checks it (the checks of [`validate`]) in one pass
+/// over its segments, as they are placed in their loops: no loop tree is built, and each
+/// segment is split once for both. Issues are exactly those of [`validate`] over the tree
+/// from `tree::build`, in its order: the pass only decides whether there are any, and when
+/// there are (or usage needs the full walk) the tree is built and checked for them. With
+/// `extract` false the claims are left empty (what `validate_set` needs).
+pub(crate) fn read(set: &x12::OwnedSet, extract: bool, issues: &mut Vec<Issue>) -> Claims837 {
+    read_segments(|| set.segments(), set.segment, &set.control, extract, issues)
 }
 
-/// Fills in a claim (a copy of its header parties, already in place in the output) from its 2300.
-fn claim(node: &Node<'_>, c: &mut Claim) {
-    let clm = Fields::new(node.first());
-    c.claim_id = text(clm.get(1));
-    c.charge = decimal(clm.get(2)).unwrap_or_default();
-    let comp = clm.seg.delimiters().component;
-    let mut clm05 = crate::values::components(clm.get(5), comp);
-    c.place_of_service = text(clm05.next().unwrap_or(b""));
-    clm05.next();
-    c.frequency = text(clm05.next().unwrap_or(b""));
-    c.provider_signature = text(clm.get(6));
-    c.assignment = text(clm.get(7));
-    c.segment = clm.seg.index();
-    // One pass over the claim's segments for what `seg_q` would look up one by one (the first
-    // match of each wins, as with `seg_q`).
-    let (mut g1, mut f9, mut f8, mut onset) = (None, None, None, None);
-    for seg in &node.segments {
-        match seg_pack(seg) {
-            ID_HI => {
-                for el in seg.elements() {
+/// [`read`] over the segments `segments` yields (twice when there are issues); `set_start`
+/// is the file segment number of the ST.
+pub(crate) fn read_segments<'a, I: IntoIterator<Item = SegmentRef<'a>>>(
+    segments: impl Fn() -> I,
+    set_start: u64,
+    set_control: &str,
+    extract: bool,
+    issues: &mut Vec<Issue>,
+) -> Claims837 {
+    let mut found = Vec::new();
+    let mut pass = Pass::new(set_start, &mut found, set_control, extract);
+    let mut unexpected = Vec::new();
+    let usage_met = place(&SCHEMA, segments(), &mut unexpected, &mut pass);
+    let (claims, balanced) = pass.finish();
+    if !(usage_met && balanced && found.is_empty() && unexpected.is_empty()) {
+        let root = build(&SCHEMA, segments(), issues);
+        validate(&root, set_start, issues);
+    }
+    claims
+}
+
+const K_ROOT: u64 = loop_key("837P");
+const K_1000A: u64 = loop_key("1000A");
+const K_1000B: u64 = loop_key("1000B");
+const K_2000A: u64 = loop_key("2000A");
+const K_2010AA: u64 = loop_key("2010AA");
+const K_2000B: u64 = loop_key("2000B");
+const K_2010BA: u64 = loop_key("2010BA");
+const K_2010BB: u64 = loop_key("2010BB");
+const K_2000C: u64 = loop_key("2000C");
+const K_2010CA: u64 = loop_key("2010CA");
+const K_2300: u64 = loop_key("2300");
+const K_2310A: u64 = loop_key("2310A");
+const K_2310B: u64 = loop_key("2310B");
+const K_2310C: u64 = loop_key("2310C");
+const K_2320: u64 = loop_key("2320");
+const K_2330A: u64 = loop_key("2330A");
+const K_2330B: u64 = loop_key("2330B");
+const K_2400: u64 = loop_key("2400");
+const K_2420A: u64 = loop_key("2420A");
+const K_2430: u64 = loop_key("2430");
+
+/// The state of one pass over an 837P set (see [`read`]). "First" below means what
+/// `Node::seg`, `seg_q` and `kid` find: the first occurrence within the loop occurrence.
+struct Pass<'i> {
+    c: Checks<'i>,
+    extract: bool,
+    /// A balancing rule failed: the tree decides the issues.
+    unbalanced: bool,
+    out: Claims837,
+    set_control: Text,
+    /// Root: BHT, 1000A and 1000B seen.
+    bht: bool,
+    submitter: bool,
+    receiver: bool,
+    /// 2000A: its first claim, how many 2010AA it opened, the first one's NM1 and REF*EI / *SY.
+    a_from: usize,
+    aa_n: u32,
+    billing: Party,
+    tax_ei: Option<Text>,
+    tax_sy: Option<Text>,
+    /// 2000B: its first claim, its first SBR, its 2010BA and 2010BB counts and what they give.
+    b_from: usize,
+    sbr: bool,
+    base: Claim,
+    ba_n: u32,
+    bb_n: u32,
+    dmg: bool,
+    /// 2000C: its first claim and its first 2010CA.
+    c_from: usize,
+    ca_n: u32,
+    patient: Option<Party>,
+    /// 2300: first REF*G1, *9F, *F8 and DTP*431 seen; CLM02 and the sum of the lines' SV102
+    /// (`None` once a line has no SV1 or an SV102 that is not a number).
+    g1: bool,
+    f9: bool,
+    f8: bool,
+    onset: bool,
+    charge: Option<Decimal>,
+    lines_sum: Option<Decimal>,
+    /// 2320: first AMT*D, *EAF, 2330A and 2330B seen.
+    amt_d: bool,
+    amt_eaf: bool,
+    o_a: bool,
+    o_b: bool,
+    /// 2400: first SV1, DTP*472, REF*6R, REF*G1 and 2420A seen.
+    sv1: bool,
+    dtp472: bool,
+    r6r: bool,
+    line_g1: bool,
+    l_rendering: bool,
+    /// 2430: first DTP*573 seen.
+    dtp573: bool,
+}
+
+impl<'i> Pass<'i> {
+    fn new(set_start: u64, issues: &'i mut Vec<Issue>, set_control: &str, extract: bool) -> Pass<'i> {
+        Pass {
+            c: Checks::new(set_start, issues),
+            extract,
+            unbalanced: false,
+            out: Claims837::default(),
+            set_control: set_control.into(),
+            bht: false,
+            submitter: false,
+            receiver: false,
+            a_from: 0,
+            aa_n: 0,
+            billing: Party::default(),
+            tax_ei: None,
+            tax_sy: None,
+            b_from: 0,
+            sbr: false,
+            base: Claim::default(),
+            ba_n: 0,
+            bb_n: 0,
+            dmg: false,
+            c_from: 0,
+            ca_n: 0,
+            patient: None,
+            g1: false,
+            f9: false,
+            f8: false,
+            onset: false,
+            charge: None,
+            lines_sum: None,
+            amt_d: false,
+            amt_eaf: false,
+            o_a: false,
+            o_b: false,
+            sv1: false,
+            dtp472: false,
+            r6r: false,
+            line_g1: false,
+            l_rendering: false,
+            dtp573: false,
+        }
+    }
+
+    /// The claims read, and whether every balancing rule held.
+    fn finish(self) -> (Claims837, bool) {
+        (self.out, !self.unbalanced)
+    }
+
+    fn claim(&mut self) -> &mut Claim {
+        self.out.claims.last_mut().expect("because a 2300 is open")
+    }
+
+    fn line(&mut self) -> &mut ServiceLine {
+        self.claim().lines.last_mut().expect("because a 2400 is open")
+    }
+
+    /// What a segment gives the model, by its loop.
+    fn extract(&mut self, key: u64, id: u32, f: &Fields<'_>, opens: bool) {
+        match (key, id) {
+            (K_ROOT, ID_BHT) if !self.bht => {
+                let h = &mut self.out.header;
+                h.reference = text(f.get(3));
+                h.created = crate::values::date8(f.get(4));
+                h.claim_type = text(f.get(6));
+            }
+            (K_1000A, _) if opens && !self.submitter => {
+                self.submitter = true;
+                self.out.header.submitter = Party::nm1(f);
+            }
+            (K_1000B, _) if opens && !self.receiver => {
+                self.receiver = true;
+                self.out.header.receiver = Party::nm1(f);
+            }
+            (K_2000A, _) if opens => {
+                self.a_from = self.out.claims.len();
+                self.aa_n = 0;
+                self.billing = Party::default();
+                (self.tax_ei, self.tax_sy) = (None, None);
+            }
+            (K_2010AA, _) if opens => {
+                self.aa_n += 1;
+                if self.aa_n == 1 {
+                    self.billing = Party::nm1(f);
+                }
+            }
+            (K_2010AA, ID_REF) if self.aa_n == 1 => match f.get(1) {
+                b"EI" if self.tax_ei.is_none() => self.tax_ei = Some(text(f.get(2))),
+                b"SY" if self.tax_sy.is_none() => self.tax_sy = Some(text(f.get(2))),
+                _ => {}
+            },
+            (K_2000B, _) if opens => {
+                self.b_from = self.out.claims.len();
+                self.sbr = false;
+                self.base = Claim::default();
+                (self.ba_n, self.bb_n, self.dmg) = (0, 0, false);
+            }
+            (K_2000B, ID_SBR) if !self.sbr => {
+                self.sbr = true;
+                self.base.responsibility = text(f.get(1));
+                self.base.group_number = text(f.get(3));
+                self.base.filing_indicator = text(f.get(9));
+            }
+            (K_2010BA, _) if opens => {
+                self.ba_n += 1;
+                if self.ba_n == 1 {
+                    self.base.subscriber = Party::nm1(f);
+                }
+            }
+            (K_2010BA, ID_DMG) if self.ba_n == 1 && !self.dmg => {
+                self.dmg = true;
+                self.base.subscriber_birth_date = crate::values::date8(f.get(2));
+            }
+            (K_2010BB, _) if opens => {
+                self.bb_n += 1;
+                if self.bb_n == 1 {
+                    self.base.payer = Party::nm1(f);
+                }
+            }
+            (K_2000C, _) if opens => {
+                self.c_from = self.out.claims.len();
+                self.ca_n = 0;
+                self.patient = None;
+            }
+            (K_2010CA, _) if opens => {
+                self.ca_n += 1;
+                if self.ca_n == 1 {
+                    self.patient = Some(Party::nm1(f));
+                }
+            }
+            (K_2300, ID_CLM) if opens => {
+                (self.g1, self.f9, self.f8, self.onset) = (false, false, false, false);
+                let comp = f.seg.delimiters().component;
+                let mut clm05 = crate::values::components(f.get(5), comp);
+                let place_of_service = text(clm05.next().unwrap_or(b""));
+                clm05.next();
+                let frequency = text(clm05.next().unwrap_or(b""));
+                self.out.claims.push(Claim {
+                    claim_id: text(f.get(1)),
+                    charge: decimal(f.get(2)).unwrap_or_default(),
+                    place_of_service,
+                    frequency,
+                    provider_signature: text(f.get(6)),
+                    assignment: text(f.get(7)),
+                    segment: f.seg.index(),
+                    ..Claim::default()
+                });
+            }
+            (K_2300, ID_HI) => {
+                let comp = f.seg.delimiters().component;
+                let claim = self.claim();
+                for el in f.seg.elements() {
                     let mut parts = crate::values::components(el, comp);
                     let _qualifier = parts.next();
                     if let Some(code) = parts.next().filter(|c| !c.is_empty()) {
-                        c.diagnoses.push(text(code));
+                        claim.diagnoses.push(text(code));
                     }
                 }
             }
-            ID_REF => match seg.get(1) {
-                b"G1" if g1.is_none() => g1 = Some(seg),
-                b"9F" if f9.is_none() => f9 = Some(seg),
-                b"F8" if f8.is_none() => f8 = Some(seg),
+            (K_2300, ID_REF) => match f.get(1) {
+                b"G1" if !self.g1 => {
+                    self.g1 = true;
+                    self.claim().prior_auth = text(f.get(2));
+                }
+                b"9F" if !self.f9 => {
+                    self.f9 = true;
+                    self.claim().referral = text(f.get(2));
+                }
+                b"F8" if !self.f8 => {
+                    self.f8 = true;
+                    self.claim().original_reference = text(f.get(2));
+                }
                 _ => {}
             },
-            ID_DTP if onset.is_none() && seg.get(1) == b"431" => onset = Some(seg),
-            _ => {}
-        }
-    }
-    c.prior_auth = ref02(g1);
-    c.referral = ref02(f9);
-    c.original_reference = ref02(f8);
-    c.onset = onset.and_then(|d| dated(d.get(2), d.get(3))).map(|d| d.0);
-    let (mut rendering, mut referring, mut facility) = (None, None, None);
-    let lines = node.children.iter().filter(|k| k.def.id == "2400").count();
-    c.lines.reserve_exact(lines);
-    for kid in &node.children {
-        match kid.def.id {
-            "2400" => c.lines.push(line(kid)),
-            "2310B" if rendering.is_none() => rendering = Some(kid),
-            "2310A" if referring.is_none() => referring = Some(kid),
-            "2310C" if facility.is_none() => facility = Some(kid),
-            "2320" => c.other_payers.push(other_payer(kid)),
-            _ => {}
-        }
-    }
-    c.rendering_provider = rendering.map(|n| Party::from_nm1(n.first()));
-    c.referring_provider = referring.map(|n| Party::from_nm1(n.first()));
-    c.facility = facility.map(|n| Party::from_nm1(n.first()));
-}
-
-fn other_payer(o: &Node<'_>) -> OtherPayer {
-    let sbr = Fields::new(o.first());
-    let mut op = OtherPayer {
-        responsibility: text(sbr.get(1)),
-        relationship: text(sbr.get(2)),
-        group_number: text(sbr.get(3)),
-        filing_indicator: text(sbr.get(9)),
-        paid: o.seg_q("AMT", 1, "D").and_then(|a| decimal(a.get(2))),
-        remaining: o.seg_q("AMT", 1, "EAF").and_then(|a| decimal(a.get(2))),
-        adjustments: o.segs("CAS").flat_map(cas_adjustments).collect(),
-        ..OtherPayer::default()
-    };
-    if let Some(n) = o.kid("2330A") {
-        op.subscriber = Party::from_nm1(n.first());
-    }
-    if let Some(n) = o.kid("2330B") {
-        op.payer = Party::from_nm1(n.first());
-    }
-    op
-}
-
-fn line(node: &Node<'_>) -> ServiceLine {
-    let lx = node.first();
-    let number = std::str::from_utf8(lx.get(1)).ok().and_then(|n| n.parse().ok()).unwrap_or(0);
-    let mut l = ServiceLine { number, segment: lx.index(), ..ServiceLine::default() };
-    let (mut sv1, mut dtp472, mut r6r, mut g1) = (None, None, None, None);
-    for seg in node.segments.iter().skip(1) {
-        match seg_pack(seg) {
-            ID_SV1 if sv1.is_none() => sv1 = Some(seg),
-            ID_DTP if dtp472.is_none() && seg.get(1) == b"472" => dtp472 = Some(seg),
-            ID_REF => match seg.get(1) {
-                b"6R" if r6r.is_none() => r6r = Some(seg),
-                b"G1" if g1.is_none() => g1 = Some(seg),
-                _ => {}
-            },
-            _ => {}
-        }
-    }
-    if let Some(sv1) = sv1 {
-        let f = Fields::new(sv1);
-        let comp = sv1.delimiters().component;
-        l.procedure = Procedure::from_composite(f.get(1), comp);
-        l.charge = decimal(f.get(2)).unwrap_or_default();
-        l.unit_basis = text(f.get(3));
-        l.units = decimal(f.get(4)).unwrap_or_default();
-        l.place_of_service = text(f.get(5));
-        l.dx_pointers = crate::values::components(f.get(7), comp)
-            .filter_map(|p| std::str::from_utf8(p).ok()?.parse().ok())
-            .collect();
-    }
-    if let Some((from, to)) = dtp472.and_then(|d| {
-        let f = Fields::new(d);
-        dated(f.get(2), f.get(3))
-    }) {
-        l.service_from = Some(from);
-        l.service_to = Some(to);
-    }
-    l.control = ref02(r6r);
-    l.prior_auth = ref02(g1);
-    let mut rendering = false;
-    for kid in &node.children {
-        match kid.def.id {
-            "2420A" if !rendering => {
-                rendering = true;
-                l.rendering_npi = text(kid.first().get(9));
+            (K_2300, ID_DTP) if !self.onset && f.get(1) == b"431" => {
+                self.onset = true;
+                self.claim().onset = dated(f.get(2), f.get(3)).map(|d| d.0);
             }
-            "2430" => {
-                let s = Fields::new(kid.first());
-                l.adjudications.push(LineAdjudication {
-                    payer_id: text(s.get(1)),
-                    paid: decimal(s.get(2)).unwrap_or_default(),
-                    procedure: Procedure::from_composite(s.get(3), s.seg.delimiters().component),
-                    units: decimal(s.get(5)).unwrap_or_default(),
-                    adjustments: kid.segs("CAS").flat_map(cas_adjustments).collect(),
-                    date: kid.seg_q("DTP", 1, "573").and_then(|d| dated(d.get(2), d.get(3))).map(|d| d.0),
+            (K_2310A, _) if opens && self.claim().referring_provider.is_none() => {
+                self.claim().referring_provider = Some(Party::nm1(f));
+            }
+            (K_2310B, _) if opens && self.claim().rendering_provider.is_none() => {
+                self.claim().rendering_provider = Some(Party::nm1(f));
+            }
+            (K_2310C, _) if opens && self.claim().facility.is_none() => {
+                self.claim().facility = Some(Party::nm1(f));
+            }
+            (K_2320, ID_SBR) if opens => {
+                (self.amt_d, self.amt_eaf, self.o_a, self.o_b) = (false, false, false, false);
+                self.claim().other_payers.push(OtherPayer {
+                    responsibility: text(f.get(1)),
+                    relationship: text(f.get(2)),
+                    group_number: text(f.get(3)),
+                    filing_indicator: text(f.get(9)),
+                    ..OtherPayer::default()
                 });
             }
+            (K_2320, ID_AMT) => {
+                let which = f.get(1);
+                let first = match which {
+                    b"D" => !std::mem::replace(&mut self.amt_d, true),
+                    b"EAF" => !std::mem::replace(&mut self.amt_eaf, true),
+                    _ => false,
+                };
+                if first {
+                    let v = decimal(f.get(2));
+                    let o = self.other_payer();
+                    if which == b"D" {
+                        o.paid = v;
+                    } else {
+                        o.remaining = v;
+                    }
+                }
+            }
+            (K_2320, ID_CAS) => cas_into(f, &mut self.other_payer().adjustments),
+            (K_2330A, _) if opens && !self.o_a => {
+                self.o_a = true;
+                self.other_payer().subscriber = Party::nm1(f);
+            }
+            (K_2330B, _) if opens && !self.o_b => {
+                self.o_b = true;
+                self.other_payer().payer = Party::nm1(f);
+            }
+            (K_2400, ID_LX) if opens => {
+                (self.dtp472, self.r6r, self.line_g1, self.l_rendering) = (false, false, false, false);
+                let number = std::str::from_utf8(f.get(1)).ok().and_then(|n| n.parse().ok()).unwrap_or(0);
+                let line = ServiceLine { number, segment: f.seg.index(), ..ServiceLine::default() };
+                self.claim().lines.push(line);
+            }
+            (K_2400, ID_SV1) if !self.sv1 => {
+                let comp = f.seg.delimiters().component;
+                let l = self.line();
+                l.procedure = Procedure::from_composite(f.get(1), comp);
+                l.charge = decimal(f.get(2)).unwrap_or_default();
+                l.unit_basis = text(f.get(3));
+                l.units = decimal(f.get(4)).unwrap_or_default();
+                l.place_of_service = text(f.get(5));
+                l.dx_pointers = crate::values::components(f.get(7), comp)
+                    .filter_map(|p| std::str::from_utf8(p).ok()?.parse().ok())
+                    .collect();
+            }
+            (K_2400, ID_DTP) if !self.dtp472 && f.get(1) == b"472" => {
+                self.dtp472 = true;
+                if let Some((from, to)) = dated(f.get(2), f.get(3)) {
+                    let l = self.line();
+                    l.service_from = Some(from);
+                    l.service_to = Some(to);
+                }
+            }
+            (K_2400, ID_REF) => match f.get(1) {
+                b"6R" if !self.r6r => {
+                    self.r6r = true;
+                    self.line().control = text(f.get(2));
+                }
+                b"G1" if !self.line_g1 => {
+                    self.line_g1 = true;
+                    self.line().prior_auth = text(f.get(2));
+                }
+                _ => {}
+            },
+            (K_2420A, _) if opens && !self.l_rendering => {
+                self.l_rendering = true;
+                self.line().rendering_npi = text(f.get(9));
+            }
+            (K_2430, ID_SVD) if opens => {
+                self.dtp573 = false;
+                let comp = f.seg.delimiters().component;
+                self.line().adjudications.push(LineAdjudication {
+                    payer_id: text(f.get(1)),
+                    paid: decimal(f.get(2)).unwrap_or_default(),
+                    procedure: Procedure::from_composite(f.get(3), comp),
+                    units: decimal(f.get(5)).unwrap_or_default(),
+                    adjustments: Vec::new(),
+                    date: None,
+                });
+            }
+            (K_2430, ID_CAS) => cas_into(f, &mut self.adjudication().adjustments),
+            (K_2430, ID_DTP) if !self.dtp573 && f.get(1) == b"573" => {
+                self.dtp573 = true;
+                self.adjudication().date = dated(f.get(2), f.get(3)).map(|d| d.0);
+            }
             _ => {}
         }
     }
-    l
+
+    fn other_payer(&mut self) -> &mut OtherPayer {
+        self.claim().other_payers.last_mut().expect("because a 2320 is open")
+    }
+
+    fn adjudication(&mut self) -> &mut LineAdjudication {
+        self.line().adjudications.last_mut().expect("because a 2430 is open")
+    }
+}
+
+/// The segments [`Pass`] reads for the model.
+#[inline]
+fn extracted(id: u32) -> bool {
+    matches!(
+        id,
+        ID_BHT
+            | ID_NM1
+            | ID_REF
+            | ID_SBR
+            | ID_DMG
+            | ID_CLM
+            | ID_HI
+            | ID_DTP
+            | ID_LX
+            | ID_SV1
+            | ID_SVD
+            | ID_CAS
+            | ID_AMT
+    )
+}
+
+impl<'a> Sink<'a> for Pass<'_> {
+    #[inline]
+    fn segment(&mut self, def: &'static LoopDef, id: u32, seg: &SegmentRef<'a>, opens: bool) {
+        let check = checked(id) || id == ID_BHT;
+        let keep = self.extract && (opens || extracted(id));
+        if opens && id == ID_LX {
+            self.sv1 = false;
+        }
+        if !check && !keep {
+            return;
+        }
+        let key = loop_key(def.id);
+        let f = Fields::new(seg);
+        if id == ID_BHT {
+            if key == K_ROOT && !self.bht {
+                check_bht(&mut self.c, &f);
+            }
+        } else if check {
+            let charge = check_segment(&mut self.c, def.id, id, &f);
+            if id == ID_CLM && key == K_2300 {
+                self.charge = charge;
+                self.lines_sum = Some(Decimal::ZERO);
+            }
+            if id == ID_SV1 && key == K_2400 && !self.sv1 {
+                // The first SV1 of the line (`validate_clm` sums `lx.seg("SV1")`).
+                self.lines_sum = self.lines_sum.and_then(|s| decimal(f.get(2)).map(|d| s + d));
+            }
+        }
+        if keep {
+            self.extract(key, id, &f, opens);
+        }
+        if id == ID_BHT && key == K_ROOT {
+            self.bht = true;
+        }
+        if id == ID_SV1 && key == K_2400 {
+            self.sv1 = true;
+        }
+    }
+
+    fn close(&mut self, def: &'static LoopDef) {
+        match loop_key(def.id) {
+            K_2400 if !self.sv1 => self.lines_sum = None,
+            K_2300 => {
+                if let (Some(charge), Some(sum)) = (self.charge, self.lines_sum) {
+                    self.unbalanced |= charge != sum;
+                }
+            }
+            K_2000C if self.extract => {
+                for c in &mut self.out.claims[self.c_from..] {
+                    c.patient.clone_from(&self.patient);
+                }
+            }
+            K_2000B if self.extract => {
+                let b = &self.base;
+                for c in &mut self.out.claims[self.b_from..] {
+                    c.responsibility.clone_from(&b.responsibility);
+                    c.group_number.clone_from(&b.group_number);
+                    c.filing_indicator.clone_from(&b.filing_indicator);
+                    c.subscriber.clone_from(&b.subscriber);
+                    c.subscriber_birth_date = b.subscriber_birth_date;
+                    c.payer.clone_from(&b.payer);
+                    c.set_control.clone_from(&self.set_control);
+                }
+            }
+            K_2000A if self.extract => {
+                let tax = self.tax_ei.as_ref().or(self.tax_sy.as_ref()).cloned().unwrap_or_default();
+                for c in &mut self.out.claims[self.a_from..] {
+                    c.billing_provider.clone_from(&self.billing);
+                    c.billing_tax_id.clone_from(&tax);
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 const ENTITY_NPI_LOOPS: [&str; 9] = ["2010AA", "2310A", "2310B", "2310C", "2310D", "2420A", "2420B", "2420E", "2420F"];
+
+/// The segments the 837P checks read.
+#[inline]
+fn checked(id: u32) -> bool {
+    matches!(id, ID_NM1 | ID_HL | ID_SBR | ID_CLM | ID_HI | ID_SV1 | ID_DTP | ID_CAS | ID_AMT | ID_SVD | ID_REF)
+}
 
 /// Implementation-guide (SNIP 2) and balancing (SNIP 3) checks over a built tree.
 pub fn validate(root: &Node<'_>, set_start: u64, issues: &mut Vec<Issue>) {
     check_usage(root, set_start, issues);
     let mut c = Checks::new(set_start, issues);
     if let Some(bht) = root.seg("BHT") {
-        c.code(bht, "837P", 1, &["0019"]);
-        c.code(bht, "837P", 2, &["00", "18"]);
-        c.required(bht, "837P", 3);
-        c.date(bht, "837P", 4);
-        c.code(bht, "837P", 6, &["CH", "RP", "31"]);
+        check_bht(&mut c, &Fields::new(bht));
     }
     root.walk(&mut |n: &Node<'_>| {
-        let lid = n.def.id;
         for seg in &n.segments {
-            match seg_pack(seg) {
-                ID_NM1 => {
-                    let f = Fields::new(seg);
-                    c.required(&f, lid, 1);
-                    c.code(&f, lid, 2, &["1", "2"]);
-                    if ENTITY_NPI_LOOPS.contains(&lid) {
-                        if f.get(8) == b"XX" {
-                            c.npi(&f, lid, 9);
-                        } else if lid == "2010AA" {
-                            c.code(&f, lid, 8, &["XX"]);
-                        }
+            let id = seg_pack(seg);
+            if !checked(id) {
+                continue;
+            }
+            let f = Fields::new(seg);
+            let charge = check_segment(&mut c, n.def.id, id, &f);
+            // SNIP 3: the claim charge is the sum of its line charges.
+            if let Some(charge) = charge {
+                let lines: Option<Decimal> =
+                    n.kids("2400").map(|lx| lx.seg("SV1").and_then(|s| decimal(s.get(2)))).sum();
+                if let Some(sum) = lines {
+                    if sum != charge {
+                        let what = format!(
+                            "CLM02 does not equal the sum of SV102 ({} lines sum to {sum})",
+                            n.kids("2400").count()
+                        );
+                        c.unbalanced(seg, "2300", 2, what);
                     }
                 }
-                ID_HL => {
-                    let f = Fields::new(seg);
-                    c.required(&f, lid, 1);
-                    c.required(&f, lid, 3);
-                }
-                ID_SBR => {
-                    let f = Fields::new(seg);
-                    c.code(&f, lid, 1, &["A", "B", "C", "D", "E", "F", "G", "H", "P", "S", "T", "U"]);
-                    c.code(
-                        &f,
-                        lid,
-                        9,
-                        &[
-                            "11", "12", "13", "14", "15", "16", "17", "AM", "BL", "CH", "CI", "DS", "FI", "HM", "LM",
-                            "MA", "MB", "MC", "OF", "TV", "VA", "WC", "ZZ",
-                        ],
-                    );
-                }
-                ID_CLM => validate_clm(&mut c, &Fields::new(seg), n),
-                ID_HI => validate_hi(&mut c, seg, lid),
-                ID_SV1 => {
-                    let f = Fields::new(seg);
-                    c.required(&f, lid, 1);
-                    // SV101-1 and -2, as `Procedure::from_segment` would read them (text that
-                    // is not UTF-8 reads as empty).
-                    let mut parts = crate::values::components(f.get(1), seg.delimiters().component);
-                    let qualifier = parts.next().unwrap_or(b"");
-                    let code = parts.next().unwrap_or(b"");
-                    if !matches!(qualifier, b"HC" | b"ER" | b"IV" | b"WK") {
-                        c.issues.push(Issue::element(
-                            seg,
-                            set_start,
-                            Some(lid),
-                            1,
-                            Some(1),
-                            IssueCode::InvalidCode,
-                            "invalid procedure code qualifier in SV101-1".into(),
-                        ));
-                    }
-                    if code.is_empty() || std::str::from_utf8(code).is_err() {
-                        c.issues.push(Issue::element(
-                            seg,
-                            set_start,
-                            Some(lid),
-                            1,
-                            Some(2),
-                            IssueCode::RequiredElementMissing,
-                            "procedure code missing in SV101-2".into(),
-                        ));
-                    }
-                    c.req_decimal(&f, lid, 2);
-                    c.required(&f, lid, 3);
-                    c.code(&f, lid, 3, &["UN", "MJ"]);
-                    if let Some(u) = c.req_decimal(&f, lid, 4) {
-                        if u <= Decimal::ZERO {
-                            c.issues.push(Issue::element(
-                                seg,
-                                set_start,
-                                Some(lid),
-                                4,
-                                None,
-                                IssueCode::InvalidNumber,
-                                "SV104 units must be positive".into(),
-                            ));
-                        }
-                    }
-                    c.required(&f, lid, 7);
-                }
-                ID_DTP => {
-                    c.dtp(&Fields::new(seg), lid);
-                }
-                ID_CAS => {
-                    let f = Fields::new(seg);
-                    c.code(&f, lid, 1, &["CO", "OA", "PI", "PR"]);
-                    for i in 0..6 {
-                        c.decimal(&f, lid, 3 + i * 3);
-                    }
-                }
-                ID_AMT | ID_SVD => {
-                    c.req_decimal(&Fields::new(seg), lid, 2);
-                }
-                ID_REF => {
-                    let f = Fields::new(seg);
-                    c.required(&f, lid, 1);
-                    c.required(&f, lid, 2);
-                    c.length(&f, lid, 2, 1, 50);
-                }
-                _ => {}
             }
         }
     });
 }
 
-fn validate_clm(c: &mut Checks<'_>, f: &Fields<'_>, node: &Node<'_>) {
+/// The checks of the set's (first) BHT.
+fn check_bht(c: &mut Checks<'_>, bht: &Fields<'_>) {
+    c.code(bht, "837P", 1, &["0019"]);
+    c.code(bht, "837P", 2, &["00", "18"]);
+    c.required(bht, "837P", 3);
+    c.date(bht, "837P", 4);
+    c.code(bht, "837P", 6, &["CH", "RP", "31"]);
+}
+
+/// The element checks of one segment in loop `lid` (a segment `checked` names). For a CLM,
+/// returns its CLM02 charge when valid, for the balancing rule.
+fn check_segment(c: &mut Checks<'_>, lid: &'static str, id: u32, f: &Fields<'_>) -> Option<Decimal> {
+    let seg = &f.seg;
+    match id {
+        ID_NM1 => {
+            c.required(f, lid, 1);
+            c.code(f, lid, 2, &["1", "2"]);
+            if ENTITY_NPI_LOOPS.contains(&lid) {
+                if f.get(8) == b"XX" {
+                    c.npi(f, lid, 9);
+                } else if lid == "2010AA" {
+                    c.code(f, lid, 8, &["XX"]);
+                }
+            }
+        }
+        ID_HL => {
+            c.required(f, lid, 1);
+            c.required(f, lid, 3);
+        }
+        ID_SBR => {
+            c.code(f, lid, 1, &["A", "B", "C", "D", "E", "F", "G", "H", "P", "S", "T", "U"]);
+            c.code(
+                f,
+                lid,
+                9,
+                &[
+                    "11", "12", "13", "14", "15", "16", "17", "AM", "BL", "CH", "CI", "DS", "FI", "HM", "LM", "MA",
+                    "MB", "MC", "OF", "TV", "VA", "WC", "ZZ",
+                ],
+            );
+        }
+        ID_CLM => return check_clm(c, f),
+        ID_HI => validate_hi(c, seg, lid),
+        ID_SV1 => {
+            c.required(f, lid, 1);
+            // SV101-1 and -2, as `Procedure::from_segment` would read them (text that
+            // is not UTF-8 reads as empty).
+            let mut parts = crate::values::components(f.get(1), seg.delimiters().component);
+            let qualifier = parts.next().unwrap_or(b"");
+            let code = parts.next().unwrap_or(b"");
+            if !matches!(qualifier, b"HC" | b"ER" | b"IV" | b"WK") {
+                c.issues.push(Issue::element(
+                    seg,
+                    c.set_start,
+                    Some(lid),
+                    1,
+                    Some(1),
+                    IssueCode::InvalidCode,
+                    "invalid procedure code qualifier in SV101-1".into(),
+                ));
+            }
+            if code.is_empty() || std::str::from_utf8(code).is_err() {
+                c.issues.push(Issue::element(
+                    seg,
+                    c.set_start,
+                    Some(lid),
+                    1,
+                    Some(2),
+                    IssueCode::RequiredElementMissing,
+                    "procedure code missing in SV101-2".into(),
+                ));
+            }
+            c.req_decimal(f, lid, 2);
+            c.required(f, lid, 3);
+            c.code(f, lid, 3, &["UN", "MJ"]);
+            if let Some(u) = c.req_decimal(f, lid, 4) {
+                if u <= Decimal::ZERO {
+                    c.issues.push(Issue::element(
+                        seg,
+                        c.set_start,
+                        Some(lid),
+                        4,
+                        None,
+                        IssueCode::InvalidNumber,
+                        "SV104 units must be positive".into(),
+                    ));
+                }
+            }
+            c.required(f, lid, 7);
+        }
+        ID_DTP => {
+            c.dtp(f, lid);
+        }
+        ID_CAS => {
+            c.code(f, lid, 1, &["CO", "OA", "PI", "PR"]);
+            for i in 0..6 {
+                c.decimal(f, lid, 3 + i * 3);
+            }
+        }
+        ID_AMT | ID_SVD => {
+            c.req_decimal(f, lid, 2);
+        }
+        ID_REF => {
+            c.required(f, lid, 1);
+            c.required(f, lid, 2);
+            c.length(f, lid, 2, 1, 50);
+        }
+        _ => {}
+    }
+    None
+}
+
+/// The CLM checks (always as loop 2300); returns CLM02 when valid.
+fn check_clm(c: &mut Checks<'_>, f: &Fields<'_>) -> Option<Decimal> {
     let lid = "2300";
     let clm = &f.seg;
     if c.required(f, lid, 1) {
@@ -715,39 +1037,13 @@ fn validate_clm(c: &mut Checks<'_>, f: &Fields<'_>, node: &Node<'_>) {
     c.code(f, lid, 7, &["A", "B", "C"]);
     c.code(f, lid, 8, &["N", "W", "Y"]);
     c.code(f, lid, 9, &["I", "Y"]);
-    // SNIP 3: the claim charge is the sum of its line charges.
-    if let Some(charge) = charge {
-        let lines: Option<Decimal> = node.kids("2400").map(|lx| lx.seg("SV1").and_then(|s| decimal(s.get(2)))).sum();
-        if let Some(sum) = lines {
-            if sum != charge {
-                c.unbalanced(
-                    clm,
-                    lid,
-                    2,
-                    format!("CLM02 does not equal the sum of SV102 ({} lines sum to {sum})", node.kids("2400").count()),
-                );
-            }
-        }
-    }
+    charge
 }
 
 fn validate_hi(c: &mut Checks<'_>, hi: &SegmentRef<'_>, lid: &'static str) {
     const PRINCIPAL: &[&[u8]] = &[b"ABK", b"BK"];
     const OTHER: &[&[u8]] = &[b"ABF", b"BF", b"ABK", b"BK", b"BP", b"BO", b"BG", b"ABN", b"BN", b"ABJ", b"APR"];
     c.diagnoses(hi, lid, |i| if i == 0 { PRINCIPAL } else { OTHER });
-}
-
-/// Builds, validates and extracts one 837P set from its segments (ST..SE).
-pub fn parse<'a>(
-    segments: impl IntoIterator<Item = SegmentRef<'a>>,
-    set_control: &str,
-    issues: &mut Vec<Issue>,
-) -> Claims837 {
-    let mut segs = segments.into_iter().peekable();
-    let start = segs.peek().map(|s| s.index()).unwrap_or(1);
-    let root = build(&SCHEMA, segs, issues);
-    validate(&root, start, issues);
-    extract(&root, set_control)
 }
 
 /// Writes the body of an 837P set (BHT through the last claim, ST and SE left to the writer)
