@@ -7,17 +7,20 @@ use x12::SegmentRef;
 
 /// A composite procedure identifier (SV101, SVC01, EQ02, SV1 in 278): qualifier, code and up to
 /// four modifiers.
+///
+/// Like every model type, generic over its text: `Text` (owned, the default) or `&'a str`
+/// borrowed from the set's bytes (the hot path's view, see `hipaa::view_set`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-pub struct Procedure {
+pub struct Procedure<S = Text> {
     /// `HC` (CPT/HCPCS), `ER`, `IV`, `WK`, `AD`, `N4`, ...
-    pub qualifier: Text,
-    pub code: Text,
-    pub modifiers: Vec<Text>,
+    pub qualifier: S,
+    pub code: S,
+    pub modifiers: Vec<S>,
 }
 
-impl Procedure {
+impl<'a, S: From<&'a str>> Procedure<S> {
     /// Reads a composite element (`HC:64493:50`).
-    pub fn from_composite(el: &[u8], component_separator: u8) -> Procedure {
+    pub fn from_composite(el: &'a [u8], component_separator: u8) -> Procedure<S> {
         let mut parts = components(el, component_separator);
         let qualifier = text(parts.next().unwrap_or(b""));
         let code = text(parts.next().unwrap_or(b""));
@@ -25,11 +28,23 @@ impl Procedure {
         Procedure { qualifier, code, modifiers }
     }
 
-    /// Reads element `n` of a segment as a procedure composite.
-    pub fn from_segment(seg: &SegmentRef<'_>, n: usize) -> Procedure {
-        Procedure::from_composite(seg.get(n), seg.delimiters().component)
+    /// Reads element `n` of a split segment as a procedure composite: as
+    /// [`Procedure::from_composite`] of its bytes, slicing known text instead of validating it.
+    pub(crate) fn from_fields(f: &crate::values::Fields<'a>, n: usize, component_separator: u8) -> Procedure<S> {
+        let mut parts = f.components(n, component_separator);
+        let qualifier = S::from(parts.next().map_or("", |p| p.1));
+        let code = S::from(parts.next().map_or("", |p| p.1));
+        let modifiers = parts.take(4).filter(|m| !m.0.is_empty()).map(|m| S::from(m.1)).collect();
+        Procedure { qualifier, code, modifiers }
     }
 
+    /// Reads element `n` of a segment as a procedure composite.
+    pub fn from_segment(seg: &SegmentRef<'a>, n: usize) -> Procedure<S> {
+        Procedure::from_composite(seg.get(n), seg.delimiters().component)
+    }
+}
+
+impl Procedure {
     pub fn has_modifier(&self, m: &str) -> bool {
         self.modifiers.iter().any(|x| x == m)
     }
@@ -47,11 +62,11 @@ impl Procedure {
 
 /// One CAS adjustment: group code, reason code, amount and quantity.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Adjustment {
+pub struct Adjustment<S = Text> {
     /// CO, OA, PI, PR.
-    pub group: Text,
+    pub group: S,
     /// CARC.
-    pub reason: Text,
+    pub reason: S,
     pub amount: Decimal,
     pub quantity: Option<Decimal>,
 }
@@ -64,16 +79,14 @@ pub fn cas_adjustments(seg: &SegmentRef<'_>) -> Vec<Adjustment> {
 }
 
 /// Appends the adjustments of a CAS segment already split.
-pub(crate) fn cas_into(f: &Fields<'_>, out: &mut Vec<Adjustment>) {
-    let group = f.get(1);
+pub(crate) fn cas_into<'a, S: From<&'a str>>(f: &Fields<'a>, out: &mut Vec<Adjustment<S>>) {
     for i in 0..6 {
-        let reason = f.get(2 + i * 3);
-        if reason.is_empty() {
+        if f.get(2 + i * 3).is_empty() {
             continue;
         }
         out.push(Adjustment {
-            group: text(group),
-            reason: text(reason),
+            group: f.text(1),
+            reason: f.text(2 + i * 3),
             amount: decimal(f.get(3 + i * 3)).unwrap_or_default(),
             quantity: decimal(f.get(4 + i * 3)),
         });
@@ -97,54 +110,49 @@ pub(crate) fn cas_total(f: &Fields<'_>) -> Decimal {
     sum
 }
 
+/// The text type of a model read from a set borrowed for `'a`: owned `Text`, or `&'a str`.
+pub(crate) trait Model<'a>: From<&'a str> + AsRef<str> + Clone + Default {}
+
+impl<'a, S: From<&'a str> + AsRef<str> + Clone + Default> Model<'a> for S {}
+
 /// The text of a model field: up to 24 bytes inline (nearly every X12 element value), longer
 /// on the heap; derefs to `str`, compares with `&str` and `String`, serializes as a string.
 pub type Text = compact_str::CompactString;
 
 /// An entity named in an NM1 (organization or person) with its identifier.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Party {
+pub struct Party<S = Text> {
     /// NM101 entity identifier code (85 billing provider, 82 rendering, PR payer, IL insured...).
-    pub entity: Text,
-    pub last_or_org: Text,
-    pub first: Text,
+    pub entity: S,
+    pub last_or_org: S,
+    pub first: S,
     /// NM108 qualifier (XX NPI, PI payer id, MI member id, 46 ETIN ...) and NM109 value.
-    pub id_qualifier: Text,
-    pub id: Text,
+    pub id_qualifier: S,
+    pub id: S,
 }
 
-impl Party {
-    pub fn from_nm1(seg: &SegmentRef<'_>) -> Party {
+impl<'a, S: From<&'a str> + Default> Party<S> {
+    pub fn from_nm1(seg: &SegmentRef<'a>) -> Party<S> {
         Party::nm1(&Fields::new(seg))
     }
 
     /// From an NM1 already split.
-    pub(crate) fn nm1(f: &Fields<'_>) -> Party {
-        Party {
-            entity: text(f.get(1)),
-            last_or_org: text(f.get(3)),
-            first: text(f.get(4)),
-            id_qualifier: text(f.get(8)),
-            id: text(f.get(9)),
-        }
+    pub(crate) fn nm1(f: &Fields<'a>) -> Party<S> {
+        Party { entity: f.text(1), last_or_org: f.text(3), first: f.text(4), id_qualifier: f.text(8), id: f.text(9) }
     }
 
     /// From an N1 segment (835 payer and payee).
-    pub fn from_n1(seg: &SegmentRef<'_>) -> Party {
+    pub fn from_n1(seg: &SegmentRef<'a>) -> Party<S> {
         Party::n1(&Fields::new(seg))
     }
 
     /// From an N1 already split.
-    pub(crate) fn n1(f: &Fields<'_>) -> Party {
-        Party {
-            entity: text(f.get(1)),
-            last_or_org: text(f.get(2)),
-            first: Text::default(),
-            id_qualifier: text(f.get(3)),
-            id: text(f.get(4)),
-        }
+    pub(crate) fn n1(f: &Fields<'a>) -> Party<S> {
+        Party { entity: f.text(1), last_or_org: f.text(2), first: S::default(), id_qualifier: f.text(3), id: f.text(4) }
     }
+}
 
+impl Party {
     /// The NPI when the identifier is one.
     pub fn npi(&self) -> Option<&str> {
         (self.id_qualifier == "XX" && !self.id.is_empty()).then_some(self.id.as_str())

@@ -174,6 +174,29 @@ fn tree_transaction(
     }
 }
 
+/// The typed content of a claims or remittance set with its text borrowed from the set's
+/// bytes: the hot path's view. Same fields, values and JSON as the owned models, without
+/// copying any text; `Claims837<&str>` and `Remittance<&str>` are the owned types' borrowed
+/// instances.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum View<'a> {
+    Claims(Claims837<&'a str>),
+    Remittance(Remittance<&'a str>),
+}
+
+/// Reads and validates an 837P or 835 set into a borrowed [`View`] (`None` for other sets),
+/// in the same one pass as [`parse_set`]: the issues are exactly `parse_set(set).issues`.
+pub fn view_set(set: &OwnedSet) -> Option<(View<'_>, Vec<Issue>)> {
+    let mut issues = Vec::new();
+    let view = match set_guide(set).0 {
+        Some("837P") => View::Claims(x837::read(set, true, &mut issues)),
+        Some("835") => View::Remittance(x835::read(set, true, &mut issues)),
+        _ => return None,
+    };
+    Some((view, issues))
+}
+
 /// The implementation-guide (SNIP 2) and balancing (SNIP 3) issues of one set: exactly
 /// `parse_set(set).issues`, without building the typed model (what `painrcm validate` needs).
 /// A set with no schema here has none.
@@ -181,10 +204,10 @@ pub fn validate_set(set: &OwnedSet) -> Vec<Issue> {
     let mut issues = Vec::new();
     match set_guide(set).0 {
         Some("837P") => {
-            x837::read(set, false, &mut issues);
+            x837::read::<&str>(set, false, &mut issues);
         }
         Some("835") => {
-            x835::read(set, false, &mut issues);
+            x835::read::<&str>(set, false, &mut issues);
         }
         Some(guide) => {
             checked_tree(set, guide, &mut issues);
@@ -257,11 +280,11 @@ mod tests {
             type Pass = fn(&[x12::SegmentRef<'_>], u64, &mut Vec<crate::Issue>);
             let (validate, pass): (crate::Validator, Pass) = if std::ptr::eq(schema, &crate::x837::SCHEMA) {
                 (crate::x837::validate, |v, start, issues| {
-                    crate::x837::read_segments(|| v.iter().copied(), start, "0001", true, issues);
+                    crate::x837::read_segments::<&str, _>(|| v.iter().copied(), None, start, "0001", true, issues);
                 })
             } else if std::ptr::eq(schema, &crate::x835::SCHEMA) {
                 (crate::x835::validate, |v, start, issues| {
-                    crate::x835::read_segments(|| v.iter().copied(), start, true, issues);
+                    crate::x835::read_segments::<&str, _>(|| v.iter().copied(), None, start, true, issues);
                 })
             } else {
                 return;

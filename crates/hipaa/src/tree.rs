@@ -449,35 +449,54 @@ impl Compiled {
     }
 }
 
-/// An open loop while placing: its compiled definition and its usage counts.
+/// An open loop while placing: its compiled definition and where its usage counts start in
+/// the placer's shared count stack: one per spec (segments), then one per child (occurrences),
+/// as `usage` counts them. Frames stay small, so opening and closing a loop copies little.
+#[derive(Clone, Copy)]
 struct Frame {
     at: usize,
-    /// Segments per counting spec and children per counting child, as `usage` counts them.
-    seg_n: [u32; COUNTED],
-    kid_n: [u32; COUNTED],
+    base: usize,
 }
 
-impl Frame {
-    fn new(at: usize) -> Frame {
-        Frame { at, seg_n: [0; COUNTED], kid_n: [0; COUNTED] }
-    }
+/// The usage counts of the open loops, innermost last.
+struct Counts(Vec<u32>);
 
-    /// Counts a segment this loop takes by spec `spec`; false when that breaks its maximum.
+impl Counts {
+    /// Opens a frame for loop `at` with zeroed counts.
     #[inline]
-    fn count_segment(&mut self, cl: &CLoop, spec: usize) -> bool {
-        match self.seg_n.get_mut(spec) {
-            Some(n) => {
-                *n += 1;
-                *n <= cl.seg_cap[spec]
-            }
-            None => false,
-        }
+    fn open(&mut self, at: usize, cl: &CLoop) -> Frame {
+        let base = self.0.len();
+        self.0.resize(base + cl.def.segments.len() + cl.kids.len(), 0);
+        Frame { at, base }
     }
 
-    /// Whether the loop, now closing, has every required segment and child.
-    fn minimums_met(&self, cl: &CLoop) -> bool {
-        cl.seg_req.iter().all(|&(i, min)| self.seg_n.get(i).is_some_and(|&n| n >= min))
-            && cl.kid_req.iter().all(|&(j, min)| self.kid_n.get(j).is_some_and(|&n| n >= min))
+    /// Drops the counts of a closing frame.
+    #[inline]
+    fn close(&mut self, f: Frame) {
+        self.0.truncate(f.base);
+    }
+
+    /// Counts a segment loop `cl` takes by spec `spec`; false when that breaks its maximum.
+    #[inline]
+    fn segment(&mut self, f: Frame, cl: &CLoop, spec: usize) -> bool {
+        let n = &mut self.0[f.base + spec];
+        *n += 1;
+        *n <= cl.seg_cap[spec]
+    }
+
+    /// Counts an occurrence of child `first` (the first child with its id); false when that
+    /// breaks its maximum.
+    #[inline]
+    fn child(&mut self, f: Frame, cl: &CLoop, first: usize) -> bool {
+        let n = &mut self.0[f.base + cl.def.segments.len() + first];
+        *n += 1;
+        *n <= cl.kid_cap[first]
+    }
+
+    /// Whether the loop of frame `f`, now closing, has every required segment and child.
+    fn minimums_met(&self, f: Frame, cl: &CLoop) -> bool {
+        let (segs, kids) = self.0[f.base..].split_at(cl.def.segments.len());
+        cl.seg_req.iter().all(|&(i, min)| segs[i] >= min) && cl.kid_req.iter().all(|&(j, min)| kids[j] >= min)
     }
 }
 
@@ -505,10 +524,11 @@ pub(crate) fn place<'a>(
 ) -> bool {
     let comp = Compiled::of(root);
     let segments = segments.into_iter();
+    let mut counts = Counts(Vec::with_capacity(256));
     let mut stack: Vec<Frame> = Vec::with_capacity(16);
-    stack.push(Frame::new(0));
+    stack.push(counts.open(0, &comp.loops[0]));
     // Usage is counted as segments are placed (what `check_usage` would count afterwards);
-    // any doubt (a limit broken, a segment nobody takes, a loop too wide to count in place)
+    // any doubt (a limit broken, a segment nobody takes)
     // leaves the full check to `check_usage`, which then reports in its own order.
     let mut usage_met = true;
     let mut st_index = None;
@@ -540,36 +560,28 @@ pub(crate) fn place<'a>(
                 while stack.len() > k + 1 {
                     let done = stack.pop().expect("because len > k + 1");
                     let cl = &comp.loops[done.at];
-                    usage_met &= done.minimums_met(cl);
+                    usage_met &= counts.minimums_met(done, cl);
+                    counts.close(done);
                     sink.close(cl.def);
                 }
-                let frame = stack.last_mut().expect("because the root is never popped");
+                let frame = *stack.last().expect("because the root is never popped");
                 let cl = &comp.loops[frame.at];
                 match opens {
                     Some(j) => {
-                        let first = cl.kid_first[j];
-                        match frame.kid_n.get_mut(first) {
-                            Some(n) => {
-                                *n += 1;
-                                usage_met &= *n <= cl.kid_cap[first];
-                            }
-                            None => usage_met = false,
-                        }
+                        usage_met &= counts.child(frame, cl, cl.kid_first[j]);
                         let at = cl.kids[j].at;
-                        let mut child = Frame::new(at);
-                        // A loop that also lists its trigger's id counts the trigger.
                         let inner = &comp.loops[at];
-                        if inner.def.segments.len() > COUNTED || inner.kids.len() > COUNTED {
-                            usage_met = false;
-                        } else if let Some(spec) = inner.spec_of(id) {
-                            usage_met &= child.count_segment(inner, spec);
+                        let child = counts.open(at, inner);
+                        // A loop that also lists its trigger's id counts the trigger.
+                        if let Some(spec) = inner.spec_of(id) {
+                            usage_met &= counts.segment(child, inner, spec);
                         }
                         stack.push(child);
                         sink.segment(inner.def, id, &seg, true);
                     }
                     None => {
                         let spec = cl.spec_of(id).expect("because the slot has a spec");
-                        usage_met &= frame.count_segment(cl, spec);
+                        usage_met &= counts.segment(frame, cl, spec);
                         sink.segment(cl.def, id, &seg, false);
                     }
                 }
@@ -591,12 +603,12 @@ pub(crate) fn place<'a>(
     while stack.len() > 1 {
         let done = stack.pop().expect("because len > 1");
         let cl = &comp.loops[done.at];
-        usage_met &= done.minimums_met(cl);
+        usage_met &= counts.minimums_met(done, cl);
+        counts.close(done);
         sink.close(cl.def);
     }
     let root_frame = stack.pop().expect("because the root is never popped");
-    let wide = comp.loops[0].def.segments.len() > COUNTED || comp.loops[0].kids.len() > COUNTED;
-    usage_met && root_frame.minimums_met(&comp.loops[0]) && !wide
+    usage_met && counts.minimums_met(root_frame, &comp.loops[0])
 }
 
 /// The loop tree as a [`Sink`]. Open loops own the tail of these two stacks: a loop's

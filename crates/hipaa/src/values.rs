@@ -97,7 +97,7 @@ pub fn npi_valid(npi: &str) -> bool {
 }
 
 /// Text of an element, `""` when absent or not UTF-8.
-pub fn text<T: for<'s> From<&'s str>>(b: &[u8]) -> T {
+pub fn text<'a, T: From<&'a str>>(b: &'a [u8]) -> T {
     T::from(std::str::from_utf8(b).unwrap_or(""))
 }
 
@@ -109,6 +109,9 @@ pub fn text<T: for<'s> From<&'s str>>(b: &[u8]) -> T {
 pub(crate) struct Fields<'a> {
     pub seg: SegmentRef<'a>,
     pub id: &'a [u8],
+    /// The segment as text when known to be UTF-8 (see [`Fields::with_text`]), so element
+    /// text is sliced out of it instead of validated element by element.
+    text: Option<&'a str>,
     /// `ends[0]` is the separator after the id, `ends[k]` the end of element `k`.
     ends: [u16; FIELDS + 1],
     n: u8,
@@ -122,7 +125,7 @@ impl<'a> Fields<'a> {
     pub fn new(seg: &SegmentRef<'a>) -> Fields<'a> {
         let raw = seg.raw();
         let sep = seg.delimiters().element;
-        let mut f = Fields { seg: *seg, id: raw, ends: [0; FIELDS + 1], n: 0, more: false };
+        let mut f = Fields { seg: *seg, id: raw, text: None, ends: [0; FIELDS + 1], n: 0, more: false };
         let Some(first) = raw.iter().position(|&c| c == sep) else {
             return f;
         };
@@ -176,6 +179,59 @@ impl<'a> Fields<'a> {
         f
     }
 
+    /// Splits a segment that lies inside `whole`, text known to be UTF-8 (a whole set checked
+    /// once): element text is then sliced, not validated again. A segment outside `whole` is
+    /// split as by [`Fields::new`].
+    #[inline]
+    pub fn with_text(seg: &SegmentRef<'a>, whole: Option<&'a str>) -> Fields<'a> {
+        let mut f = Fields::new(seg);
+        if let Some(w) = whole {
+            let raw = seg.raw();
+            // Where the segment starts in `whole`, by address: a slice of the same bytes.
+            let off = (raw.as_ptr() as usize).wrapping_sub(w.as_ptr() as usize);
+            f.text = off.checked_add(raw.len()).filter(|&end| end <= w.len()).and_then(|end| w.get(off..end));
+        }
+        f
+    }
+
+    /// Element `n` as text, `""` when absent or not UTF-8: `text(self.get(n))`, without
+    /// validating again when the segment's text is known.
+    #[inline]
+    pub fn str(&self, n: usize) -> &'a str {
+        match self.known(n) {
+            Some(t) => t,
+            None => std::str::from_utf8(self.get(n)).unwrap_or(""),
+        }
+    }
+
+    /// Element `n` sliced from the segment's known text (`None` when that text is unknown or
+    /// the element is past what was split): a cut inside a multibyte character, which no
+    /// `from_utf8` of the bytes would take either, reads as `""`.
+    #[inline]
+    fn known(&self, n: usize) -> Option<&'a str> {
+        let t = self.text?;
+        if n == 0 || n > usize::from(self.n) {
+            return if n == 0 || !self.more { Some("") } else { None };
+        }
+        let (a, b) = (usize::from(self.ends[n - 1]) + 1, usize::from(self.ends[n]));
+        Some(t.get(a..b).unwrap_or(""))
+    }
+
+    /// The components of element `n` as text, each as `text` of its bytes would read it.
+    #[inline]
+    pub fn components(&self, n: usize, sep: u8) -> Components<'a> {
+        match self.known(n) {
+            Some(t) => Components::of_text(t, sep),
+            None => Components { text: None, bytes: self.get(n), at: Some(0), sep },
+        }
+    }
+
+    /// [`Fields::str`] as model text.
+    #[inline]
+    pub fn text<S: From<&'a str>>(&self, n: usize) -> S {
+        S::from(self.str(n))
+    }
+
     /// Element `n` (1-based), empty when absent, as `SegmentRef::get`.
     #[inline]
     pub fn get(&self, n: usize) -> &'a [u8] {
@@ -209,6 +265,53 @@ pub(crate) fn components(el: &[u8], sep: u8) -> impl Iterator<Item = &[u8]> {
             }
         }
     })
+}
+
+/// The components of one element as text (see [`Fields::components`]), each as `text` of
+/// its bytes would read it: sliced from the element's text when known (a piece is `""`
+/// exactly when a separator byte cuts a multibyte character, as `from_utf8` of its bytes
+/// would fail), else validated piece by piece.
+pub(crate) struct Components<'a> {
+    text: Option<&'a str>,
+    bytes: &'a [u8],
+    /// Start of the next piece; `None` once the last was given.
+    at: Option<usize>,
+    sep: u8,
+}
+
+impl<'a> Components<'a> {
+    /// The components of `text` (its bytes are the element).
+    pub fn of_text(text: &'a str, sep: u8) -> Components<'a> {
+        Components { text: Some(text), bytes: text.as_bytes(), at: Some(0), sep }
+    }
+}
+
+impl<'a> Iterator for Components<'a> {
+    /// The piece's bytes and its text.
+    type Item = (&'a [u8], &'a str);
+
+    #[inline]
+    fn next(&mut self) -> Option<(&'a [u8], &'a str)> {
+        let from = self.at?;
+        let end = match self.bytes[from..].iter().position(|&c| c == self.sep) {
+            Some(i) => {
+                self.at = Some(from + i + 1);
+                from + i
+            }
+            None => {
+                self.at = None;
+                self.bytes.len()
+            }
+        };
+        let raw = &self.bytes[from..end];
+        Some((
+            raw,
+            match self.text {
+                Some(t) => t.get(from..end).unwrap_or(""),
+                None => std::str::from_utf8(raw).unwrap_or(""),
+            },
+        ))
+    }
 }
 
 /// A segment whose elements are read by number: a `SegmentRef` (each read rescans the segment

@@ -1,6 +1,6 @@
 //! 835 health care claim payment/advice, 005010X221A1.
 
-use crate::common::{cas_amount, cas_into, cas_total, Adjustment, Party, Procedure, Text};
+use crate::common::{cas_amount, cas_into, cas_total, Adjustment, Model, Party, Procedure, Text};
 use crate::issue::Issue;
 use crate::tree::{build, check_usage, loop_key, pack_id, place, s, seg_pack, LoopDef, Node, Sink, Trigger};
 use crate::values::{date8, decimal, text, Checks, Fields};
@@ -85,53 +85,53 @@ pub static SCHEMA: LoopDef = LoopDef {
 
 /// One service line payment (loop 2110).
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct ServicePayment {
-    pub procedure: Procedure,
+pub struct ServicePayment<S = Text> {
+    pub procedure: Procedure<S>,
     pub charge: Decimal,
     pub paid: Decimal,
-    pub revenue_code: Text,
+    pub revenue_code: S,
     /// SVC05 units paid (1 when absent) and SVC07 original units when they differ.
     pub units_paid: Decimal,
     pub units_billed: Option<Decimal>,
     /// SVC06: the procedure as submitted, when the payer changed it.
-    pub submitted_procedure: Option<Procedure>,
+    pub submitted_procedure: Option<Procedure<S>>,
     pub service_date: Option<NaiveDate>,
     /// REF*6R line item control number from the claim.
-    pub control: Text,
+    pub control: S,
     /// AMT*B6 allowed amount.
     pub allowed: Option<Decimal>,
-    pub adjustments: Vec<Adjustment>,
+    pub adjustments: Vec<Adjustment<S>>,
     /// LQ*HE remark codes (RARCs).
-    pub remarks: Vec<Text>,
+    pub remarks: Vec<S>,
     pub segment: u64,
 }
 
 /// One claim payment (loop 2100).
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct ClaimPayment {
+pub struct ClaimPayment<S = Text> {
     /// CLP01: the patient control number the claim was sent with (CLM01).
-    pub claim_id: Text,
+    pub claim_id: S,
     /// CLP02: 1 primary, 2 secondary, 3 tertiary, 4 denied, 19-23 forwarded/reversal (22).
-    pub status: Text,
+    pub status: S,
     pub charge: Decimal,
     pub paid: Decimal,
     pub patient_responsibility: Option<Decimal>,
-    pub filing_indicator: Text,
+    pub filing_indicator: S,
     /// CLP07 payer claim control number.
-    pub payer_claim_id: Text,
-    pub facility: Text,
-    pub frequency: Text,
-    pub adjustments: Vec<Adjustment>,
-    pub patient: Party,
-    pub rendering_npi: Text,
+    pub payer_claim_id: S,
+    pub facility: S,
+    pub frequency: S,
+    pub adjustments: Vec<Adjustment<S>>,
+    pub patient: Party<S>,
+    pub rendering_npi: S,
     /// NM1*TT crossover carrier, the next payer when the payer forwarded the claim.
-    pub crossover: Option<Party>,
+    pub crossover: Option<Party<S>>,
     pub service_from: Option<NaiveDate>,
     pub service_to: Option<NaiveDate>,
     pub received: Option<NaiveDate>,
     /// MOA/MIA remark codes.
-    pub remarks: Vec<Text>,
-    pub services: Vec<ServicePayment>,
+    pub remarks: Vec<S>,
+    pub services: Vec<ServicePayment<S>>,
     pub segment: u64,
 }
 
@@ -157,31 +157,31 @@ impl ClaimPayment {
 
 /// A provider-level adjustment (PLB), one per reason composite.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct ProviderAdjustment {
-    pub provider_id: Text,
+pub struct ProviderAdjustment<S = Text> {
+    pub provider_id: S,
     pub fiscal_period_end: Option<NaiveDate>,
     /// PLB03-1 reason (WO, FB, L6, 72, ...), PLB03-2 reference.
-    pub reason: Text,
-    pub reference: Text,
+    pub reason: S,
+    pub reference: S,
     /// Positive reduces the payment.
     pub amount: Decimal,
 }
 
 /// One 835 transaction set.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Remittance {
+pub struct Remittance<S = Text> {
     /// BPR01 handling code, BPR02 total payment, BPR03 C/D, BPR04 method (ACH, CHK, NON).
-    pub handling: Text,
+    pub handling: S,
     pub payment: Decimal,
-    pub credit_debit: Text,
-    pub method: Text,
+    pub credit_debit: S,
+    pub method: S,
     pub payment_date: Option<NaiveDate>,
     /// TRN02 check or EFT trace number.
-    pub trace: Text,
-    pub payer: Party,
-    pub payee: Party,
-    pub claims: Vec<ClaimPayment>,
-    pub provider_adjustments: Vec<ProviderAdjustment>,
+    pub trace: S,
+    pub payer: Party<S>,
+    pub payee: Party<S>,
+    pub claims: Vec<ClaimPayment<S>>,
+    pub provider_adjustments: Vec<ProviderAdjustment<S>>,
 }
 
 impl Remittance {
@@ -215,20 +215,25 @@ const ID_PER: u32 = pack_id(b"PER");
 /// `tree::build`, in its order: the pass only decides whether there are any, and when there
 /// are (or usage needs the full walk) the tree is built and checked for them. With `extract`
 /// false the remittance is left empty (what `validate_set` needs).
-pub(crate) fn read(set: &x12::OwnedSet, extract: bool, issues: &mut Vec<Issue>) -> Remittance {
-    read_segments(|| set.segments(), set.segment, extract, issues)
+pub(crate) fn read<'a, S: Model<'a>>(set: &'a x12::OwnedSet, extract: bool, issues: &mut Vec<Issue>) -> Remittance<S> {
+    // Text is sliced from the set once it is known to be UTF-8 (only the model reads text).
+    let whole = if extract { std::str::from_utf8(&set.bytes).ok() } else { None };
+    read_segments(|| set.segments(), whole, set.segment, extract, issues)
 }
 
-/// [`read`] over the segments `segments` yields (twice when there are issues); `set_start`
-/// is the file segment number of the ST.
-pub(crate) fn read_segments<'a, I: IntoIterator<Item = SegmentRef<'a>>>(
+/// [`read`] over the segments `segments` yields (twice when there are issues); `whole` is the
+/// set's text when it is UTF-8 (element text is then sliced from it), `set_start` the file
+/// segment number of the ST.
+pub(crate) fn read_segments<'a, S: Model<'a>, I: IntoIterator<Item = SegmentRef<'a>>>(
     segments: impl Fn() -> I,
+    whole: Option<&'a str>,
     set_start: u64,
     extract: bool,
     issues: &mut Vec<Issue>,
-) -> Remittance {
+) -> Remittance<S> {
     let mut found = Vec::new();
     let mut pass = Pass::new(set_start, &mut found, extract);
+    pass.whole = whole;
     let mut unexpected = Vec::new();
     let usage_met = place(&SCHEMA, segments(), &mut unexpected, &mut pass);
     let (remittance, balanced) = pass.finish();
@@ -247,21 +252,23 @@ const K_2110: u64 = loop_key("2110");
 
 /// The state of one pass over an 835 set (see [`read`]). "First" below means what
 /// `Node::seg`, `seg_q` and `kid` find: the first occurrence within the loop occurrence.
-struct Pass<'i> {
+struct Pass<'i, 'a, S> {
     c: Checks<'i>,
     extract: bool,
+    /// The set's text, when it is UTF-8.
+    whole: Option<&'a str>,
     /// A balancing or payer-contact rule failed: the tree decides the issues.
     doubt: bool,
-    out: Remittance,
+    out: Remittance<S>,
     /// Root: first BPR (its BPR02 and BPR03), first TRN (its TRN03); claim payments (CLP04)
     /// and provider adjustments (PLB) so far.
     bpr: Option<(Option<Decimal>, bool)>,
-    trn03: Option<Text>,
+    trn03: Option<S>,
     clp_paid: Decimal,
     plb: Decimal,
     /// 1000A occurrences, the first one's REF*2U and whether it has a PER*BL; 1000B seen.
     payers: u32,
-    ref_2u: Option<Text>,
+    ref_2u: Option<S>,
     per_bl: bool,
     payee: bool,
     /// 2100: CLP03 and CLP04 when both valid, claim and line CAS amounts, first DTM*232,
@@ -271,7 +278,7 @@ struct Pass<'i> {
     d232: bool,
     d233: bool,
     d050: bool,
-    mia: Vec<Text>,
+    mia: Vec<S>,
     /// 2110: SVC02 and SVC03 when both valid, its CAS amounts; first DTM*472 and *150 (with
     /// their dates), REF*6R and AMT*B6 seen.
     svc: Option<(Decimal, Decimal)>,
@@ -282,11 +289,12 @@ struct Pass<'i> {
     b6: bool,
 }
 
-impl<'i> Pass<'i> {
-    fn new(set_start: u64, issues: &'i mut Vec<Issue>, extract: bool) -> Pass<'i> {
+impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
+    fn new(set_start: u64, issues: &'i mut Vec<Issue>, extract: bool) -> Pass<'i, 'a, S> {
         Pass {
             c: Checks::new(set_start, issues),
             extract,
+            whole: None,
             doubt: false,
             out: Remittance::default(),
             bpr: None,
@@ -313,26 +321,26 @@ impl<'i> Pass<'i> {
     }
 
     /// The remittance read, and whether every balancing rule held.
-    fn finish(mut self) -> (Remittance, bool) {
+    fn finish(mut self) -> (Remittance<S>, bool) {
         // SNIP 3: BPR02 = sum of CLP04 - sum of PLB amounts (credit), or the negative for debits.
         if let Some((Some(total), debit)) = self.bpr {
             let signed = if debit { -total } else { total };
             self.doubt |= signed != self.clp_paid - self.plb;
         }
         let r = &mut self.out;
-        if r.payer.id.is_empty() {
+        if r.payer.id.as_ref().is_empty() {
             if let Some(id) = self.ref_2u.take() {
                 r.payer.id = id;
             }
         }
-        if r.payer.id.is_empty() {
+        if r.payer.id.as_ref().is_empty() {
             r.payer.id = self.trn03.take().unwrap_or_default();
         }
         (self.out, !self.doubt)
     }
 
     /// The checks and balancing sums of one segment.
-    fn check(&mut self, def: &'static LoopDef, key: u64, id: u32, f: &Fields<'_>, opens: bool) {
+    fn check(&mut self, def: &'static LoopDef, key: u64, id: u32, f: &Fields<'a>, opens: bool) {
         let lid = "835";
         match (key, id) {
             (K_ROOT, ID_BPR) if self.bpr.is_none() => {
@@ -346,10 +354,10 @@ impl<'i> Pass<'i> {
                 self.bpr = Some((decimal(f.get(2)), f.get(3) == b"D"));
                 if self.extract {
                     let r = &mut self.out;
-                    r.handling = text(f.get(1));
+                    r.handling = f.text(1);
                     r.payment = decimal(f.get(2)).unwrap_or_default();
-                    r.credit_debit = text(f.get(3));
-                    r.method = text(f.get(4));
+                    r.credit_debit = f.text(3);
+                    r.method = f.text(4);
                     r.payment_date = date8(f.get(16));
                 }
             }
@@ -357,8 +365,8 @@ impl<'i> Pass<'i> {
                 self.c.code(f, lid, 1, &["1"]);
                 self.c.required(f, lid, 2);
                 self.c.required(f, lid, 3);
-                self.trn03 = Some(text(f.get(3)));
-                self.out.trace = text(f.get(2));
+                self.trn03 = Some(f.text(3));
+                self.out.trace = f.text(2);
             }
             (K_1000A, _) if opens => self.payers += 1,
             (K_1000A, ID_PER) if self.payers == 1 && f.get(1) == b"BL" => self.per_bl = true,
@@ -390,20 +398,20 @@ impl<'i> Pass<'i> {
         }
     }
 
-    fn claim(&mut self) -> &mut ClaimPayment {
+    fn claim(&mut self) -> &mut ClaimPayment<S> {
         self.out.claims.last_mut().expect("because a 2100 is open")
     }
 
-    fn service(&mut self) -> &mut ServicePayment {
+    fn service(&mut self) -> &mut ServicePayment<S> {
         self.claim().services.last_mut().expect("because a 2110 is open")
     }
 
     /// What a segment gives the model, by its loop.
-    fn extract(&mut self, key: u64, id: u32, f: &Fields<'_>, opens: bool) {
+    fn extract(&mut self, key: u64, id: u32, f: &Fields<'a>, opens: bool) {
         match (key, id) {
             (K_1000A, _) if opens && self.payers == 1 => self.out.payer = Party::n1(f),
             (K_1000A, ID_REF) if self.payers == 1 && self.ref_2u.is_none() && f.get(1) == b"2U" => {
-                self.ref_2u = Some(text(f.get(2)));
+                self.ref_2u = Some(f.text(2));
             }
             (K_1000B, _) if opens && !self.payee => {
                 self.payee = true;
@@ -418,7 +426,7 @@ impl<'i> Pass<'i> {
                     }
                     let mut parts = crate::values::components(reason, comp);
                     self.out.provider_adjustments.push(ProviderAdjustment {
-                        provider_id: text(f.get(1)),
+                        provider_id: f.text(1),
                         fiscal_period_end: date8(f.get(2)),
                         reason: text(parts.next().unwrap_or(b"")),
                         reference: text(parts.next().unwrap_or(b"")),
@@ -429,15 +437,15 @@ impl<'i> Pass<'i> {
             (K_2100, ID_CLP) if opens => {
                 (self.d232, self.d233, self.d050) = (false, false, false);
                 self.out.claims.push(ClaimPayment {
-                    claim_id: text(f.get(1)),
-                    status: text(f.get(2)),
+                    claim_id: f.text(1),
+                    status: f.text(2),
                     charge: decimal(f.get(3)).unwrap_or_default(),
                     paid: decimal(f.get(4)).unwrap_or_default(),
                     patient_responsibility: decimal(f.get(5)),
-                    filing_indicator: text(f.get(6)),
-                    payer_claim_id: text(f.get(7)),
-                    facility: text(f.get(8)),
-                    frequency: text(f.get(9)),
+                    filing_indicator: f.text(6),
+                    payer_claim_id: f.text(7),
+                    facility: f.text(8),
+                    frequency: f.text(9),
                     segment: f.seg.index(),
                     ..ClaimPayment::default()
                 });
@@ -445,7 +453,7 @@ impl<'i> Pass<'i> {
             (K_2100, ID_CAS) => cas_into(f, &mut self.claim().adjustments),
             (K_2100, ID_NM1) => match f.get(1) {
                 b"QC" => self.claim().patient = Party::nm1(f),
-                b"82" => self.claim().rendering_npi = text(f.get(9)),
+                b"82" => self.claim().rendering_npi = f.text(9),
                 b"TT" => self.claim().crossover = Some(Party::nm1(f)),
                 _ => {}
             },
@@ -473,13 +481,13 @@ impl<'i> Pass<'i> {
                 let comp = f.seg.delimiters().component;
                 let submitted = f.get(6);
                 self.claim().services.push(ServicePayment {
-                    procedure: Procedure::from_composite(f.get(1), comp),
+                    procedure: Procedure::from_fields(f, 1, comp),
                     charge: decimal(f.get(2)).unwrap_or_default(),
                     paid: decimal(f.get(3)).unwrap_or_default(),
-                    revenue_code: text(f.get(4)),
+                    revenue_code: f.text(4),
                     units_paid: decimal(f.get(5)).unwrap_or(Decimal::ONE),
                     units_billed: decimal(f.get(7)),
-                    submitted_procedure: (!submitted.is_empty()).then(|| Procedure::from_composite(submitted, comp)),
+                    submitted_procedure: (!submitted.is_empty()).then(|| Procedure::from_fields(f, 6, comp)),
                     segment: f.seg.index(),
                     ..ServicePayment::default()
                 });
@@ -491,7 +499,7 @@ impl<'i> Pass<'i> {
             },
             (K_2110, ID_REF) if !self.r6r && f.get(1) == b"6R" => {
                 self.r6r = true;
-                self.service().control = text(f.get(2));
+                self.service().control = f.text(2);
             }
             (K_2110, ID_AMT) if !self.b6 && f.get(1) == b"B6" => {
                 self.b6 = true;
@@ -499,7 +507,7 @@ impl<'i> Pass<'i> {
             }
             (K_2110, ID_CAS) => cas_into(f, &mut self.service().adjustments),
             (K_2110, ID_LQ) if f.get(1) == b"HE" => {
-                let code = text(f.get(2));
+                let code = f.text(2);
                 self.service().remarks.push(code);
             }
             _ => {}
@@ -518,14 +526,14 @@ fn read_by_pass(id: u32) -> bool {
     checked(id) || matches!(id, ID_BPR | ID_TRN | ID_N1 | ID_REF | ID_PER | ID_MOA | ID_MIA | ID_LQ)
 }
 
-impl<'a> Sink<'a> for Pass<'_> {
+impl<'a, S: Model<'a>> Sink<'a> for Pass<'_, 'a, S> {
     #[inline]
     fn segment(&mut self, def: &'static LoopDef, id: u32, seg: &SegmentRef<'a>, opens: bool) {
         if !opens && !read_by_pass(id) {
             return;
         }
         let key = loop_key(def.id);
-        let f = Fields::new(seg);
+        let f = Fields::with_text(seg, self.whole);
         self.check(def, key, id, &f, opens);
         if self.extract {
             self.extract(key, id, &f, opens);
@@ -695,7 +703,7 @@ fn check_segment(c: &mut Checks<'_>, lid: &'static str, id: u32, f: &Fields<'_>)
     None
 }
 
-fn remarks(seg: &SegmentRef<'_>, out: &mut Vec<Text>) {
+fn remarks<'a, S: From<&'a str>>(seg: &SegmentRef<'a>, out: &mut Vec<S>) {
     for el in seg.elements() {
         if el.len() >= 3 && el.iter().any(u8::is_ascii_alphabetic) && el.iter().all(u8::is_ascii_alphanumeric) {
             out.push(text(el));

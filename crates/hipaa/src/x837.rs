@@ -1,6 +1,6 @@
 //! 837P professional claims, 005010X222A1 (GS08/ST03 `005010X222A2` accepted too).
 
-use crate::common::{cas_into, Adjustment, Party, Procedure, Text};
+use crate::common::{cas_into, Adjustment, Model, Party, Procedure, Text};
 use crate::issue::{Issue, IssueCode};
 use crate::tree::{build, check_usage, l, loop_key, pack_id, place, s, seg_pack, LoopDef, Node, Sink, Trigger};
 use crate::values::{dated, decimal, text, Checks, Fields};
@@ -190,98 +190,98 @@ pub static SCHEMA: LoopDef = l(
 
 /// A service line (loop 2400).
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct ServiceLine {
+pub struct ServiceLine<S = Text> {
     /// LX01, the line number.
     pub number: u32,
-    pub procedure: Procedure,
+    pub procedure: Procedure<S>,
     pub charge: Decimal,
     /// SV103: UN units or MJ minutes.
-    pub unit_basis: Text,
+    pub unit_basis: S,
     pub units: Decimal,
     /// SV105, when the line's place of service differs from the claim's.
-    pub place_of_service: Text,
+    pub place_of_service: S,
     /// SV107 pointers (1-based into the claim's diagnoses).
     pub dx_pointers: Vec<u8>,
     /// DTP*472 service date (from and to).
     pub service_from: Option<NaiveDate>,
     pub service_to: Option<NaiveDate>,
     /// REF*6R line item control number.
-    pub control: Text,
+    pub control: S,
     /// REF*G1 at the line.
-    pub prior_auth: Text,
+    pub prior_auth: S,
     /// 2420A rendering provider NPI.
-    pub rendering_npi: Text,
+    pub rendering_npi: S,
     /// 2430 line adjudications by other payers (COB).
-    pub adjudications: Vec<LineAdjudication>,
+    pub adjudications: Vec<LineAdjudication<S>>,
     /// Segment number of the LX in the file.
     pub segment: u64,
 }
 
 /// One 2430 loop: what another payer did with this line.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct LineAdjudication {
-    pub payer_id: Text,
+pub struct LineAdjudication<S = Text> {
+    pub payer_id: S,
     pub paid: Decimal,
-    pub procedure: Procedure,
+    pub procedure: Procedure<S>,
     pub units: Decimal,
-    pub adjustments: Vec<Adjustment>,
+    pub adjustments: Vec<Adjustment<S>>,
     pub date: Option<NaiveDate>,
 }
 
 /// One 2320/2330 other payer.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct OtherPayer {
+pub struct OtherPayer<S = Text> {
     /// SBR01 of the other payer (P, S, T ...).
-    pub responsibility: Text,
-    pub relationship: Text,
-    pub group_number: Text,
-    pub filing_indicator: Text,
-    pub subscriber: Party,
-    pub payer: Party,
+    pub responsibility: S,
+    pub relationship: S,
+    pub group_number: S,
+    pub filing_indicator: S,
+    pub subscriber: Party<S>,
+    pub payer: Party<S>,
     /// AMT*D payer paid amount, AMT*EAF remaining patient liability.
     pub paid: Option<Decimal>,
     pub remaining: Option<Decimal>,
-    pub adjustments: Vec<Adjustment>,
+    pub adjustments: Vec<Adjustment<S>>,
 }
 
 /// One claim (loop 2300) with the parties from the loops above it.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Claim {
+pub struct Claim<S = Text> {
     /// CLM01, the patient control number.
-    pub claim_id: Text,
+    pub claim_id: S,
     pub charge: Decimal,
     /// CLM05-1, -3.
-    pub place_of_service: Text,
-    pub frequency: Text,
-    pub provider_signature: Text,
-    pub assignment: Text,
-    pub billing_provider: Party,
-    pub billing_tax_id: Text,
+    pub place_of_service: S,
+    pub frequency: S,
+    pub provider_signature: S,
+    pub assignment: S,
+    pub billing_provider: Party<S>,
+    pub billing_tax_id: S,
     /// SBR01 (P, S, T ...) and SBR09 claim filing indicator.
-    pub responsibility: Text,
-    pub filing_indicator: Text,
-    pub group_number: Text,
-    pub subscriber: Party,
+    pub responsibility: S,
+    pub filing_indicator: S,
+    pub group_number: S,
+    pub subscriber: Party<S>,
     pub subscriber_birth_date: Option<NaiveDate>,
     /// The patient when not the subscriber (2000C/2010CA).
-    pub patient: Option<Party>,
-    pub payer: Party,
+    pub patient: Option<Party<S>>,
+    pub payer: Party<S>,
     /// HI codes in order; the first is the principal diagnosis.
-    pub diagnoses: Vec<Text>,
+    pub diagnoses: Vec<S>,
     /// REF*G1 prior authorization, REF*9F referral, REF*F8 payer claim control number.
-    pub prior_auth: Text,
-    pub referral: Text,
-    pub original_reference: Text,
+    pub prior_auth: S,
+    pub referral: S,
+    pub original_reference: S,
     /// DTP*431 onset, DTP*454 initial treatment.
     pub onset: Option<NaiveDate>,
-    pub rendering_provider: Option<Party>,
-    pub referring_provider: Option<Party>,
-    pub facility: Option<Party>,
-    pub other_payers: Vec<OtherPayer>,
-    pub lines: Vec<ServiceLine>,
+    pub rendering_provider: Option<Party<S>>,
+    pub referring_provider: Option<Party<S>>,
+    pub facility: Option<Party<S>>,
+    pub other_payers: Vec<OtherPayer<S>>,
+    pub lines: Vec<ServiceLine<S>>,
     /// Segment number of the CLM in the file and the ST control number of its set.
     pub segment: u64,
-    pub set_control: Text,
+    pub set_control: S,
 }
 
 impl Claim {
@@ -304,21 +304,21 @@ impl Claim {
 
 /// The header parties of an 837.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Header837 {
+pub struct Header837<S = Text> {
     /// BHT03 reference and BHT04 date.
-    pub reference: Text,
+    pub reference: S,
     pub created: Option<NaiveDate>,
     /// BHT06: CH chargeable, RP reporting.
-    pub claim_type: Text,
-    pub submitter: Party,
-    pub receiver: Party,
+    pub claim_type: S,
+    pub submitter: Party<S>,
+    pub receiver: Party<S>,
 }
 
 /// A parsed 837P transaction set.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Claims837 {
-    pub header: Header837,
-    pub claims: Vec<Claim>,
+pub struct Claims837<S = Text> {
+    pub header: Header837<S>,
+    pub claims: Vec<Claim<S>>,
 }
 
 const ID_REF: u32 = pack_id(b"REF");
@@ -343,21 +343,26 @@ const ID_LX: u32 = pack_id(b"LX");
 /// from `tree::build`, in its order: the pass only decides whether there are any, and when
 /// there are (or usage needs the full walk) the tree is built and checked for them. With
 /// `extract` false the claims are left empty (what `validate_set` needs).
-pub(crate) fn read(set: &x12::OwnedSet, extract: bool, issues: &mut Vec<Issue>) -> Claims837 {
-    read_segments(|| set.segments(), set.segment, &set.control, extract, issues)
+pub(crate) fn read<'a, S: Model<'a>>(set: &'a x12::OwnedSet, extract: bool, issues: &mut Vec<Issue>) -> Claims837<S> {
+    // Text is sliced from the set once it is known to be UTF-8 (only the model reads text).
+    let whole = if extract { std::str::from_utf8(&set.bytes).ok() } else { None };
+    read_segments(|| set.segments(), whole, set.segment, &set.control, extract, issues)
 }
 
-/// [`read`] over the segments `segments` yields (twice when there are issues); `set_start`
-/// is the file segment number of the ST.
-pub(crate) fn read_segments<'a, I: IntoIterator<Item = SegmentRef<'a>>>(
+/// [`read`] over the segments `segments` yields (twice when there are issues); `whole` is the
+/// set's text when it is UTF-8 (element text is then sliced from it), `set_start` the file
+/// segment number of the ST.
+pub(crate) fn read_segments<'a, S: Model<'a>, I: IntoIterator<Item = SegmentRef<'a>>>(
     segments: impl Fn() -> I,
+    whole: Option<&'a str>,
     set_start: u64,
-    set_control: &str,
+    set_control: &'a str,
     extract: bool,
     issues: &mut Vec<Issue>,
-) -> Claims837 {
+) -> Claims837<S> {
     let mut found = Vec::new();
     let mut pass = Pass::new(set_start, &mut found, set_control, extract);
+    pass.whole = whole;
     let mut unexpected = Vec::new();
     let usage_met = place(&SCHEMA, segments(), &mut unexpected, &mut pass);
     let (claims, balanced) = pass.finish();
@@ -391,13 +396,15 @@ const K_2430: u64 = loop_key("2430");
 
 /// The state of one pass over an 837P set (see [`read`]). "First" below means what
 /// `Node::seg`, `seg_q` and `kid` find: the first occurrence within the loop occurrence.
-struct Pass<'i> {
+struct Pass<'i, 'a, S> {
     c: Checks<'i>,
     extract: bool,
+    /// The set's text, when it is UTF-8.
+    whole: Option<&'a str>,
     /// A balancing rule failed: the tree decides the issues.
     unbalanced: bool,
-    out: Claims837,
-    set_control: Text,
+    out: Claims837<S>,
+    set_control: S,
     /// Root: BHT, 1000A and 1000B seen.
     bht: bool,
     submitter: bool,
@@ -405,20 +412,20 @@ struct Pass<'i> {
     /// 2000A: its first claim, how many 2010AA it opened, the first one's NM1 and REF*EI / *SY.
     a_from: usize,
     aa_n: u32,
-    billing: Party,
-    tax_ei: Option<Text>,
-    tax_sy: Option<Text>,
+    billing: Party<S>,
+    tax_ei: Option<S>,
+    tax_sy: Option<S>,
     /// 2000B: its first claim, its first SBR, its 2010BA and 2010BB counts and what they give.
     b_from: usize,
     sbr: bool,
-    base: Claim,
+    base: Claim<S>,
     ba_n: u32,
     bb_n: u32,
     dmg: bool,
     /// 2000C: its first claim and its first 2010CA.
     c_from: usize,
     ca_n: u32,
-    patient: Option<Party>,
+    patient: Option<Party<S>>,
     /// 2300: first REF*G1, *9F, *F8 and DTP*431 seen; CLM02 and the sum of the lines' SV102
     /// (`None` once a line has no SV1 or an SV102 that is not a number).
     g1: bool,
@@ -442,11 +449,12 @@ struct Pass<'i> {
     dtp573: bool,
 }
 
-impl<'i> Pass<'i> {
-    fn new(set_start: u64, issues: &'i mut Vec<Issue>, set_control: &str, extract: bool) -> Pass<'i> {
+impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
+    fn new(set_start: u64, issues: &'i mut Vec<Issue>, set_control: &'a str, extract: bool) -> Pass<'i, 'a, S> {
         Pass {
             c: Checks::new(set_start, issues),
             extract,
+            whole: None,
             unbalanced: false,
             out: Claims837::default(),
             set_control: set_control.into(),
@@ -487,26 +495,26 @@ impl<'i> Pass<'i> {
     }
 
     /// The claims read, and whether every balancing rule held.
-    fn finish(self) -> (Claims837, bool) {
+    fn finish(self) -> (Claims837<S>, bool) {
         (self.out, !self.unbalanced)
     }
 
-    fn claim(&mut self) -> &mut Claim {
+    fn claim(&mut self) -> &mut Claim<S> {
         self.out.claims.last_mut().expect("because a 2300 is open")
     }
 
-    fn line(&mut self) -> &mut ServiceLine {
+    fn line(&mut self) -> &mut ServiceLine<S> {
         self.claim().lines.last_mut().expect("because a 2400 is open")
     }
 
     /// What a segment gives the model, by its loop.
-    fn extract(&mut self, key: u64, id: u32, f: &Fields<'_>, opens: bool) {
+    fn extract(&mut self, key: u64, id: u32, f: &Fields<'a>, opens: bool) {
         match (key, id) {
             (K_ROOT, ID_BHT) if !self.bht => {
                 let h = &mut self.out.header;
-                h.reference = text(f.get(3));
+                h.reference = f.text(3);
                 h.created = crate::values::date8(f.get(4));
-                h.claim_type = text(f.get(6));
+                h.claim_type = f.text(6);
             }
             (K_1000A, _) if opens && !self.submitter => {
                 self.submitter = true;
@@ -529,8 +537,8 @@ impl<'i> Pass<'i> {
                 }
             }
             (K_2010AA, ID_REF) if self.aa_n == 1 => match f.get(1) {
-                b"EI" if self.tax_ei.is_none() => self.tax_ei = Some(text(f.get(2))),
-                b"SY" if self.tax_sy.is_none() => self.tax_sy = Some(text(f.get(2))),
+                b"EI" if self.tax_ei.is_none() => self.tax_ei = Some(f.text(2)),
+                b"SY" if self.tax_sy.is_none() => self.tax_sy = Some(f.text(2)),
                 _ => {}
             },
             (K_2000B, _) if opens => {
@@ -541,9 +549,9 @@ impl<'i> Pass<'i> {
             }
             (K_2000B, ID_SBR) if !self.sbr => {
                 self.sbr = true;
-                self.base.responsibility = text(f.get(1));
-                self.base.group_number = text(f.get(3));
-                self.base.filing_indicator = text(f.get(9));
+                self.base.responsibility = f.text(1);
+                self.base.group_number = f.text(3);
+                self.base.filing_indicator = f.text(9);
             }
             (K_2010BA, _) if opens => {
                 self.ba_n += 1;
@@ -575,17 +583,17 @@ impl<'i> Pass<'i> {
             (K_2300, ID_CLM) if opens => {
                 (self.g1, self.f9, self.f8, self.onset) = (false, false, false, false);
                 let comp = f.seg.delimiters().component;
-                let mut clm05 = crate::values::components(f.get(5), comp);
-                let place_of_service = text(clm05.next().unwrap_or(b""));
+                let mut clm05 = f.components(5, comp).map(|p| p.1);
+                let place_of_service = S::from(clm05.next().unwrap_or(""));
                 clm05.next();
-                let frequency = text(clm05.next().unwrap_or(b""));
+                let frequency = S::from(clm05.next().unwrap_or(""));
                 self.out.claims.push(Claim {
-                    claim_id: text(f.get(1)),
+                    claim_id: f.text(1),
                     charge: decimal(f.get(2)).unwrap_or_default(),
                     place_of_service,
                     frequency,
-                    provider_signature: text(f.get(6)),
-                    assignment: text(f.get(7)),
+                    provider_signature: f.text(6),
+                    assignment: f.text(7),
                     segment: f.seg.index(),
                     ..Claim::default()
                 });
@@ -604,15 +612,15 @@ impl<'i> Pass<'i> {
             (K_2300, ID_REF) => match f.get(1) {
                 b"G1" if !self.g1 => {
                     self.g1 = true;
-                    self.claim().prior_auth = text(f.get(2));
+                    self.claim().prior_auth = f.text(2);
                 }
                 b"9F" if !self.f9 => {
                     self.f9 = true;
-                    self.claim().referral = text(f.get(2));
+                    self.claim().referral = f.text(2);
                 }
                 b"F8" if !self.f8 => {
                     self.f8 = true;
-                    self.claim().original_reference = text(f.get(2));
+                    self.claim().original_reference = f.text(2);
                 }
                 _ => {}
             },
@@ -632,10 +640,10 @@ impl<'i> Pass<'i> {
             (K_2320, ID_SBR) if opens => {
                 (self.amt_d, self.amt_eaf, self.o_a, self.o_b) = (false, false, false, false);
                 self.claim().other_payers.push(OtherPayer {
-                    responsibility: text(f.get(1)),
-                    relationship: text(f.get(2)),
-                    group_number: text(f.get(3)),
-                    filing_indicator: text(f.get(9)),
+                    responsibility: f.text(1),
+                    relationship: f.text(2),
+                    group_number: f.text(3),
+                    filing_indicator: f.text(9),
                     ..OtherPayer::default()
                 });
             }
@@ -674,11 +682,11 @@ impl<'i> Pass<'i> {
             (K_2400, ID_SV1) if !self.sv1 => {
                 let comp = f.seg.delimiters().component;
                 let l = self.line();
-                l.procedure = Procedure::from_composite(f.get(1), comp);
+                l.procedure = Procedure::from_fields(f, 1, comp);
                 l.charge = decimal(f.get(2)).unwrap_or_default();
-                l.unit_basis = text(f.get(3));
+                l.unit_basis = f.text(3);
                 l.units = decimal(f.get(4)).unwrap_or_default();
-                l.place_of_service = text(f.get(5));
+                l.place_of_service = f.text(5);
                 l.dx_pointers = crate::values::components(f.get(7), comp)
                     .filter_map(|p| std::str::from_utf8(p).ok()?.parse().ok())
                     .collect();
@@ -694,25 +702,25 @@ impl<'i> Pass<'i> {
             (K_2400, ID_REF) => match f.get(1) {
                 b"6R" if !self.r6r => {
                     self.r6r = true;
-                    self.line().control = text(f.get(2));
+                    self.line().control = f.text(2);
                 }
                 b"G1" if !self.line_g1 => {
                     self.line_g1 = true;
-                    self.line().prior_auth = text(f.get(2));
+                    self.line().prior_auth = f.text(2);
                 }
                 _ => {}
             },
             (K_2420A, _) if opens && !self.l_rendering => {
                 self.l_rendering = true;
-                self.line().rendering_npi = text(f.get(9));
+                self.line().rendering_npi = f.text(9);
             }
             (K_2430, ID_SVD) if opens => {
                 self.dtp573 = false;
                 let comp = f.seg.delimiters().component;
                 self.line().adjudications.push(LineAdjudication {
-                    payer_id: text(f.get(1)),
+                    payer_id: f.text(1),
                     paid: decimal(f.get(2)).unwrap_or_default(),
-                    procedure: Procedure::from_composite(f.get(3), comp),
+                    procedure: Procedure::from_fields(f, 3, comp),
                     units: decimal(f.get(5)).unwrap_or_default(),
                     adjustments: Vec::new(),
                     date: None,
@@ -727,11 +735,11 @@ impl<'i> Pass<'i> {
         }
     }
 
-    fn other_payer(&mut self) -> &mut OtherPayer {
+    fn other_payer(&mut self) -> &mut OtherPayer<S> {
         self.claim().other_payers.last_mut().expect("because a 2320 is open")
     }
 
-    fn adjudication(&mut self) -> &mut LineAdjudication {
+    fn adjudication(&mut self) -> &mut LineAdjudication<S> {
         self.line().adjudications.last_mut().expect("because a 2430 is open")
     }
 }
@@ -757,7 +765,7 @@ fn extracted(id: u32) -> bool {
     )
 }
 
-impl<'a> Sink<'a> for Pass<'_> {
+impl<'a, S: Model<'a>> Sink<'a> for Pass<'_, 'a, S> {
     #[inline]
     fn segment(&mut self, def: &'static LoopDef, id: u32, seg: &SegmentRef<'a>, opens: bool) {
         let check = checked(id) || id == ID_BHT;
@@ -769,7 +777,7 @@ impl<'a> Sink<'a> for Pass<'_> {
             return;
         }
         let key = loop_key(def.id);
-        let f = Fields::new(seg);
+        let f = Fields::with_text(seg, self.whole);
         if id == ID_BHT {
             if key == K_ROOT && !self.bht {
                 check_bht(&mut self.c, &f);

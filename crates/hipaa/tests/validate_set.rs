@@ -1,6 +1,7 @@
 //! `validate_set` (checks without the typed model, what `painrcm validate` runs) reports
 //! exactly the issues `parse_set` reports, and the loop tree gives back every segment in file
-//! order, on every set the project ships and every corpus set.
+//! order, on every set the project ships and every corpus set. The borrowed view of claims
+//! and remittances (`view_set`) holds what the owned model holds, as the same JSON.
 
 mod common;
 
@@ -19,6 +20,16 @@ fn check_dir(dir: &Path, sets_seen: &mut usize, with_issues: &mut usize) {
             // The loop tree keeps every segment, and walks them back in file order.
             let read: Vec<_> = set.segments().collect();
             assert_eq!(hipaa::tree_segments(&set), read, "{} set {}", path.display(), set.control);
+            if let Some((view, issues)) = hipaa::view_set(&set) {
+                assert_eq!(issues, parsed.issues, "{} set {}", path.display(), set.control);
+                let owned = serde_json::to_string(&parsed.transaction).expect("serializes");
+                assert_eq!(serde_json::to_string(&view).expect("serializes"), owned, "{}", path.display());
+            } else {
+                assert!(!matches!(
+                    parsed.transaction,
+                    hipaa::Transaction::Claims(_) | hipaa::Transaction::Remittance(_)
+                ));
+            }
             *sets_seen += 1;
             *with_issues += usize::from(!parsed.issues.is_empty());
         }
