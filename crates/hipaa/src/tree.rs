@@ -294,6 +294,8 @@ const NONE: u16 = u16::MAX;
 /// One loop definition with its segment ids and child triggers packed.
 struct CLoop {
     def: &'static LoopDef,
+    /// `loop_key(def.id)`, given to sinks.
+    key: u64,
     /// For each spec, the index of the first spec with the same id (which holds the count).
     seg_first: Box<[usize]>,
     kids: Box<[Kid]>,
@@ -410,6 +412,7 @@ impl Compiled {
             kid_cap: kid_cap.into_boxed_slice(),
             kid_req: kid_req.into_boxed_slice(),
             def,
+            key: loop_key(def.id),
             seg_first,
             kids: Box::new([]),
             kid_first,
@@ -507,9 +510,9 @@ pub(crate) trait Sink<'a> {
     /// `def`; `opens` when it is the trigger of a new occurrence (nested in the loop that was
     /// innermost once the closes before it were reported). A segment no loop takes is given to
     /// the innermost open loop, after its issue.
-    fn segment(&mut self, def: &'static LoopDef, id: u32, seg: &SegmentRef<'a>, opens: bool);
+    fn segment(&mut self, def: &'static LoopDef, key: u64, id: u32, seg: &SegmentRef<'a>, opens: bool);
     /// The innermost open loop, `def`, closes (the root never does).
-    fn close(&mut self, def: &'static LoopDef);
+    fn close(&mut self, def: &'static LoopDef, key: u64);
 }
 
 /// Places the segments of one transaction set (ST to SE inclusive) in the loops of `root`,
@@ -562,7 +565,7 @@ pub(crate) fn place<'a>(
                     let cl = &comp.loops[done.at];
                     usage_met &= counts.minimums_met(done, cl);
                     counts.close(done);
-                    sink.close(cl.def);
+                    sink.close(cl.def, cl.key);
                 }
                 let frame = *stack.last().expect("because the root is never popped");
                 let cl = &comp.loops[frame.at];
@@ -577,26 +580,26 @@ pub(crate) fn place<'a>(
                             usage_met &= counts.segment(child, inner, spec);
                         }
                         stack.push(child);
-                        sink.segment(inner.def, id, &seg, true);
+                        sink.segment(inner.def, inner.key, id, &seg, true);
                     }
                     None => {
                         let spec = cl.spec_of(id).expect("because the slot has a spec");
                         usage_met &= counts.segment(frame, cl, spec);
-                        sink.segment(cl.def, id, &seg, false);
+                        sink.segment(cl.def, cl.key, id, &seg, false);
                     }
                 }
             }
             None => {
                 usage_met = false;
-                let top = comp.loops[stack.last().expect("because the root is never popped").at].def;
+                let top = &comp.loops[stack.last().expect("because the root is never popped").at];
                 issues.push(Issue::segment(
                     &seg,
                     st,
-                    Some(top.id),
+                    Some(top.def.id),
                     IssueCode::UnexpectedSegment,
-                    format!("segment not expected in loop {}", top.id),
+                    format!("segment not expected in loop {}", top.def.id),
                 ));
-                sink.segment(top, id, &seg, false);
+                sink.segment(top.def, top.key, id, &seg, false);
             }
         }
     });
@@ -605,7 +608,7 @@ pub(crate) fn place<'a>(
         let cl = &comp.loops[done.at];
         usage_met &= counts.minimums_met(done, cl);
         counts.close(done);
-        sink.close(cl.def);
+        sink.close(cl.def, cl.key);
     }
     let root_frame = stack.pop().expect("because the root is never popped");
     usage_met && counts.minimums_met(root_frame, &comp.loops[0])
@@ -624,14 +627,14 @@ struct TreeSink<'a> {
 
 impl<'a> Sink<'a> for TreeSink<'a> {
     #[inline]
-    fn segment(&mut self, _def: &'static LoopDef, _id: u32, seg: &SegmentRef<'a>, opens: bool) {
+    fn segment(&mut self, _def: &'static LoopDef, _key: u64, _id: u32, seg: &SegmentRef<'a>, opens: bool) {
         if opens {
             self.open.push((self.segs.len(), self.kids.len()));
         }
         self.segs.push(*seg);
     }
 
-    fn close(&mut self, def: &'static LoopDef) {
+    fn close(&mut self, def: &'static LoopDef, _key: u64) {
         let (segs_from, kids_from) = self.open.pop().expect("because only opened loops close");
         let node = self.node(def, segs_from, kids_from);
         self.kids.push(node);

@@ -218,15 +218,16 @@ const ID_PER: u32 = pack_id(b"PER");
 pub(crate) fn read<'a, S: Model<'a>>(set: &'a x12::OwnedSet, extract: bool, issues: &mut Vec<Issue>) -> Remittance<S> {
     // Text is sliced from the set once it is known to be UTF-8 (only the model reads text).
     let whole = if extract { std::str::from_utf8(&set.bytes).ok() } else { None };
-    read_segments(|| set.segments(), whole, set.segment, extract, issues)
+    read_segments(|| set.segments(), whole, set.bytes.len(), set.segment, extract, issues)
 }
 
 /// [`read`] over the segments `segments` yields (twice when there are issues); `whole` is the
-/// set's text when it is UTF-8 (element text is then sliced from it), `set_start` the file
-/// segment number of the ST.
+/// set's text when it is UTF-8 (element text is then sliced from it), `size` its length in
+/// bytes (to size the claim list), `set_start` the file segment number of the ST.
 pub(crate) fn read_segments<'a, S: Model<'a>, I: IntoIterator<Item = SegmentRef<'a>>>(
     segments: impl Fn() -> I,
     whole: Option<&'a str>,
+    size: usize,
     set_start: u64,
     extract: bool,
     issues: &mut Vec<Issue>,
@@ -234,6 +235,12 @@ pub(crate) fn read_segments<'a, S: Model<'a>, I: IntoIterator<Item = SegmentRef<
     let mut found = Vec::new();
     let mut pass = Pass::new(set_start, &mut found, extract);
     pass.whole = whole;
+    if extract {
+        // Claims move when their list grows (over a kilobyte each, thousands per set): size
+        // it once, from the set's bytes at a claim per 512 (real claims take more; an
+        // estimate too high reserves address space only).
+        pass.out.claims.reserve(size / 512);
+    }
     let mut unexpected = Vec::new();
     let usage_met = place(&SCHEMA, segments(), &mut unexpected, &mut pass);
     let (remittance, balanced) = pass.finish();
@@ -528,11 +535,10 @@ fn read_by_pass(id: u32) -> bool {
 
 impl<'a, S: Model<'a>> Sink<'a> for Pass<'_, 'a, S> {
     #[inline]
-    fn segment(&mut self, def: &'static LoopDef, id: u32, seg: &SegmentRef<'a>, opens: bool) {
+    fn segment(&mut self, def: &'static LoopDef, key: u64, id: u32, seg: &SegmentRef<'a>, opens: bool) {
         if !opens && !read_by_pass(id) {
             return;
         }
-        let key = loop_key(def.id);
         let f = Fields::with_text(seg, self.whole);
         self.check(def, key, id, &f, opens);
         if self.extract {
@@ -540,8 +546,8 @@ impl<'a, S: Model<'a>> Sink<'a> for Pass<'_, 'a, S> {
         }
     }
 
-    fn close(&mut self, def: &'static LoopDef) {
-        match loop_key(def.id) {
+    fn close(&mut self, _def: &'static LoopDef, key: u64) {
+        match key {
             K_2110 => {
                 if let Some((charge, paid)) = self.svc {
                     self.doubt |= charge - paid != self.svc_adj;

@@ -346,15 +346,16 @@ const ID_LX: u32 = pack_id(b"LX");
 pub(crate) fn read<'a, S: Model<'a>>(set: &'a x12::OwnedSet, extract: bool, issues: &mut Vec<Issue>) -> Claims837<S> {
     // Text is sliced from the set once it is known to be UTF-8 (only the model reads text).
     let whole = if extract { std::str::from_utf8(&set.bytes).ok() } else { None };
-    read_segments(|| set.segments(), whole, set.segment, &set.control, extract, issues)
+    read_segments(|| set.segments(), whole, set.bytes.len(), set.segment, &set.control, extract, issues)
 }
 
 /// [`read`] over the segments `segments` yields (twice when there are issues); `whole` is the
-/// set's text when it is UTF-8 (element text is then sliced from it), `set_start` the file
-/// segment number of the ST.
+/// set's text when it is UTF-8 (element text is then sliced from it), `size` its length in
+/// bytes (to size the claim list), `set_start` the file segment number of the ST.
 pub(crate) fn read_segments<'a, S: Model<'a>, I: IntoIterator<Item = SegmentRef<'a>>>(
     segments: impl Fn() -> I,
     whole: Option<&'a str>,
+    size: usize,
     set_start: u64,
     set_control: &'a str,
     extract: bool,
@@ -363,6 +364,12 @@ pub(crate) fn read_segments<'a, S: Model<'a>, I: IntoIterator<Item = SegmentRef<
     let mut found = Vec::new();
     let mut pass = Pass::new(set_start, &mut found, set_control, extract);
     pass.whole = whole;
+    if extract {
+        // Claims move when their list grows (over a kilobyte each, thousands per set): size
+        // it once, from the set's bytes at a claim per 512 (real claims take more; an
+        // estimate too high reserves address space only).
+        pass.out.claims.reserve(size / 512);
+    }
     let mut unexpected = Vec::new();
     let usage_met = place(&SCHEMA, segments(), &mut unexpected, &mut pass);
     let (claims, balanced) = pass.finish();
@@ -767,7 +774,7 @@ fn extracted(id: u32) -> bool {
 
 impl<'a, S: Model<'a>> Sink<'a> for Pass<'_, 'a, S> {
     #[inline]
-    fn segment(&mut self, def: &'static LoopDef, id: u32, seg: &SegmentRef<'a>, opens: bool) {
+    fn segment(&mut self, def: &'static LoopDef, key: u64, id: u32, seg: &SegmentRef<'a>, opens: bool) {
         let check = checked(id) || id == ID_BHT;
         let keep = self.extract && (opens || extracted(id));
         if opens && id == ID_LX {
@@ -776,7 +783,6 @@ impl<'a, S: Model<'a>> Sink<'a> for Pass<'_, 'a, S> {
         if !check && !keep {
             return;
         }
-        let key = loop_key(def.id);
         let f = Fields::with_text(seg, self.whole);
         if id == ID_BHT {
             if key == K_ROOT && !self.bht {
@@ -804,8 +810,8 @@ impl<'a, S: Model<'a>> Sink<'a> for Pass<'_, 'a, S> {
         }
     }
 
-    fn close(&mut self, def: &'static LoopDef) {
-        match loop_key(def.id) {
+    fn close(&mut self, _def: &'static LoopDef, key: u64) {
+        match key {
             K_2400 if !self.sv1 => self.lines_sum = None,
             K_2300 => {
                 if let (Some(charge), Some(sum)) = (self.charge, self.lines_sum) {
