@@ -1,11 +1,12 @@
 //! Throughput of the typed layer on synthetic files of at least 100 MB each, generated here
 //! (nothing large is committed): an 837P of interventional pain claims (4 to 6 lines each,
-//! 2,000 claims per set) and a balanced 835 paying them. For each: `hipaa::parse_set` (loop
-//! tree, SNIP 2/3 validation, typed model), `hipaa::validate_set` (the same checks without the
-//! model: what `painrcm validate` runs) and `hipaa::emit_set` (the loop tree written back as
-//! X12) over every set the streaming reader yields. The sets are read once outside the timing,
-//! so these figures are the typed layer alone; `x12` times the reader. `HIPAA_PHASES=1` adds
-//! the tokenizer pass and the loop-tree build alone, to see where parse time goes.
+//! 2,000 claims per set) and a balanced 835 paying them. For each: `hipaa::parse_set` (SNIP 2/3
+//! validation and the owned typed model, in one pass), `hipaa::view_set` (the same with the
+//! model's text borrowed from the set: the hot path's view), `hipaa::validate_set` (the same
+//! checks without the model: what `painrcm validate` runs) and `hipaa::emit_set` (the loop tree
+//! written back as X12) over every set the streaming reader yields. The sets are read once
+//! outside the timing, so these figures are the typed layer alone; `x12` times the reader.
+//! `HIPAA_PHASES=1` adds the tokenizer pass and the loop-tree build alone.
 
 /// The binary's allocator, so the figures are the product's.
 #[global_allocator]
@@ -206,6 +207,18 @@ fn parse_all(sets: &[OwnedSet]) -> usize {
         .sum()
 }
 
+/// Reads every set into the borrowed view (same pass and checks as `parse_set`, text borrowed
+/// from the set), returning the number of claims.
+fn view_all(sets: &[OwnedSet]) -> usize {
+    sets.iter()
+        .map(|s| match hipaa::view_set(s).map(|v| v.0) {
+            Some(hipaa::View::Claims(c)) => c.claims.len(),
+            Some(hipaa::View::Remittance(r)) => r.claims.len(),
+            None => 0,
+        })
+        .sum()
+}
+
 fn emit_all(sets: &[OwnedSet], out: &mut Vec<u8>) -> usize {
     let mut n = 0;
     for s in sets {
@@ -234,6 +247,7 @@ fn bench(c: &mut Criterion) {
         g.measurement_time(std::time::Duration::from_secs(20));
         g.throughput(Throughput::Bytes(bytes.len() as u64));
         g.bench_function("parse_set", |b| b.iter(|| parse_all(black_box(&sets))));
+        g.bench_function("view_set", |b| b.iter(|| view_all(black_box(&sets))));
         g.bench_function("validate_set", |b| {
             b.iter(|| black_box(&sets).iter().map(|s| hipaa::validate_set(s).len()).sum::<usize>())
         });
