@@ -348,16 +348,9 @@ impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
 
     /// The checks and balancing sums of one segment.
     fn check(&mut self, def: &'static LoopDef, key: u64, id: u32, f: &Fields<'a>, opens: bool) {
-        let lid = "835";
         match (key, id) {
             (K_ROOT, ID_BPR) if self.bpr.is_none() => {
-                let c = &mut self.c;
-                c.code(f, lid, 1, &["C", "D", "H", "I", "P", "U", "X"]);
-                c.req_decimal(f, lid, 2);
-                c.code(f, lid, 3, &["C", "D"]);
-                c.code(f, lid, 4, &["ACH", "BOP", "CHK", "FWT", "NON"]);
-                c.required(f, lid, 16);
-                c.date(f, lid, 16);
+                check_bpr(&mut self.c, f);
                 self.bpr = Some((decimal(f.get(2)), f.get(3) == b"D"));
                 if self.extract {
                     let r = &mut self.out;
@@ -369,9 +362,7 @@ impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
                 }
             }
             (K_ROOT, ID_TRN) if self.trn03.is_none() => {
-                self.c.code(f, lid, 1, &["1"]);
-                self.c.required(f, lid, 2);
-                self.c.required(f, lid, 3);
+                check_trn(&mut self.c, f);
                 self.trn03 = Some(f.text(3));
                 self.out.trace = f.text(2);
             }
@@ -579,17 +570,10 @@ pub fn validate(root: &Node<'_>, set_start: u64, issues: &mut Vec<Issue>) {
     let mut c = Checks::new(set_start, issues);
     let lid = "835";
     if let Some(bpr) = root.seg("BPR") {
-        c.code(bpr, lid, 1, &["C", "D", "H", "I", "P", "U", "X"]);
-        c.req_decimal(bpr, lid, 2);
-        c.code(bpr, lid, 3, &["C", "D"]);
-        c.code(bpr, lid, 4, &["ACH", "BOP", "CHK", "FWT", "NON"]);
-        c.required(bpr, lid, 16);
-        c.date(bpr, lid, 16);
+        check_bpr(&mut c, &Fields::new(bpr));
     }
     if let Some(trn) = root.seg("TRN") {
-        c.code(trn, lid, 1, &["1"]);
-        c.required(trn, lid, 2);
-        c.required(trn, lid, 3);
+        check_trn(&mut c, &Fields::new(trn));
     }
     if let Some(payer) = root.kid("1000A") {
         if payer.seg_q("PER", 1, "BL").is_none() {
@@ -656,6 +640,25 @@ pub fn validate(root: &Node<'_>, set_start: u64, issues: &mut Vec<Issue>) {
             }
         }
     }
+}
+
+/// The checks of the set's (first) BPR.
+fn check_bpr(c: &mut Checks<'_>, bpr: &Fields<'_>) {
+    let lid = "835";
+    c.code(bpr, lid, 1, &["C", "D", "H", "I", "P", "U", "X"]);
+    c.req_decimal(bpr, lid, 2);
+    c.code(bpr, lid, 3, &["C", "D"]);
+    c.code(bpr, lid, 4, &["ACH", "BOP", "CHK", "FWT", "NON"]);
+    c.required(bpr, lid, 16);
+    c.date(bpr, lid, 16);
+}
+
+/// The checks of the set's (first) TRN.
+fn check_trn(c: &mut Checks<'_>, trn: &Fields<'_>) {
+    let lid = "835";
+    c.code(trn, lid, 1, &["1"]);
+    c.required(trn, lid, 2);
+    c.required(trn, lid, 3);
 }
 
 /// The element checks of one segment in loop `lid` (a segment `checked` names). For a CLP
