@@ -515,7 +515,7 @@ impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
     }
 
     /// What a segment gives the model, by its loop.
-    fn extract(&mut self, key: u64, id: u32, f: &Fields<'a>, opens: bool) {
+    fn extract(&mut self, key: u64, id: u32, f: &Fields<'a>, opens: bool, parsed: Parsed) {
         match (key, id) {
             (K_ROOT, ID_BHT) if !self.bht => {
                 let h = &mut self.out.header;
@@ -596,7 +596,7 @@ impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
                 let frequency = S::from(clm05.next().unwrap_or(""));
                 self.out.claims.push(Claim {
                     claim_id: f.text(1),
-                    charge: decimal(f.get(2)).unwrap_or_default(),
+                    charge: parsed.amounts(f, 2, 0).0.unwrap_or_default(),
                     place_of_service,
                     frequency,
                     provider_signature: f.text(6),
@@ -633,7 +633,7 @@ impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
             },
             (K_2300, ID_DTP) if !self.onset && f.get(1) == b"431" => {
                 self.onset = true;
-                self.claim().onset = dated(f.get(2), f.get(3)).map(|d| d.0);
+                self.claim().onset = parsed.dates(f).map(|d| d.0);
             }
             (K_2310A, _) if opens && self.claim().referring_provider.is_none() => {
                 self.claim().referring_provider = Some(Party::nm1(f));
@@ -690,9 +690,10 @@ impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
                 let comp = f.seg.delimiters().component;
                 let l = self.line();
                 l.procedure = Procedure::from_fields(f, 1, comp);
-                l.charge = decimal(f.get(2)).unwrap_or_default();
+                let (charge, units) = parsed.amounts(f, 2, 4);
+                l.charge = charge.unwrap_or_default();
                 l.unit_basis = f.text(3);
-                l.units = decimal(f.get(4)).unwrap_or_default();
+                l.units = units.unwrap_or_default();
                 l.place_of_service = f.text(5);
                 l.dx_pointers = crate::values::components(f.get(7), comp)
                     .filter_map(|p| std::str::from_utf8(p).ok()?.parse().ok())
@@ -700,7 +701,7 @@ impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
             }
             (K_2400, ID_DTP) if !self.dtp472 && f.get(1) == b"472" => {
                 self.dtp472 = true;
-                if let Some((from, to)) = dated(f.get(2), f.get(3)) {
+                if let Some((from, to)) = parsed.dates(f) {
                     let l = self.line();
                     l.service_from = Some(from);
                     l.service_to = Some(to);
@@ -736,7 +737,7 @@ impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
             (K_2430, ID_CAS) => cas_into(f, &mut self.adjudication().adjustments),
             (K_2430, ID_DTP) if !self.dtp573 && f.get(1) == b"573" => {
                 self.dtp573 = true;
-                self.adjudication().date = dated(f.get(2), f.get(3)).map(|d| d.0);
+                self.adjudication().date = parsed.dates(f).map(|d| d.0);
             }
             _ => {}
         }
@@ -784,23 +785,25 @@ impl<'a, S: Model<'a>> Sink<'a> for Pass<'_, 'a, S> {
             return;
         }
         let f = Fields::with_text(seg, self.whole);
+        let mut parsed = Parsed::Nothing;
         if id == ID_BHT {
             if key == K_ROOT && !self.bht {
                 check_bht(&mut self.c, &f);
             }
         } else if check {
-            let charge = check_segment(&mut self.c, def.id, id, &f);
+            parsed = check_segment(&mut self.c, def.id, id, &f);
             if id == ID_CLM && key == K_2300 {
-                self.charge = charge;
+                self.charge = parsed.amounts(&f, 2, 0).0;
                 self.lines_sum = Some(Decimal::ZERO);
             }
             if id == ID_SV1 && key == K_2400 && !self.sv1 {
                 // The first SV1 of the line (`validate_clm` sums `lx.seg("SV1")`).
-                self.lines_sum = self.lines_sum.and_then(|s| decimal(f.get(2)).map(|d| s + d));
+                let charge = parsed.amounts(&f, 2, 4).0;
+                self.lines_sum = self.lines_sum.and_then(|s| charge.map(|d| s + d));
             }
         }
         if keep {
-            self.extract(key, id, &f, opens);
+            self.extract(key, id, &f, opens, parsed);
         }
         if id == ID_BHT && key == K_ROOT {
             self.bht = true;
@@ -869,9 +872,9 @@ pub fn validate(root: &Node<'_>, set_start: u64, issues: &mut Vec<Issue>) {
                 continue;
             }
             let f = Fields::new(seg);
-            let charge = check_segment(&mut c, n.def.id, id, &f);
+            let parsed = check_segment(&mut c, n.def.id, id, &f);
             // SNIP 3: the claim charge is the sum of its line charges.
-            if let Some(charge) = charge {
+            if let (ID_CLM, Parsed::Amounts(Some(charge), _)) = (id, parsed) {
                 let lines: Option<Decimal> =
                     n.kids("2400").map(|lx| lx.seg("SV1").and_then(|s| decimal(s.get(2)))).sum();
                 if let Some(sum) = lines {
@@ -897,9 +900,40 @@ fn check_bht(c: &mut Checks<'_>, bht: &Fields<'_>) {
     c.code(bht, "837P", 6, &["CH", "RP", "31"]);
 }
 
-/// The element checks of one segment in loop `lid` (a segment `checked` names). For a CLM,
-/// returns its CLM02 charge when valid, for the balancing rule.
-fn check_segment(c: &mut Checks<'_>, lid: &'static str, id: u32, f: &Fields<'_>) -> Option<Decimal> {
+/// Values the checks of a segment parsed, handed on so the model and the balancing rule do
+/// not parse them again.
+#[derive(Clone, Copy)]
+enum Parsed {
+    Nothing,
+    /// CLM02 (and nothing); SV102 and SV104: `decimal` of each.
+    Amounts(Option<Decimal>, Option<Decimal>),
+    /// A DTP's DTP03 under its DTP02 format: `dated`.
+    Dates(Option<(NaiveDate, NaiveDate)>),
+}
+
+impl Parsed {
+    /// `decimal` of elements `a` and `b` (0 for none), from the checks when they parsed them.
+    #[inline]
+    fn amounts(self, f: &Fields<'_>, a: usize, b: usize) -> (Option<Decimal>, Option<Decimal>) {
+        match self {
+            Parsed::Amounts(x, y) => (x, y),
+            _ => (decimal(f.get(a)), if b == 0 { None } else { decimal(f.get(b)) }),
+        }
+    }
+
+    /// `dated` of a DTP, from the checks when they parsed it.
+    #[inline]
+    fn dates(self, f: &Fields<'_>) -> Option<(NaiveDate, NaiveDate)> {
+        match self {
+            Parsed::Dates(d) => d,
+            _ => dated(f.get(2), f.get(3)),
+        }
+    }
+}
+
+/// The element checks of one segment in loop `lid` (a segment `checked` names), with what
+/// they parsed: CLM02 for a CLM, SV102 and SV104 for an SV1, the dates of a DTP.
+fn check_segment(c: &mut Checks<'_>, lid: &'static str, id: u32, f: &Fields<'_>) -> Parsed {
     let seg = &f.seg;
     match id {
         ID_NM1 => {
@@ -929,7 +963,7 @@ fn check_segment(c: &mut Checks<'_>, lid: &'static str, id: u32, f: &Fields<'_>)
                 ],
             );
         }
-        ID_CLM => return check_clm(c, f),
+        ID_CLM => return Parsed::Amounts(check_clm(c, f), None),
         ID_HI => validate_hi(c, seg, lid),
         ID_SV1 => {
             c.required(f, lid, 1);
@@ -960,10 +994,11 @@ fn check_segment(c: &mut Checks<'_>, lid: &'static str, id: u32, f: &Fields<'_>)
                     "procedure code missing in SV101-2".into(),
                 ));
             }
-            c.req_decimal(f, lid, 2);
+            let charge = c.req_decimal(f, lid, 2);
             c.required(f, lid, 3);
             c.code(f, lid, 3, &["UN", "MJ"]);
-            if let Some(u) = c.req_decimal(f, lid, 4) {
+            let units = c.req_decimal(f, lid, 4);
+            if let Some(u) = units {
                 if u <= Decimal::ZERO {
                     c.issues.push(Issue::element(
                         seg,
@@ -977,10 +1012,9 @@ fn check_segment(c: &mut Checks<'_>, lid: &'static str, id: u32, f: &Fields<'_>)
                 }
             }
             c.required(f, lid, 7);
+            return Parsed::Amounts(charge, units);
         }
-        ID_DTP => {
-            c.dtp(f, lid);
-        }
+        ID_DTP => return Parsed::Dates(c.dtp(f, lid)),
         ID_CAS => {
             c.code(f, lid, 1, &["CO", "OA", "PI", "PR"]);
             for i in 0..6 {
@@ -997,7 +1031,7 @@ fn check_segment(c: &mut Checks<'_>, lid: &'static str, id: u32, f: &Fields<'_>)
         }
         _ => {}
     }
-    None
+    Parsed::Nothing
 }
 
 /// The CLM checks (always as loop 2300); returns CLM02 when valid.
