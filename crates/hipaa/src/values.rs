@@ -126,48 +126,44 @@ impl<'a> Fields<'a> {
         let raw = seg.raw();
         let sep = seg.delimiters().element;
         let mut f = Fields { seg: *seg, id: raw, text: None, ends: [0; FIELDS + 1], n: 0, more: false };
-        let Some(first) = raw.iter().position(|&c| c == sep) else {
-            return f;
-        };
-        f.id = &raw[..first];
-        if raw.len() > usize::from(u16::MAX) {
-            f.more = true;
-            return f;
-        }
-        f.ends[0] = first as u16;
+        // Separators 64 bytes at a time, with the tokenizer's SIMD kernel on a copy of each
+        // block (segments are short: nearly all are one block).
+        let mut first = None;
         let mut n = 0usize;
-        // Separators eight bytes at a time: an exact mask of the bytes equal to `sep` per word.
-        let splat = u64::from_ne_bytes([sep; 8]);
-        const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
-        let mut base = first + 1;
-        while base + 8 <= raw.len() {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(&raw[base..base + 8]);
-            let x = u64::from_le_bytes(word) ^ splat;
-            // High bit set in each byte of `x` that is zero, exactly (no borrow across bytes).
-            let mut hits = !(((x & LOW7) + LOW7) | x | LOW7);
+        let mut base = 0;
+        while base < raw.len() {
+            let chunk = &raw[base..raw.len().min(base + 64)];
+            let mut block = [0u8; 64];
+            block[..chunk.len()].copy_from_slice(chunk);
+            let mut hits = x12::simd::mask64(&block, sep);
+            if chunk.len() < 64 {
+                hits &= (1u64 << chunk.len()) - 1;
+            }
             while hits != 0 {
-                if n == FIELDS {
-                    f.n = n as u8;
-                    f.more = true;
-                    return f;
-                }
-                n += 1;
-                f.ends[n] = (base + (hits.trailing_zeros() / 8) as usize) as u16;
+                let at = base + hits.trailing_zeros() as usize;
                 hits &= hits - 1;
-            }
-            base += 8;
-        }
-        for (i, &c) in raw.iter().enumerate().skip(base) {
-            if c == sep {
+                if first.is_none() {
+                    first = Some(at);
+                    f.id = &raw[..at];
+                    if raw.len() > usize::from(u16::MAX) {
+                        f.more = true;
+                        return f;
+                    }
+                    f.ends[0] = at as u16;
+                    continue;
+                }
                 if n == FIELDS {
                     f.n = n as u8;
                     f.more = true;
                     return f;
                 }
                 n += 1;
-                f.ends[n] = i as u16;
+                f.ends[n] = at as u16;
             }
+            base += 64;
+        }
+        if first.is_none() {
+            return f;
         }
         if n == FIELDS {
             f.more = true;
@@ -668,6 +664,32 @@ mod tests {
         let bare = SegmentRef::new(b"SE", x12::Delimiters::default(), 0, 1);
         let f = Fields::new(&bare);
         assert_eq!((f.id, f.get(1)), (&b"SE"[..], &b""[..]));
+    }
+
+    proptest::proptest! {
+        /// Any segment, across the 64-byte blocks of the split and past its 24 stored
+        /// elements: every element as `SegmentRef::get` reads it, and as text (sliced from the
+        /// segment's known text or validated) as `from_utf8` of those bytes reads it.
+        #[test]
+        fn fields_read_what_the_segment_reads(
+            body in proptest::collection::vec(proptest::sample::select(vec![b'*', b'*', b'A', b'1', b':', 0xC3, 0xA9, 0xFF]), 0..200),
+            text in "[*A1:é]{0,120}",
+            utf8 in proptest::bool::ANY,
+        ) {
+            let mut raw = b"SV1".to_vec();
+            raw.extend_from_slice(if utf8 { text.as_bytes() } else { &body });
+            let seg = SegmentRef::new(&raw, x12::Delimiters::default(), 0, 1);
+            let whole = std::str::from_utf8(&raw).ok();
+            let f = Fields::with_text(&seg, whole);
+            for n in 0..60 {
+                proptest::prop_assert_eq!(f.get(n), seg.get(n), "element {}", n);
+                proptest::prop_assert_eq!(f.str(n), std::str::from_utf8(seg.get(n)).unwrap_or(""), "text {}", n);
+                let parts: Vec<&str> = f.components(n, b':').map(|p| p.1).collect();
+                let want: Vec<&str> =
+                    x12::components(seg.get(n), b':').map(|p| std::str::from_utf8(p).unwrap_or("")).collect();
+                proptest::prop_assert_eq!(parts, want, "components {}", n);
+            }
+        }
     }
 
     #[test]
