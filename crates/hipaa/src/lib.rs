@@ -280,11 +280,11 @@ mod tests {
             type Pass = fn(&[x12::SegmentRef<'_>], u64, &mut Vec<crate::Issue>);
             let (validate, pass): (crate::Validator, Pass) = if std::ptr::eq(schema, &crate::x837::SCHEMA) {
                 (crate::x837::validate, |v, start, issues| {
-                    crate::x837::read_segments::<&str, _>(|| v.iter().copied(), None, 0, start, "0001", true, issues);
+                    crate::x837::read_segments::<&str, _>(|| v.iter().copied(), None, &[], start, "0001", true, issues);
                 })
             } else if std::ptr::eq(schema, &crate::x835::SCHEMA) {
                 (crate::x835::validate, |v, start, issues| {
-                    crate::x835::read_segments::<&str, _>(|| v.iter().copied(), None, 0, start, true, issues);
+                    crate::x835::read_segments::<&str, _>(|| v.iter().copied(), None, &[], start, true, issues);
                 })
             } else {
                 return;

@@ -123,7 +123,19 @@ const FIELDS: usize = 24;
 impl<'a> Fields<'a> {
     #[inline]
     pub fn new(seg: &SegmentRef<'a>) -> Fields<'a> {
+        Fields::within(seg, &[])
+    }
+
+    /// [`Fields::new`] for a segment that lies inside `backing` (the bytes of its set): the
+    /// separator scan then reads 64-byte blocks in place instead of copying them out (a copy
+    /// of a short segment stalls the vector loads that follow it). Blocks that would run past
+    /// `backing`, or a segment outside it, are copied.
+    #[inline]
+    pub fn within(seg: &SegmentRef<'a>, backing: &'a [u8]) -> Fields<'a> {
         let raw = seg.raw();
+        // Where the segment starts in `backing`, by address (a slice of the same bytes).
+        let off = (raw.as_ptr() as usize).wrapping_sub(backing.as_ptr() as usize);
+        let inside = off < backing.len() && backing.len() - off >= raw.len();
         let sep = seg.delimiters().element;
         let mut f = Fields { seg: *seg, id: raw, text: None, ends: [0; FIELDS + 1], n: 0, more: false };
         // Separators 64 bytes at a time, with the tokenizer's SIMD kernel on a copy of each
@@ -132,12 +144,18 @@ impl<'a> Fields<'a> {
         let mut n = 0usize;
         let mut base = 0;
         while base < raw.len() {
-            let chunk = &raw[base..raw.len().min(base + 64)];
-            let mut block = [0u8; 64];
-            block[..chunk.len()].copy_from_slice(chunk);
-            let mut hits = x12::simd::mask64(&block, sep);
-            if chunk.len() < 64 {
-                hits &= (1u64 << chunk.len()) - 1;
+            let len = (raw.len() - base).min(64);
+            let in_place = if inside { backing.get(off + base..off + base + 64) } else { None };
+            let mut hits = match in_place.and_then(|b| <&[u8; 64]>::try_from(b).ok()) {
+                Some(block) => x12::simd::mask64(block, sep),
+                None => {
+                    let mut block = [0u8; 64];
+                    block[..len].copy_from_slice(&raw[base..base + len]);
+                    x12::simd::mask64(&block, sep)
+                }
+            };
+            if len < 64 {
+                hits &= (1u64 << len) - 1;
             }
             while hits != 0 {
                 let at = base + hits.trailing_zeros() as usize;
@@ -179,8 +197,8 @@ impl<'a> Fields<'a> {
     /// once): element text is then sliced, not validated again. A segment outside `whole` is
     /// split as by [`Fields::new`].
     #[inline]
-    pub fn with_text(seg: &SegmentRef<'a>, whole: Option<&'a str>) -> Fields<'a> {
-        let mut f = Fields::new(seg);
+    pub fn with_text(seg: &SegmentRef<'a>, backing: &'a [u8], whole: Option<&'a str>) -> Fields<'a> {
+        let mut f = Fields::within(seg, backing);
         if let Some(w) = whole {
             let raw = seg.raw();
             // Where the segment starts in `whole`, by address: a slice of the same bytes.
@@ -678,9 +696,13 @@ mod tests {
         ) {
             let mut raw = b"SV1".to_vec();
             raw.extend_from_slice(if utf8 { text.as_bytes() } else { &body });
-            let seg = SegmentRef::new(&raw, x12::Delimiters::default(), 0, 1);
-            let whole = std::str::from_utf8(&raw).ok();
-            let f = Fields::with_text(&seg, whole);
+            // The segment inside a larger buffer (separators after it must not count) and, when
+            // `utf8`, split from copies instead.
+            let len = raw.len();
+            raw.extend_from_slice(b"~NM1*85*2*ZZ*****XX*1234567893~REF*EI*1*2*3*4*5*6*7*8*9*10*11*12*13*14~");
+            let seg = SegmentRef::new(&raw[..len], x12::Delimiters::default(), 0, 1);
+            let whole = std::str::from_utf8(&raw[..len]).ok();
+            let f = Fields::with_text(&seg, if utf8 { &[] } else { &raw }, whole);
             for n in 0..60 {
                 proptest::prop_assert_eq!(f.get(n), seg.get(n), "element {}", n);
                 proptest::prop_assert_eq!(f.str(n), std::str::from_utf8(seg.get(n)).unwrap_or(""), "text {}", n);

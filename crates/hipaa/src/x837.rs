@@ -346,16 +346,17 @@ const ID_LX: u32 = pack_id(b"LX");
 pub(crate) fn read<'a, S: Model<'a>>(set: &'a x12::OwnedSet, extract: bool, issues: &mut Vec<Issue>) -> Claims837<S> {
     // Text is sliced from the set once it is known to be UTF-8 (only the model reads text).
     let whole = if extract { std::str::from_utf8(&set.bytes).ok() } else { None };
-    read_segments(|| set.segments(), whole, set.bytes.len(), set.segment, &set.control, extract, issues)
+    read_segments(|| set.segments(), whole, &set.bytes, set.segment, &set.control, extract, issues)
 }
 
 /// [`read`] over the segments `segments` yields (twice when there are issues); `whole` is the
-/// set's text when it is UTF-8 (element text is then sliced from it), `size` its length in
-/// bytes (to size the claim list), `set_start` the file segment number of the ST.
+/// set's text when it is UTF-8 (element text is then sliced from it), `backing` its bytes
+/// (segments are split in place, and the claim list sized from them; empty for segments from
+/// elsewhere), `set_start` the file segment number of the ST.
 pub(crate) fn read_segments<'a, S: Model<'a>, I: IntoIterator<Item = SegmentRef<'a>>>(
     segments: impl Fn() -> I,
     whole: Option<&'a str>,
-    size: usize,
+    backing: &'a [u8],
     set_start: u64,
     set_control: &'a str,
     extract: bool,
@@ -364,11 +365,12 @@ pub(crate) fn read_segments<'a, S: Model<'a>, I: IntoIterator<Item = SegmentRef<
     let mut found = Vec::new();
     let mut pass = Pass::new(set_start, &mut found, set_control, extract);
     pass.whole = whole;
+    pass.backing = backing;
     if extract {
         // Claims move when their list grows (over a kilobyte each, thousands per set): size
         // it once, from the set's bytes at a claim per 512 (real claims take more; an
         // estimate too high reserves address space only).
-        pass.out.claims.reserve(size / 512);
+        pass.out.claims.reserve(backing.len() / 512);
     }
     let mut unexpected = Vec::new();
     let usage_met = place(&SCHEMA, segments(), &mut unexpected, &mut pass);
@@ -406,8 +408,9 @@ const K_2430: u64 = loop_key("2430");
 struct Pass<'i, 'a, S> {
     c: Checks<'i>,
     extract: bool,
-    /// The set's text, when it is UTF-8.
+    /// The set's text, when it is UTF-8, and its bytes (to split segments in place).
     whole: Option<&'a str>,
+    backing: &'a [u8],
     /// A balancing rule failed: the tree decides the issues.
     unbalanced: bool,
     out: Claims837<S>,
@@ -462,6 +465,7 @@ impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
             c: Checks::new(set_start, issues),
             extract,
             whole: None,
+            backing: &[],
             unbalanced: false,
             out: Claims837::default(),
             set_control: set_control.into(),
@@ -784,7 +788,7 @@ impl<'a, S: Model<'a>> Sink<'a> for Pass<'_, 'a, S> {
         if !check && !keep {
             return;
         }
-        let f = Fields::with_text(seg, self.whole);
+        let f = Fields::with_text(seg, self.backing, self.whole);
         let mut parsed = Parsed::Nothing;
         if id == ID_BHT {
             if key == K_ROOT && !self.bht {
