@@ -186,6 +186,19 @@ fn valid_file() -> Vec<u8> {
 }
 
 proptest! {
+    /// `element(n)` (a byte scan) reads what the `elements()` iterator (memchr) yields.
+    #[test]
+    fn element_is_the_nth_of_elements(
+        raw in proptest::collection::vec(proptest::sample::select(vec![b'*', b'*', b'A', b'1', b':', 0xFF]), 0..80),
+        n in 0usize..30,
+    ) {
+        let seg = SegmentRef::new(&raw, Delimiters::default(), 0, 1);
+        let want = if n == 0 { None } else { seg.elements().nth(n - 1) };
+        prop_assert_eq!(seg.element(n), want);
+    }
+}
+
+proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
     #[test]
