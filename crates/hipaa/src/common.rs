@@ -80,15 +80,25 @@ pub fn cas_adjustments(seg: &SegmentRef<'_>) -> Vec<Adjustment> {
 
 /// Appends the adjustments of a CAS segment already split.
 pub(crate) fn cas_into<'a, S: From<&'a str>>(f: &Fields<'a>, out: &mut Vec<Adjustment<S>>) {
+    cas_into_with(f, out, |i| (decimal(f.get(3 + i * 3)), decimal(f.get(4 + i * 3))));
+}
+
+/// [`cas_into`] with the amount and quantity of adjustment `i` (0 to 5) already parsed.
+pub(crate) fn cas_into_with<'a, S: From<&'a str>>(
+    f: &Fields<'a>,
+    out: &mut Vec<Adjustment<S>>,
+    parsed: impl Fn(usize) -> (Option<Decimal>, Option<Decimal>),
+) {
     for i in 0..6 {
         if f.get(2 + i * 3).is_empty() {
             continue;
         }
+        let (amount, quantity) = parsed(i);
         out.push(Adjustment {
             group: f.text(1),
             reason: f.text(2 + i * 3),
-            amount: decimal(f.get(3 + i * 3)).unwrap_or_default(),
-            quantity: decimal(f.get(4 + i * 3)),
+            amount: amount.unwrap_or_default(),
+            quantity,
         });
     }
 }
@@ -101,10 +111,15 @@ pub(crate) fn cas_amount(seg: &SegmentRef<'_>) -> Decimal {
 
 /// [`cas_amount`] of a CAS segment already split.
 pub(crate) fn cas_total(f: &Fields<'_>) -> Decimal {
+    cas_total_with(f, |i| decimal(f.get(3 + i * 3)))
+}
+
+/// [`cas_total`] with the amount of adjustment `i` (0 to 5) already parsed.
+pub(crate) fn cas_total_with(f: &Fields<'_>, amount: impl Fn(usize) -> Option<Decimal>) -> Decimal {
     let mut sum = Decimal::ZERO;
     for i in 0..6 {
         if !f.get(2 + i * 3).is_empty() {
-            sum += decimal(f.get(3 + i * 3)).unwrap_or_default();
+            sum += amount(i).unwrap_or_default();
         }
     }
     sum

@@ -1,6 +1,6 @@
 //! 835 health care claim payment/advice, 005010X221A1.
 
-use crate::common::{cas_amount, cas_into, cas_total, Adjustment, Model, Party, Procedure, Text};
+use crate::common::{cas_amount, cas_into_with, cas_total_with, Adjustment, Model, Party, Procedure, Text};
 use crate::issue::Issue;
 use crate::tree::{build, check_usage, loop_key, pack_id, place, s, seg_pack, LoopDef, Node, Sink, Trigger};
 use crate::values::{date8, decimal, text, Checks, Fields};
@@ -292,6 +292,8 @@ struct Pass<'i, 'a, S> {
     /// 2110: SVC02 and SVC03 when both valid, its CAS amounts; first DTM*472 and *150 (with
     /// their dates), REF*6R and AMT*B6 seen.
     svc: Option<(Decimal, Decimal)>,
+    /// The last CAS's amounts and quantities, as its checks parsed them.
+    cas: CasAmounts,
     svc_adj: Decimal,
     d472: Option<Option<NaiveDate>>,
     d150: Option<Option<NaiveDate>>,
@@ -323,6 +325,7 @@ impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
             d050: false,
             mia: Vec::new(),
             svc: None,
+            cas: ([None; 6], [None; 6]),
             svc_adj: Decimal::ZERO,
             d472: None,
             d150: None,
@@ -351,7 +354,7 @@ impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
     }
 
     /// The checks and balancing sums of one segment.
-    fn check(&mut self, def: &'static LoopDef, key: u64, id: u32, f: &Fields<'a>, opens: bool) {
+    fn check(&mut self, def: &'static LoopDef, key: u64, id: u32, f: &Fields<'a>, opens: bool) -> Parsed {
         match (key, id) {
             (K_ROOT, ID_BPR) if self.bpr.is_none() => {
                 check_bpr(&mut self.c, f);
@@ -374,30 +377,37 @@ impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
             (K_1000A, ID_PER) if self.payers == 1 && f.get(1) == b"BL" => self.per_bl = true,
             _ => {}
         }
-        if checked(id) {
-            let amounts = check_segment(&mut self.c, def.id, id, f);
-            match (key, id) {
-                (K_2100, ID_CLP) if opens => {
-                    self.clp = amounts;
-                    self.clp_adj = Decimal::ZERO;
-                    self.clp_paid += decimal(f.get(4)).unwrap_or_default();
-                }
-                (K_2110, ID_SVC) if opens => {
-                    self.svc = amounts;
-                    self.svc_adj = Decimal::ZERO;
-                }
-                (K_2100, ID_CAS) => self.clp_adj += cas_total(f),
-                (K_2110, ID_CAS) => {
-                    let a = cas_total(f);
-                    self.svc_adj += a;
-                    self.clp_adj += a;
-                }
-                (K_ROOT, ID_PLB) => {
-                    self.plb += (0..6).filter_map(|i| decimal(f.get(4 + i * 2))).sum::<Decimal>();
-                }
-                _ => {}
-            }
+        if !checked(id) {
+            return Parsed::Nothing;
         }
+        let parsed = if id == ID_CAS {
+            check_cas(&mut self.c, def.id, f, &mut self.cas);
+            Parsed::Cas
+        } else {
+            check_segment(&mut self.c, def.id, id, f)
+        };
+        match (key, id, &parsed) {
+            (K_2100, ID_CLP, Parsed::Amounts([charge, paid, _])) if opens => {
+                self.clp = charge.zip(*paid);
+                self.clp_adj = Decimal::ZERO;
+                self.clp_paid += paid.unwrap_or_default();
+            }
+            (K_2110, ID_SVC, Parsed::Amounts([charge, paid, _])) if opens => {
+                self.svc = charge.zip(*paid);
+                self.svc_adj = Decimal::ZERO;
+            }
+            (K_2100, ID_CAS, _) => self.clp_adj += cas_total_with(f, |i| self.cas.0[i]),
+            (K_2110, ID_CAS, _) => {
+                let a = cas_total_with(f, |i| self.cas.0[i]);
+                self.svc_adj += a;
+                self.clp_adj += a;
+            }
+            (K_ROOT, ID_PLB, _) => {
+                self.plb += (0..6).filter_map(|i| decimal(f.get(4 + i * 2))).sum::<Decimal>();
+            }
+            _ => {}
+        }
+        parsed
     }
 
     fn claim(&mut self) -> &mut ClaimPayment<S> {
@@ -409,7 +419,7 @@ impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
     }
 
     /// What a segment gives the model, by its loop.
-    fn extract(&mut self, key: u64, id: u32, f: &Fields<'a>, opens: bool) {
+    fn extract(&mut self, key: u64, id: u32, f: &Fields<'a>, opens: bool, parsed: &Parsed) {
         match (key, id) {
             (K_1000A, _) if opens && self.payers == 1 => self.out.payer = Party::n1(f),
             (K_1000A, ID_REF) if self.payers == 1 && self.ref_2u.is_none() && f.get(1) == b"2U" => {
@@ -441,9 +451,9 @@ impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
                 self.out.claims.push(ClaimPayment {
                     claim_id: f.text(1),
                     status: f.text(2),
-                    charge: decimal(f.get(3)).unwrap_or_default(),
-                    paid: decimal(f.get(4)).unwrap_or_default(),
-                    patient_responsibility: decimal(f.get(5)),
+                    charge: parsed.amount(f, 3, 0).unwrap_or_default(),
+                    paid: parsed.amount(f, 4, 1).unwrap_or_default(),
+                    patient_responsibility: parsed.amount(f, 5, 2),
                     filing_indicator: f.text(6),
                     payer_claim_id: f.text(7),
                     facility: f.text(8),
@@ -452,7 +462,10 @@ impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
                     ..ClaimPayment::default()
                 });
             }
-            (K_2100, ID_CAS) => cas_into(f, &mut self.claim().adjustments),
+            (K_2100, ID_CAS) => {
+                let cas = self.cas;
+                cas_into_with(f, &mut self.claim().adjustments, |i| (cas.0[i], cas.1[i]));
+            }
             (K_2100, ID_NM1) => match f.get(1) {
                 b"QC" => self.claim().patient = Party::nm1(f),
                 b"82" => self.claim().rendering_npi = f.text(9),
@@ -467,7 +480,7 @@ impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
                     _ => false,
                 };
                 if first {
-                    let d = date8(f.get(2));
+                    let d = parsed.date(f);
                     let c = self.claim();
                     match f.get(1) {
                         b"232" => c.service_from = d,
@@ -484,10 +497,10 @@ impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
                 let submitted = f.get(6);
                 self.claim().services.push(ServicePayment {
                     procedure: Procedure::from_fields(f, 1, comp),
-                    charge: decimal(f.get(2)).unwrap_or_default(),
-                    paid: decimal(f.get(3)).unwrap_or_default(),
+                    charge: parsed.amount(f, 2, 0).unwrap_or_default(),
+                    paid: parsed.amount(f, 3, 1).unwrap_or_default(),
                     revenue_code: f.text(4),
-                    units_paid: decimal(f.get(5)).unwrap_or(Decimal::ONE),
+                    units_paid: parsed.amount(f, 5, 2).unwrap_or(Decimal::ONE),
                     units_billed: decimal(f.get(7)),
                     submitted_procedure: (!submitted.is_empty()).then(|| Procedure::from_fields(f, 6, comp)),
                     segment: f.seg.index(),
@@ -495,8 +508,8 @@ impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
                 });
             }
             (K_2110, ID_DTM) => match f.get(1) {
-                b"472" if self.d472.is_none() => self.d472 = Some(date8(f.get(2))),
-                b"150" if self.d150.is_none() => self.d150 = Some(date8(f.get(2))),
+                b"472" if self.d472.is_none() => self.d472 = Some(parsed.date(f)),
+                b"150" if self.d150.is_none() => self.d150 = Some(parsed.date(f)),
                 _ => {}
             },
             (K_2110, ID_REF) if !self.r6r && f.get(1) == b"6R" => {
@@ -507,7 +520,10 @@ impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
                 self.b6 = true;
                 self.service().allowed = decimal(f.get(2));
             }
-            (K_2110, ID_CAS) => cas_into(f, &mut self.service().adjustments),
+            (K_2110, ID_CAS) => {
+                let cas = self.cas;
+                cas_into_with(f, &mut self.service().adjustments, |i| (cas.0[i], cas.1[i]));
+            }
             (K_2110, ID_LQ) if f.get(1) == b"HE" => {
                 let code = f.text(2);
                 self.service().remarks.push(code);
@@ -535,9 +551,9 @@ impl<'a, S: Model<'a>> Sink<'a> for Pass<'_, 'a, S> {
             return;
         }
         let f = Fields::with_text(seg, self.backing, self.whole);
-        self.check(def, key, id, &f, opens);
+        let parsed = self.check(def, key, id, &f, opens);
         if self.extract {
-            self.extract(key, id, &f, opens);
+            self.extract(key, id, &f, opens, &parsed);
         }
     }
 
@@ -595,8 +611,12 @@ pub fn validate(root: &Node<'_>, set_start: u64, issues: &mut Vec<Issue>) {
             if !checked(id) {
                 continue;
             }
-            let amounts = check_segment(&mut c, lid, id, &Fields::new(seg));
+            let parsed = check_segment(&mut c, lid, id, &Fields::new(seg));
             // SNIP 3: charge - paid = the loop's CAS (and, for a claim, its lines' CAS).
+            let amounts = match parsed {
+                Parsed::Amounts([charge, paid, _]) => charge.zip(paid),
+                _ => None,
+            };
             match (id, amounts) {
                 (ID_CLP, Some((charge, paid))) => {
                     let adj = cas_sum(n.segs("CAS")) + n.kids("2110").map(|s| cas_sum(s.segs("CAS"))).sum::<Decimal>();
@@ -665,38 +685,79 @@ fn check_trn(c: &mut Checks<'_>, trn: &Fields<'_>) {
     c.required(trn, lid, 3);
 }
 
-/// The element checks of one segment in loop `lid` (a segment `checked` names). For a CLP
-/// or an SVC, returns its charge and paid amounts when both are valid, for balancing.
-fn check_segment(c: &mut Checks<'_>, lid: &'static str, id: u32, f: &Fields<'_>) -> Option<(Decimal, Decimal)> {
+/// Values the checks of a segment parsed, handed on so the model and the balancing sums do
+/// not parse them again. Each is what `decimal` or `date8` of the element gives.
+#[derive(Clone, Copy)]
+enum Parsed {
+    Nothing,
+    /// CLP03, CLP04, CLP05; SVC02, SVC03, SVC05.
+    Amounts([Option<Decimal>; 3]),
+    /// DTM02.
+    Date(Option<NaiveDate>),
+    /// CAS: its amounts and quantities are in the pass's `cas`.
+    Cas,
+}
+
+impl Parsed {
+    /// `decimal` of element `el`, the checks' `Amounts[at]` when they parsed it.
+    #[inline]
+    fn amount(&self, f: &Fields<'_>, el: usize, at: usize) -> Option<Decimal> {
+        match self {
+            Parsed::Amounts(a) => a[at],
+            _ => decimal(f.get(el)),
+        }
+    }
+
+    /// `date8` of DTM02, from the checks when they parsed it.
+    #[inline]
+    fn date(&self, f: &Fields<'_>) -> Option<NaiveDate> {
+        match self {
+            Parsed::Date(d) => *d,
+            _ => date8(f.get(2)),
+        }
+    }
+}
+
+/// The amount and the quantity of each of a CAS's six adjustments: `decimal` of each.
+type CasAmounts = ([Option<Decimal>; 6], [Option<Decimal>; 6]);
+
+/// The checks of a CAS, with the amounts and quantities they parsed.
+fn check_cas(c: &mut Checks<'_>, lid: &'static str, f: &Fields<'_>, out: &mut CasAmounts) {
+    c.required(f, lid, 1);
+    c.code(f, lid, 1, &["CO", "OA", "PI", "PR"]);
+    c.required(f, lid, 2);
+    for i in 0..6 {
+        out.0[i] = c.decimal(f, lid, 3 + i * 3);
+        out.1[i] = c.decimal(f, lid, 4 + i * 3);
+    }
+}
+
+/// The element checks of one segment in loop `lid` (a segment `checked` names), with what
+/// they parsed: charge, paid and CLP05/SVC05 for a CLP or an SVC, DTM02.
+fn check_segment(c: &mut Checks<'_>, lid: &'static str, id: u32, f: &Fields<'_>) -> Parsed {
     match id {
         ID_CLP => {
             c.required(f, lid, 1);
             c.code(f, lid, 2, &["1", "2", "3", "4", "19", "20", "21", "22", "23", "25"]);
             let charge = c.req_decimal(f, lid, 3);
             let paid = c.req_decimal(f, lid, 4);
-            c.decimal(f, lid, 5);
+            let pr = c.decimal(f, lid, 5);
             c.required(f, lid, 7);
-            return charge.zip(paid);
+            return Parsed::Amounts([charge, paid, pr]);
         }
         ID_SVC => {
             c.required(f, lid, 1);
             let charge = c.req_decimal(f, lid, 2);
             let paid = c.req_decimal(f, lid, 3);
-            c.decimal(f, lid, 5);
-            return charge.zip(paid);
+            let units = c.decimal(f, lid, 5);
+            return Parsed::Amounts([charge, paid, units]);
         }
         ID_CAS => {
-            c.required(f, lid, 1);
-            c.code(f, lid, 1, &["CO", "OA", "PI", "PR"]);
-            c.required(f, lid, 2);
-            for i in 0..6 {
-                c.decimal(f, lid, 3 + i * 3);
-                c.decimal(f, lid, 4 + i * 3);
-            }
+            check_cas(c, lid, f, &mut ([None; 6], [None; 6]));
         }
         ID_DTM => {
             c.required(f, lid, 1);
-            c.date(f, lid, 2);
+            return Parsed::Date(c.date(f, lid, 2));
         }
         ID_AMT | ID_QTY => {
             c.req_decimal(f, lid, 2);
@@ -713,7 +774,7 @@ fn check_segment(c: &mut Checks<'_>, lid: &'static str, id: u32, f: &Fields<'_>)
         }
         _ => {}
     }
-    None
+    Parsed::Nothing
 }
 
 fn remarks<'a, S: From<&'a str>>(seg: &SegmentRef<'a>, out: &mut Vec<S>) {
