@@ -247,17 +247,24 @@ impl<'a> Fields<'a> {
     }
 
     /// Element `n` (1-based), empty when absent, as `SegmentRef::get`.
-    #[inline]
+    #[inline(always)]
     pub fn get(&self, n: usize) -> &'a [u8] {
         if n == 0 {
             b""
         } else if n <= usize::from(self.n) {
             &self.seg.raw()[usize::from(self.ends[n - 1]) + 1..usize::from(self.ends[n])]
         } else if self.more {
-            self.seg.get(n)
+            self.past_stored(n)
         } else {
             b""
         }
+    }
+
+    /// An element past the stored ones, of a segment with more (rare: kept out of line).
+    #[cold]
+    #[inline(never)]
+    fn past_stored(&self, n: usize) -> &'a [u8] {
+        self.seg.get(n)
     }
 }
 
