@@ -457,7 +457,7 @@ impl Compiled {
 /// as `usage` counts them. Frames stay small, so opening and closing a loop copies little.
 #[derive(Clone, Copy)]
 struct Frame {
-    at: usize,
+    cl: &'static CLoop,
     base: usize,
 }
 
@@ -467,10 +467,10 @@ struct Counts(Vec<u32>);
 impl Counts {
     /// Opens a frame for loop `at` with zeroed counts.
     #[inline]
-    fn open(&mut self, at: usize, cl: &CLoop) -> Frame {
+    fn open(&mut self, cl: &'static CLoop) -> Frame {
         let base = self.0.len();
         self.0.resize(base + cl.def.segments.len() + cl.kids.len(), 0);
-        Frame { at, base }
+        Frame { cl, base }
     }
 
     /// Drops the counts of a closing frame.
@@ -529,7 +529,7 @@ pub(crate) fn place<'a>(
     let segments = segments.into_iter();
     let mut counts = Counts(Vec::with_capacity(256));
     let mut stack: Vec<Frame> = Vec::with_capacity(16);
-    stack.push(counts.open(0, &comp.loops[0]));
+    stack.push(counts.open(&comp.loops[0]));
     // Usage is counted as segments are placed (what `check_usage` would count afterwards);
     // any doubt (a limit broken, a segment nobody takes)
     // leaves the full check to `check_usage`, which then reports in its own order.
@@ -546,7 +546,7 @@ pub(crate) fn place<'a>(
         // the root holds its trigger, and the root takes its own segments even when empty.)
         let mut placed = None;
         for k in (0..stack.len()).rev() {
-            let cl = &comp.loops[stack[k].at];
+            let cl = stack[k].cl;
             let Some(slot) = cl.slot(id) else { continue };
             let kids = &cl.by_id[usize::from(slot.from)..usize::from(slot.to)];
             if let Some(&j) = kids.iter().find(|&&j| cl.kids[usize::from(j)].matches(id, &mut q)) {
@@ -562,19 +562,19 @@ pub(crate) fn place<'a>(
             Some((k, opens)) => {
                 while stack.len() > k + 1 {
                     let done = stack.pop().expect("because len > k + 1");
-                    let cl = &comp.loops[done.at];
+                    let cl = done.cl;
                     usage_met &= counts.minimums_met(done, cl);
                     counts.close(done);
                     sink.close(cl.def, cl.key);
                 }
                 let frame = *stack.last().expect("because the root is never popped");
-                let cl = &comp.loops[frame.at];
+                let cl = frame.cl;
                 match opens {
                     Some(j) => {
                         usage_met &= counts.child(frame, cl, cl.kid_first[j]);
                         let at = cl.kids[j].at;
                         let inner = &comp.loops[at];
-                        let child = counts.open(at, inner);
+                        let child = counts.open(inner);
                         // A loop that also lists its trigger's id counts the trigger.
                         if let Some(spec) = inner.spec_of(id) {
                             usage_met &= counts.segment(child, inner, spec);
@@ -591,7 +591,7 @@ pub(crate) fn place<'a>(
             }
             None => {
                 usage_met = false;
-                let top = &comp.loops[stack.last().expect("because the root is never popped").at];
+                let top = stack.last().expect("because the root is never popped").cl;
                 issues.push(Issue::segment(
                     &seg,
                     st,
@@ -605,7 +605,7 @@ pub(crate) fn place<'a>(
     });
     while stack.len() > 1 {
         let done = stack.pop().expect("because len > 1");
-        let cl = &comp.loops[done.at];
+        let cl = done.cl;
         usage_met &= counts.minimums_met(done, cl);
         counts.close(done);
         sink.close(cl.def, cl.key);

@@ -518,7 +518,7 @@ impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
             }
             (K_2110, ID_AMT) if !self.b6 && f.get(1) == b"B6" => {
                 self.b6 = true;
-                self.service().allowed = decimal(f.get(2));
+                self.service().allowed = parsed.amount(f, 2, 0);
             }
             (K_2110, ID_CAS) => {
                 let cas = self.cas;
@@ -690,7 +690,7 @@ fn check_trn(c: &mut Checks<'_>, trn: &Fields<'_>) {
 #[derive(Clone, Copy)]
 enum Parsed {
     Nothing,
-    /// CLP03, CLP04, CLP05; SVC02, SVC03, SVC05.
+    /// CLP03, CLP04, CLP05; SVC02, SVC03, SVC05; AMT02 or QTY02.
     Amounts([Option<Decimal>; 3]),
     /// DTM02.
     Date(Option<NaiveDate>),
@@ -759,9 +759,7 @@ fn check_segment(c: &mut Checks<'_>, lid: &'static str, id: u32, f: &Fields<'_>)
             c.required(f, lid, 1);
             return Parsed::Date(c.date(f, lid, 2));
         }
-        ID_AMT | ID_QTY => {
-            c.req_decimal(f, lid, 2);
-        }
+        ID_AMT | ID_QTY => return Parsed::Amounts([c.req_decimal(f, lid, 2), None, None]),
         ID_PLB => {
             c.required(f, lid, 1);
             c.date(f, lid, 2);
