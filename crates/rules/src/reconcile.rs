@@ -25,12 +25,14 @@
 //! assert_eq!(l.variance.map(|v| v.to_string()), Some("18.00".to_string()));
 //! ```
 
-use crate::denials::{self, AppealClaim, AppealLine, Decision, DenialRecord, LineFacts, BUNDLING_CARCS};
+use crate::denials::{
+    self, carc_text, AppealClaim, AppealLine, Decision, DenialRecord, Fix, LineFacts, BUNDLING_CARCS,
+};
 use crate::pricing::{
     cents, explain_all, find, percent, price_lines, price_lines_into, price_lines_where, total, Priced,
 };
 use crate::reference::{FxHasher, HashMap, Reference};
-use crate::text::{Interner, Shared};
+use crate::text::{InlineWriter, Interner, Shared};
 use chrono::NaiveDate;
 use hipaa::Text;
 use hipaa::{Adjustment, Claim, ClaimPayment, IssueCode, Remittance, ServicePayment, Transaction};
@@ -440,8 +442,18 @@ pub fn valid_bypass(reference: &Reference, claim: &Claim, index: usize) -> bool 
     })
 }
 
-/// Modifiers joined with `:`, one copy per chunk.
-fn join_mods(intern: &mut Interner, m: &[Text]) -> Shared {
+/// Modifiers joined with `:`, inline when they fit, else one copy per chunk.
+fn join_mods(intern: &mut Interner<'_>, m: &[Text]) -> Shared {
+    let mut w = InlineWriter::new();
+    for (k, x) in m.iter().enumerate() {
+        if k > 0 {
+            w.push(":");
+        }
+        w.push(x);
+    }
+    if let Some(t) = w.finish() {
+        return t;
+    }
     intern.build(|s| {
         for (k, x) in m.iter().enumerate() {
             if k > 0 {
@@ -483,8 +495,8 @@ struct Scratch<'a> {
     used: Vec<bool>,
     members: Vec<Member<'a>>,
     pairs: Vec<(u32, usize)>,
-    /// One copy per chunk of each code, modifier list, CARC, class, action and fix text.
-    intern: Interner,
+    /// One copy per chunk of each long code, modifier list, CARC, class, action and fix text.
+    intern: Interner<'a>,
     /// The file and payer of the set the last job came from.
     set: Option<(&'a RemitSet, Shared, Shared)>,
 }
@@ -707,7 +719,7 @@ struct Member<'a> {
 }
 
 fn reconcile_payment<'a>(
-    reference: &Reference,
+    reference: &'a Reference,
     claims: &'a ClaimIndex,
     opts: &Options,
     job: &Job<'a>,
@@ -855,13 +867,13 @@ fn reconcile_payment<'a>(
                 paid: None,
                 variance: None,
                 category: None,
-                carc: intern.get(""),
-                class: intern.get(""),
-                action: intern.get(ACTION_MISSING_FROM_REMIT),
+                carc: Shared::empty(),
+                class: Shared::empty(),
+                action: intern.get_at(ACTION_MISSING_FROM_REMIT),
                 payer_id: ids.payer_id.clone(),
                 patient_responsibility: Decimal::ZERO,
                 sequestration: Decimal::ZERO,
-                fix: intern.get("the remittance does not mention this submitted line: ask the payer for its status"),
+                fix: intern.get_at("the remittance does not mention this submitted line: ask the payer for its status"),
                 explain: lp.map(|p| p.explain()).unwrap_or_default(),
             });
         }
@@ -929,16 +941,16 @@ fn sum_where<'a>(adjs: impl Iterator<Item = &'a Adjustment>, f: impl Fn(&Adjustm
 /// Rows for one unit, each handed to `emit` with its submitted line index and deciding
 /// disposition.
 #[allow(clippy::too_many_arguments)]
-fn unit_rows<'a, 'r>(
-    reference: &'r Reference,
+fn unit_rows<'a>(
+    reference: &'a Reference,
     opts: &Options,
     job: &Job<'a>,
     submitted: Option<&'a SubmittedClaim>,
     price: Option<&[Priced<'_>]>,
     unit: &[Member<'a>],
     ids: &Ids,
-    intern: &mut Interner,
-    mut emit: impl FnMut(Variance, Option<usize>, Option<Decision<'a, 'r>>, &mut Interner),
+    intern: &mut Interner<'a>,
+    mut emit: impl FnMut(Variance, Option<usize>, Option<Decision<'a, 'a>>, &mut Interner<'a>),
 ) {
     let pay = job.payment;
     let payer_id = job.set.remittance.payer_id();
@@ -988,21 +1000,21 @@ fn unit_rows<'a, 'r>(
     let mut variance = None;
     let mut sequestration = Decimal::ZERO;
     let mut action: &str = disposition.as_ref().map_or("post", |d| d.action);
-    let mut fix: Cow<'_, str> = disposition.as_ref().map_or(Cow::Borrowed(""), |d| d.fix.clone());
+    let mut fix: Fix<'_> = disposition.as_ref().map_or(Fix::text(""), |d| d.fix.clone());
+    // Underpaid lines get this after their fix.
+    let mut below = None;
     if pay.is_reversal() || job.superseded {
         category = Some(Category::Reversed);
         variance = Some(cents(Decimal::ZERO));
         action = "post";
-        fix = Cow::Borrowed(if pay.is_reversal() {
+        fix = Fix::text(if pay.is_reversal() {
             "reversal of an earlier payment: nets out with it"
         } else {
             "this payment was reversed by a later remittance: superseded by the correction"
         });
     } else if submitted.is_none() || unit.iter().any(|m| m.li.is_none()) {
         action = ACTION_UNMATCHED_REMIT;
-        fix = Cow::Borrowed(
-            "no submitted claim line matches this remitted line (CLP01, REF*6R, code + modifiers + date)",
-        );
+        fix = Fix::text("no submitted claim line matches this remitted line (CLP01, REF*6R, code + modifiers + date)");
     } else if let Some(contracted) = contracted {
         let before_seq = contracted - pr - prior;
         if payer.sequestration && before_seq > Decimal::ZERO {
@@ -1023,7 +1035,7 @@ fn unit_rows<'a, 'r>(
                 Category::PaidAsContracted
             } else if v < Decimal::ZERO {
                 action = "review-overpayment";
-                fix = Cow::Borrowed("paid above the contract: confirm the fee schedule; a refund may be due");
+                fix = Fix::text("paid above the contract: confirm the fee schedule; a refund may be due");
                 Category::Overpaid
             } else if has_59 {
                 Category::MprOverReduction
@@ -1039,23 +1051,14 @@ fn unit_rows<'a, 'r>(
             if matches!(action, "post" | "bill-patient") || c == Category::BundledUnderpaid {
                 action = "appeal";
             }
-            const BELOW: &str = "paid below the contract: appeal with the computation";
-            fix = if fix.is_empty() {
-                Cow::Borrowed(BELOW)
-            } else {
-                let mut f = String::with_capacity(fix.len() + 2 + BELOW.len());
-                f.push_str(&fix);
-                f.push_str("; ");
-                f.push_str(BELOW);
-                Cow::Owned(f)
-            };
+            below = Some("paid below the contract: appeal with the computation");
         }
     } else {
         action = if denied { action } else { ACTION_MANUAL_REVIEW };
         category = denied.then_some(Category::Denied);
         let why = unit.iter().filter_map(|m| lp(m.li).and_then(|p| p.review.as_deref())).collect::<Vec<_>>().join("; ");
         if !why.is_empty() {
-            fix = Cow::Owned(why);
+            fix = Fix::Owned(why);
         }
     }
 
@@ -1095,6 +1098,8 @@ fn unit_rows<'a, 'r>(
         s
     };
 
+    let fix = fix.shared(intern, below);
+    let action = intern.get_at(action);
     // One row per service payment; a pair's amounts and variance sit on its priced line.
     for (k, m) in unit.iter().enumerate() {
         let (si, s, li) = (m.si, m.s, m.li);
@@ -1121,39 +1126,28 @@ fn unit_rows<'a, 'r>(
             paid: Some(cents(s.paid)),
             variance: if is_lead { variance } else { variance.map(|_| cents(Decimal::ZERO)) },
             category,
-            carc: carc_text(intern, row_disp.as_ref()),
-            class: intern.get(row_disp.as_ref().map_or("", |d| d.class)),
-            action: intern.get(action),
+            carc: carc_text(intern, row_disp.as_ref().map(|d| d.adj)),
+            class: row_disp.as_ref().map_or(Shared::empty(), |d| intern.get_at(d.class)),
+            action: action.clone(),
             payer_id: ids.payer_id.clone(),
             patient_responsibility: if is_lead { pr } else { Decimal::ZERO },
             sequestration: if is_lead { sequestration } else { Decimal::ZERO },
-            fix: intern.get(&fix),
+            fix: fix.clone(),
             explain: explain_unit(li),
         };
         emit(row, li, row_disp, intern);
     }
 }
 
-/// The deciding adjustment as `CO-45`, one copy per chunk.
-fn carc_text(intern: &mut Interner, d: Option<&Decision<'_, '_>>) -> Shared {
-    intern.build(|s| {
-        if let Some(d) = d {
-            s.push_str(&d.adj.group);
-            s.push('-');
-            s.push_str(&d.adj.reason);
-        }
-    })
-}
-
 /// A claim payment without service lines: compared at claim level.
-fn claim_level_row(
-    reference: &Reference,
+fn claim_level_row<'a>(
+    reference: &'a Reference,
     opts: &Options,
     job: &Job<'_>,
     submitted: Option<&SubmittedClaim>,
     price: Option<&[Priced<'_>]>,
     ids: &Ids,
-    intern: &mut Interner,
+    intern: &mut Interner<'a>,
 ) -> Variance {
     let pay = job.payment;
     let payer_id = job.set.remittance.payer_id();
@@ -1202,21 +1196,21 @@ fn claim_level_row(
         claim_id: ids.claim_id.clone(),
         payer_claim_id: ids.payer_claim_id.clone(),
         line: None,
-        code: intern.get(""),
-        modifiers: intern.get(""),
+        code: Shared::empty(),
+        modifiers: Shared::empty(),
         billed: Some(cents(pay.charge)),
         contracted: contracted.map(cents),
         allowed: None,
         paid: Some(cents(pay.paid)),
         variance,
         category,
-        carc: carc_text(intern, disposition.as_ref()),
-        class: intern.get(disposition.as_ref().map_or("", |d| d.class)),
-        action: intern.get(action),
+        carc: carc_text(intern, disposition.as_ref().map(|d| d.adj)),
+        class: disposition.as_ref().map_or(Shared::empty(), |d| intern.get_at(d.class)),
+        action: intern.get_at(action),
         payer_id: ids.payer_id.clone(),
         patient_responsibility: pr,
         sequestration,
-        fix: intern.get(disposition.as_ref().map_or("", |d| &d.fix)),
+        fix: disposition.as_ref().map_or(Shared::empty(), |d| d.fix.shared(intern, None)),
         explain: price.map(explain_all).unwrap_or_default(),
     }
 }

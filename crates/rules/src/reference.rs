@@ -176,6 +176,16 @@ pub struct CarcRule {
     pub description: String,
 }
 
+/// CARC -> indices into `Reference::carc` in file order: the reconciler looks up every
+/// adjustment of every line, and scanning the table was a sixth of its time.
+#[derive(Clone, Debug, Default)]
+struct CarcIndex {
+    /// How many rows of `carc` are indexed; [`Reference::carc`] scans when rows were added to
+    /// `carc` some other way.
+    rows: usize,
+    by_code: HashMap<String, Vec<usize>>,
+}
+
 /// All reference data.
 #[derive(Clone, Debug, Default)]
 pub struct Reference {
@@ -210,6 +220,8 @@ pub struct Reference {
     /// computed once after loading; empty until then, and the method then scans `codes`.
     pub imaging_counterparts: HashMap<String, String>,
     pub carc: Vec<CarcRule>,
+    /// The rows of `carc` by CARC, kept by `load_carc`.
+    carc_index: CarcIndex,
     /// Modifier -> kind (distinct, anatomic, em-distinct, global, repeat, bilateral, ...).
     pub modifiers: HashMap<String, String>,
 }
@@ -573,6 +585,10 @@ impl Reference {
             if !matches!(r[2].as_str(), "hard" | "soft" | "contractual" | "patient" | "expected") {
                 return Err(err(f, line, 3, "class must be hard, soft, contractual, patient or expected"));
             }
+            if self.carc_index.rows == self.carc.len() {
+                self.carc_index.by_code.entry(r[0].clone()).or_default().push(self.carc.len());
+                self.carc_index.rows += 1;
+            }
             self.carc.push(CarcRule {
                 carc: r[0].clone(),
                 group: r[1].clone(),
@@ -660,6 +676,19 @@ impl Reference {
 
     /// The CARC rule for a group and reason: the exact group wins over `*`.
     pub fn carc(&self, group: &str, carc: &str) -> Option<&CarcRule> {
+        if self.carc_index.rows == self.carc.len() {
+            let rows = self.carc_index.by_code.get(carc)?.iter().map(|&i| &self.carc[i]);
+            let mut any = None;
+            for r in rows {
+                if r.group == group {
+                    return Some(r);
+                }
+                if any.is_none() && r.group == "*" {
+                    any = Some(r);
+                }
+            }
+            return any;
+        }
         self.carc
             .iter()
             .find(|r| r.carc == carc && r.group == group)
