@@ -18,19 +18,44 @@ use std::hash::{BuildHasherDefault, Hasher};
 #[derive(Default, Clone, Copy)]
 pub struct FxHasher(u64);
 
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
 impl Hasher for FxHasher {
+    /// Each 8 bytes as a little-endian word, the last ones zero-padded. The tail is read in
+    /// 4, 2 and 1-byte pieces rather than copied into a buffer (a `memcpy` call per key).
     #[inline]
     fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            self.add(u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]));
         }
+        let rest = words.remainder();
+        if rest.is_empty() {
+            return;
+        }
+        let (mut word, mut at) = (0u64, 0);
+        if let [a, b, c, d, ..] = rest {
+            word = u64::from(u32::from_le_bytes([*a, *b, *c, *d]));
+            at = 4;
+        }
+        if let [a, b, ..] = rest[at..] {
+            word |= u64::from(u16::from_le_bytes([a, b])) << (8 * at);
+            at += 2;
+        }
+        if let [a, ..] = rest[at..] {
+            word |= u64::from(a) << (8 * at);
+        }
+        self.add(word);
     }
 
     #[inline]
     fn write_u8(&mut self, i: u8) {
-        self.0 = (self.0.rotate_left(5) ^ u64::from(i)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        self.add(u64::from(i));
     }
 
     #[inline]
@@ -778,6 +803,26 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("test date")
+    }
+
+    /// The hash values must not change: map iteration orders (and so some outputs) follow them.
+    #[test]
+    fn fx_hasher_words_are_zero_padded_little_endian() {
+        let slow = |bytes: &[u8]| {
+            let mut h = 0u64;
+            for chunk in bytes.chunks(8) {
+                let mut word = [0u8; 8];
+                word[..chunk.len()].copy_from_slice(chunk);
+                h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+            }
+            h
+        };
+        let bytes: Vec<u8> = (0..40u8).map(|b| b.wrapping_mul(37) ^ 0xa5).collect();
+        for n in 0..=bytes.len() {
+            let mut h = FxHasher::default();
+            h.write(&bytes[..n]);
+            assert_eq!(h.finish(), slow(&bytes[..n]), "{n} bytes");
+        }
     }
 
     #[test]
