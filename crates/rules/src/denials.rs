@@ -167,10 +167,12 @@ pub(crate) fn decision<'a, 'r>(
             ("unknown", "review", Fix::Owned(format!("{} is not in carc.csv: review the remittance", carc_of(adj))))
         }
     };
-    let payer = reference.payer(facts.payer_id);
+    // Only a few CARCs depend on the payer's settings.
+    let payer = || reference.payer(facts.payer_id);
     let remark = |r: &str| facts.remarks.iter().any(|x| x == r);
     match adj.reason.as_str() {
         "197" => {
+            let payer = payer();
             // carc.csv: hard, soft when the payer takes retro-authorization requests.
             if payer.auth_denial_action == "peer-to-peer" {
                 class = "soft";
@@ -194,7 +196,7 @@ pub(crate) fn decision<'a, 'r>(
                 );
             }
         }
-        "50" if remark("N54") || payer.auth_required.iter().any(|c| c == facts.code) => {
+        "50" if remark("N54") || payer().auth_required.iter().any(|c| c == facts.code) => {
             action = "peer-to-peer";
             fix = Fix::text(
                 "medical necessity denied on an authorized service: request a peer-to-peer review with the LCD criteria",
@@ -208,6 +210,7 @@ pub(crate) fn decision<'a, 'r>(
             fix = Fix::text("N290: rendering provider NPI missing or invalid; fix 2310B/2420A and send frequency 7");
         }
         "4" => {
+            let payer = payer();
             let has50 = facts.modifiers.iter().any(|m| m == "50");
             fix = if has50 && payer.bilateral_style == "rt-lt" {
                 Fix::Parts(&payer.name, " wants bilateral procedures as RT and LT on two lines, not modifier 50: corrected claim (frequency 7)")
@@ -407,10 +410,10 @@ pub fn root_causes(records: &[DenialRecord]) -> Vec<CauseRow> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AppealLine {
     pub line: u32,
-    pub code: String,
+    pub code: Shared,
     pub modifiers: Vec<Text>,
     pub service_date: Option<NaiveDate>,
-    pub category: String,
+    pub category: Shared,
     pub contract_rate: Option<Decimal>,
     pub expected_allowed: Decimal,
     pub patient_responsibility: Decimal,
@@ -418,22 +421,23 @@ pub struct AppealLine {
     pub expected_paid: Decimal,
     pub paid: Decimal,
     pub shortfall: Decimal,
-    pub carc: String,
+    pub carc: Shared,
     pub price: Option<LinePrice>,
 }
 
-/// What an appeal letter is about.
+/// What an appeal letter is about. Texts are [`Shared`] with the rows (ids, payer) or inline,
+/// so a run's tens of thousands of drafts are not a dozen allocations each.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AppealClaim {
-    pub payer_id: String,
-    pub payer_name: String,
-    pub payer_claim_id: String,
-    pub claim_id: String,
-    pub patient_name: String,
-    pub member_id: String,
-    pub billing_name: String,
-    pub billing_npi: String,
-    pub rendering_npi: String,
+    pub payer_id: Shared,
+    pub payer_name: Shared,
+    pub payer_claim_id: Shared,
+    pub claim_id: Shared,
+    pub patient_name: Shared,
+    pub member_id: Shared,
+    pub billing_name: Shared,
+    pub billing_npi: Shared,
+    pub rendering_npi: Shared,
     pub lines: Vec<AppealLine>,
 }
 

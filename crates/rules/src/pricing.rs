@@ -7,7 +7,8 @@
 //! date ranked by amount. Every step is written down in [`LinePrice::steps`] so the same text
 //! can go into an appeal letter.
 
-use crate::reference::Reference;
+use crate::reference::{CodeInfo, Fee, HashMap, Reference};
+use crate::text::Shared;
 use chrono::NaiveDate;
 use hipaa::Text;
 use hipaa::{Claim, ServiceLine};
@@ -47,7 +48,7 @@ pub fn money(d: Decimal) -> String {
 pub struct LinePrice {
     /// LX01 of the submitted line.
     pub line: u32,
-    pub code: String,
+    pub code: Shared,
     pub modifiers: Vec<Text>,
     pub service_date: Option<NaiveDate>,
     /// Contracted single-unit fee from the fee schedule.
@@ -92,6 +93,8 @@ pub(crate) struct Priced<'a> {
     pub line: u32,
     pub code: &'a str,
     pub modifiers: &'a [Text],
+    /// The code's reference data, looked up once per line.
+    pub info: Option<&'a CodeInfo>,
     pub service_date: Option<NaiveDate>,
     pub fee: Option<Decimal>,
     pub base: Option<Decimal>,
@@ -115,7 +118,7 @@ impl Priced<'_> {
     pub(crate) fn to_line_price(&self) -> LinePrice {
         LinePrice {
             line: self.line,
-            code: self.code.to_string(),
+            code: self.code.into(),
             modifiers: self.modifiers.to_vec(),
             service_date: self.service_date,
             fee: self.fee,
@@ -133,7 +136,7 @@ impl Priced<'_> {
     fn into_line_price(self) -> LinePrice {
         LinePrice {
             line: self.line,
-            code: self.code.to_string(),
+            code: self.code.into(),
             modifiers: self.modifiers.to_vec(),
             service_date: self.service_date,
             fee: self.fee,
@@ -235,7 +238,12 @@ pub fn price_claim_with(reference: &Reference, claim: &Claim, payer_id: &str, st
 }
 
 /// [`price_claim_with`] without copying the claim's codes and modifiers.
-pub(crate) fn price_lines<'a>(reference: &Reference, claim: &'a Claim, payer_id: &str, steps: bool) -> Vec<Priced<'a>> {
+pub(crate) fn price_lines<'a>(
+    reference: &'a Reference,
+    claim: &'a Claim,
+    payer_id: &str,
+    steps: bool,
+) -> Vec<Priced<'a>> {
     let mut lines = Vec::with_capacity(claim.lines.len());
     price_lines_into(&mut lines, reference, claim, payer_id, steps);
     lines
@@ -244,7 +252,7 @@ pub(crate) fn price_lines<'a>(reference: &Reference, claim: &'a Claim, payer_id:
 /// [`price_lines`] into a buffer the caller reuses from claim to claim.
 pub(crate) fn price_lines_into<'a>(
     lines: &mut Vec<Priced<'a>>,
-    reference: &Reference,
+    reference: &'a Reference,
     claim: &'a Claim,
     payer_id: &str,
     steps: bool,
@@ -256,23 +264,26 @@ pub(crate) fn price_lines_into<'a>(
 /// amounts are the same whatever it names.
 pub(crate) fn price_lines_where<'a>(
     lines: &mut Vec<Priced<'a>>,
-    reference: &Reference,
+    reference: &'a Reference,
     claim: &'a Claim,
     payer_id: &str,
     steps: bool,
     want: impl Fn(u32) -> bool,
 ) {
     let payer = reference.payer(payer_id);
+    // The payer's fee schedule, looked up once per claim rather than once per line.
+    let fees = reference.fees.get(payer_id);
     let default_date = claim.first_service_date();
     lines.clear();
-    lines.extend(claim.lines.iter().map(|l| base_price(reference, payer_id, l, default_date, want(l.number))));
-    pair_rt_lt(reference, lines, steps);
-    rank_mpr(reference, &payer.mpr_percentages, payer_id, lines, steps);
+    lines.extend(claim.lines.iter().map(|l| base_price(reference, fees, payer_id, l, default_date, want(l.number))));
+    pair_rt_lt(lines, steps);
+    rank_mpr(&payer.mpr_percentages, payer_id, lines, steps);
 }
 
 /// Fee, units and modifier 50: everything that does not depend on the other lines.
 fn base_price<'a>(
-    reference: &Reference,
+    reference: &'a Reference,
+    fees: Option<&HashMap<String, Vec<Fee>>>,
     payer_id: &str,
     l: &'a ServiceLine,
     default_date: Option<NaiveDate>,
@@ -281,10 +292,12 @@ fn base_price<'a>(
     let code = l.procedure.code.as_str();
     let mods = l.procedure.modifiers.as_slice();
     let date = l.service_from.or(default_date);
+    let info = reference.code(code);
     let mut p = Priced {
         line: l.number,
         code,
         modifiers: mods,
+        info,
         service_date: date,
         fee: None,
         base: None,
@@ -302,14 +315,13 @@ fn base_price<'a>(
         step!(steps, p, "no service date: the fee schedule cannot be read");
         return p;
     };
-    let Some(fee) = reference.fee(payer_id, code, mods, on) else {
+    let Some(fee) = fees.and_then(|f| f.get(code)).and_then(|rows| Reference::fee_in(rows, mods, on)) else {
         p.review = Some(format!("no contracted fee for {payer_id} {code} on {on}"));
         step!(steps, p, "no contracted fee for {payer_id} {code} on {on}: manual review");
         return p;
     };
     p.fee = Some(fee);
     step!(steps, p, "contract {payer_id} {code} on {on}: {} per unit", money(fee));
-    let info = reference.code(code);
     let base = if has(mods, "50") {
         if l.units != Decimal::ONE {
             p.steps
@@ -339,7 +351,7 @@ fn base_price<'a>(
 
 /// RT and LT of one code on one date on two lines are one bilateral procedure when the code's
 /// bilateral indicator is 1 (150%) or 0/2 (100%, paid as one). Indicator 3 pays each side.
-fn pair_rt_lt(reference: &Reference, lines: &mut [Priced<'_>], steps: bool) {
+fn pair_rt_lt(lines: &mut [Priced<'_>], steps: bool) {
     let n = lines.len();
     for i in 0..n {
         if lines[i].priced_with.is_some() || lines[i].partner.is_some() || !has(lines[i].modifiers, "RT") {
@@ -356,7 +368,7 @@ fn pair_rt_lt(reference: &Reference, lines: &mut [Priced<'_>], steps: bool) {
         }) else {
             continue;
         };
-        let Some(ind) = reference.code(lines[i].code).map(|c| c.bilateral_indicator) else { continue };
+        let Some(ind) = lines[i].info.map(|c| c.bilateral_indicator) else { continue };
         let pct = match ind {
             1 => 150,
             0 | 2 => 100,
@@ -388,11 +400,11 @@ fn pair_rt_lt(reference: &Reference, lines: &mut [Priced<'_>], steps: bool) {
 
 /// Ranks the indicator-2, non-add-on lines of each date by their bilateral-adjusted amount and
 /// applies the contract's percentages; rank 6 and beyond is by report.
-fn rank_mpr(reference: &Reference, percentages: &[u32], payer_id: &str, lines: &mut [Priced<'_>], steps: bool) {
+fn rank_mpr(percentages: &[u32], payer_id: &str, lines: &mut [Priced<'_>], steps: bool) {
     // The ranked lines of every date in one list, sorted by date, so each date is a run.
     let mut ranked: Vec<(Option<NaiveDate>, usize)> = Vec::new();
     for (i, l) in lines.iter_mut().enumerate() {
-        let Some(info) = reference.code(l.code) else { continue };
+        let Some(info) = l.info else { continue };
         if l.priced_with.is_some() || l.base.is_none() {
             continue;
         }

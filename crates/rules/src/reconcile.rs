@@ -31,7 +31,7 @@ use crate::denials::{
 use crate::pricing::{
     cents, explain_all, find, percent, price_lines, price_lines_into, price_lines_where, total, Priced,
 };
-use crate::reference::{FxHasher, HashMap, Reference};
+use crate::reference::{FxHasher, HashMap, PayerRules, Reference};
 use crate::text::{InlineWriter, Interner, Shared};
 use chrono::NaiveDate;
 use hipaa::Text;
@@ -467,6 +467,8 @@ fn join_mods(intern: &mut Interner<'_>, m: &[Text]) -> Shared {
 /// One remitted claim payment with where it came from.
 struct Job<'a> {
     set: &'a RemitSet,
+    /// The settings of the set's payer.
+    payer: &'a PayerRules,
     /// The set's file name ranked among the inputs' file names, so jobs sort without comparing
     /// the names themselves.
     file_rank: u32,
@@ -672,8 +674,10 @@ pub fn reconcile(reference: &Reference, remits: &[RemitSet], claims: &ClaimIndex
     let mut jobs: Vec<Job<'_>> = Vec::with_capacity(good.iter().map(|s| s.remittance.claims.len()).sum());
     for s in &good {
         let file_rank = files.partition_point(|f| *f < s.file.as_str()) as u32;
+        let payer = reference.payer(s.remittance.payer_id());
         jobs.extend(s.remittance.claims.iter().map(|c| Job {
             set: s,
+            payer,
             file_rank,
             claim_key: prefix_key(&c.claim_id),
             payment: c,
@@ -772,7 +776,8 @@ pub fn reconcile(reference: &Reference, remits: &[RemitSet], claims: &ClaimIndex
             });
         }
     }
-    out.net_paid = net.into_iter().map(|(_, k, v)| (k.to_string(), v)).collect();
+    // One String per remitted claim: made on the pool's threads.
+    net.par_iter().map(|&(_, k, v)| (k.to_string(), v)).collect_into_vec(&mut out.net_paid);
     // Rows of one claim payment are sorted where they are made, jobs run in output order and
     // every boundary between jobs was compared: only unremitted claims (or a claim paid twice
     // in one set) can leave this out of order.
@@ -868,7 +873,7 @@ fn reconcile_payment<'a>(
     let pay = job.payment;
     let remit = &job.set.remittance;
     let payer_id = remit.payer_id();
-    let payer = reference.payer(payer_id);
+    let payer = job.payer;
     let submitted = claims.get(&pay.claim_id);
     let (file, payer_shared) = match &scratch.set {
         Some((set, f, p)) if std::ptr::eq(*set, job.set) => (f.clone(), p.clone()),
@@ -962,10 +967,10 @@ fn reconcile_payment<'a>(
                     let lp = sub_line.and_then(|l| find(p, l.number));
                     appeal_lines.push(AppealLine {
                         line: row.line.unwrap_or(0),
-                        code: row.code.to_string(),
+                        code: row.code.clone(),
                         modifiers: sub_line.map(|l| l.procedure.modifiers.clone()).unwrap_or_default(),
                         service_date: sub_line.and_then(|l| l.service_from),
-                        category: cat.as_str().to_string(),
+                        category: intern.get_at(cat.as_str()),
                         contract_rate: lp.and_then(|l| l.fee),
                         expected_allowed: row.contracted.unwrap_or_default(),
                         patient_responsibility: row.patient_responsibility,
@@ -973,7 +978,7 @@ fn reconcile_payment<'a>(
                         expected_paid: row.paid.unwrap_or_default() + var,
                         paid: row.paid.unwrap_or_default(),
                         shortfall: var,
-                        carc: row.carc.to_string(),
+                        carc: row.carc.clone(),
                         // Without explanations the letter's computation is priced below.
                         price: if opts.explain { lp.map(Priced::to_line_price) } else { None },
                     });
@@ -1033,19 +1038,23 @@ fn reconcile_payment<'a>(
             }
             let patient = sub.claim.patient.as_ref().unwrap_or(&sub.claim.subscriber);
             out.appeals.push(AppealClaim {
-                payer_id: payer_id.to_string(),
-                payer_name: if remit.payer.last_or_org.is_empty() {
-                    payer.name.clone()
+                payer_id: ids.payer_id.clone(),
+                payer_name: intern.get_at(if remit.payer.last_or_org.is_empty() {
+                    &payer.name
                 } else {
-                    remit.payer.last_or_org.to_string()
+                    &remit.payer.last_or_org
+                }),
+                payer_claim_id: ids.payer_claim_id.clone(),
+                claim_id: ids.claim_id.clone(),
+                patient_name: if patient.first.is_empty() && patient.last_or_org.is_empty() {
+                    Shared::empty()
+                } else {
+                    Shared::from(format!("{} {}", patient.first, patient.last_or_org).trim())
                 },
-                payer_claim_id: pay.payer_claim_id.to_string(),
-                claim_id: pay.claim_id.to_string(),
-                patient_name: format!("{} {}", patient.first, patient.last_or_org).trim().to_string(),
-                member_id: sub.claim.subscriber.id.to_string(),
-                billing_name: sub.claim.billing_provider.last_or_org.to_string(),
-                billing_npi: sub.claim.billing_provider.id.to_string(),
-                rendering_npi: rendering(None).to_string(),
+                member_id: intern.get(&sub.claim.subscriber.id),
+                billing_name: intern.get(&sub.claim.billing_provider.last_or_org),
+                billing_npi: intern.get(&sub.claim.billing_provider.id),
+                rendering_npi: intern.get(rendering(None)),
                 lines: appeal_lines,
             });
         }
@@ -1093,7 +1102,7 @@ fn unit_rows<'a>(
 ) {
     let pay = job.payment;
     let payer_id = job.set.remittance.payer_id();
-    let payer = reference.payer(payer_id);
+    let payer = job.payer;
     let adjs = || unit.iter().flat_map(|m| m.s.adjustments.iter());
     let pr = sum_where(adjs(), |a| a.group == "PR");
     let prior = sum_where(adjs(), |a| a.group != "PR" && a.reason == "23");
@@ -1128,7 +1137,7 @@ fn unit_rows<'a>(
     } else {
         None
     };
-    let info = reference.code(code);
+    let info = || reference.code(code);
     let denied = paid.is_zero()
         && !charge.is_zero()
         && (pay.is_denied() || disposition.as_ref().is_some_and(|d| denials::is_denial(d.class)));
@@ -1178,7 +1187,7 @@ fn unit_rows<'a>(
                 Category::Overpaid
             } else if has_59 {
                 Category::MprOverReduction
-            } else if info.is_some_and(|c| c.family == "imaging-guidance") {
+            } else if info().is_some_and(|c| c.family == "imaging-guidance") {
                 Category::ImagingUnderpaid
             } else if bundling && bypass {
                 Category::BundledUnderpaid
@@ -1290,7 +1299,7 @@ fn claim_level_row<'a>(
 ) -> Variance {
     let pay = job.payment;
     let payer_id = job.set.remittance.payer_id();
-    let payer = reference.payer(payer_id);
+    let payer = job.payer;
     let pr = sum_where(pay.adjustments.iter(), |a| a.group == "PR").max(pay.patient_responsibility.unwrap_or_default());
     let prior = sum_where(pay.adjustments.iter(), |a| a.group != "PR" && a.reason == "23");
     let facts = LineFacts { payer_id, code: "", modifiers: &[], remarks: &pay.remarks, valid_bypass: false };
