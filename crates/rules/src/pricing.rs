@@ -14,6 +14,7 @@ use hipaa::Text;
 use hipaa::{Claim, ServiceLine};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
+use std::fmt::{self, Write as _};
 
 /// Money rounded to cents, half away from zero, with two decimals always shown.
 pub fn cents(d: Decimal) -> Decimal {
@@ -29,6 +30,47 @@ pub fn percent(amount: Decimal, pct: u32) -> Decimal {
 
 /// Formats money for explanations: `$1,234.50`.
 pub fn money(d: Decimal) -> String {
+    Money(d).to_string()
+}
+
+/// [`money`] as a `Display`, written without building intermediate strings.
+#[derive(Clone, Copy, Debug)]
+pub struct Money(pub Decimal);
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let c = cents(self.0);
+        if c.scale() != 2 {
+            // Only amounts too large to carry two decimals (near 10^28).
+            return f.write_str(&money_text(self.0));
+        }
+        let neg = c.is_sign_negative() && !c.is_zero();
+        let m = c.mantissa().unsigned_abs();
+        let (mut int, frac) = (m / 100, m % 100);
+        // Digits right to left, a comma before each group of three.
+        let mut buf = [0u8; 64];
+        let mut at = buf.len();
+        let mut digits = 0;
+        loop {
+            if digits > 0 && digits % 3 == 0 {
+                at -= 1;
+                buf[at] = b',';
+            }
+            at -= 1;
+            buf[at] = b'0' + (int % 10) as u8;
+            int /= 10;
+            digits += 1;
+            if int == 0 {
+                break;
+            }
+        }
+        let grouped = std::str::from_utf8(&buf[at..]).map_err(|_| fmt::Error)?;
+        write!(f, "{}${grouped}.{frac:02}", if neg { "-" } else { "" })
+    }
+}
+
+/// The reference for [`Money`]: through the decimal's text.
+fn money_text(d: Decimal) -> String {
     let c = cents(d);
     let neg = c.is_sign_negative() && !c.is_zero();
     let s = c.abs().to_string();
@@ -75,15 +117,123 @@ pub struct LinePrice {
 impl LinePrice {
     /// One paragraph a biller can paste into an appeal.
     pub fn explain(&self) -> String {
-        explain_text(self.line, &self.code, &self.modifiers, &self.steps)
+        explain_text(self.line, &self.code, &self.modifiers, self.steps.iter())
     }
 }
 
-fn explain_text(line: u32, code: &str, modifiers: &[Text], steps: &[String]) -> String {
+fn explain_text<S: fmt::Display>(line: u32, code: &str, modifiers: &[Text], steps: impl Iterator<Item = S>) -> String {
     let mut s = format!("Line {line} ({}): ", display(code, modifiers));
-    s.push_str(&steps.join("; "));
+    for (k, step) in steps.enumerate() {
+        if k > 0 {
+            s.push_str("; ");
+        }
+        let _ = write!(s, "{step}");
+    }
     s.push('.');
     s
+}
+
+/// One step of a line's computation, kept as its values and written out only when read.
+///
+/// Why: the reconciler prices every claim without explanations, then needed the steps of the
+/// lines an appeal letter names, and priced those claims a second time to get them (with the
+/// steps formatted as they were made, a sixth of a run). Every step is now recorded as it is
+/// taken, which costs a few words; [`Priced::want`] says which ones a line shows, and a letter
+/// shows all of its line's. Each variant writes exactly the text the step had before.
+#[derive(Clone, Debug)]
+pub(crate) enum Step<'a> {
+    NoDate,
+    NoFee {
+        payer_id: &'a str,
+        code: &'a str,
+        on: NaiveDate,
+    },
+    Contract {
+        payer_id: &'a str,
+        code: &'a str,
+        on: NaiveDate,
+        fee: Decimal,
+    },
+    /// Shown whether or not the line's steps are wanted (as it always was).
+    BilateralUnits {
+        units: Decimal,
+    },
+    Bilateral {
+        why: &'static str,
+        amount: Decimal,
+    },
+    Units {
+        units: Decimal,
+        fee: Decimal,
+        amount: Decimal,
+    },
+    Pair {
+        first: u32,
+        partner: u32,
+        indicator: u8,
+        pct: u32,
+        fee: Decimal,
+        amount: Decimal,
+    },
+    PricedWith {
+        first: u32,
+    },
+    AddOn,
+    ByReport {
+        rank: u32,
+        count: usize,
+    },
+    Rank {
+        rank: u32,
+        count: usize,
+        pct: u32,
+        payer_id: &'a str,
+        base: Decimal,
+        amount: Decimal,
+    },
+    Expected {
+        amount: Decimal,
+    },
+}
+
+impl fmt::Display for Step<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Step::NoDate => f.write_str("no service date: the fee schedule cannot be read"),
+            Step::NoFee { payer_id, code, on } => {
+                write!(f, "no contracted fee for {payer_id} {code} on {on}: manual review")
+            }
+            Step::Contract { payer_id, code, on, fee } => {
+                write!(f, "contract {payer_id} {code} on {on}: {} per unit", Money(fee))
+            }
+            Step::BilateralUnits { units } => {
+                write!(f, "modifier 50 billed with {} units: priced as one bilateral unit", units.normalize())
+            }
+            Step::Bilateral { why, amount } => write!(f, "modifier 50, {why} = {}", Money(amount)),
+            Step::Units { units, fee, amount } => {
+                write!(f, "{} units x {} = {}", units.normalize(), Money(fee), Money(amount))
+            }
+            Step::Pair { first, partner, indicator, pct, fee, amount } => write!(
+                f,
+                "RT and LT on lines {first} and {partner} are one bilateral procedure (bilateral indicator {indicator}): \
+                 {pct}% of {} = {} for both lines, carried on line {first}",
+                Money(fee),
+                Money(amount)
+            ),
+            Step::PricedWith { first } => write!(f, "priced with line {first} as one bilateral procedure"),
+            Step::AddOn => f.write_str("add-on code: exempt from the multiple-procedure reduction"),
+            Step::ByReport { rank, count } => {
+                write!(f, "multiple-procedure rank {rank} of {count}: beyond five, priced by report (manual review)")
+            }
+            Step::Rank { rank, count, pct, payer_id, base, amount } => write!(
+                f,
+                "multiple-procedure rank {rank} of {count} by fee: {pct}% ({payer_id} contract) of {} = {}",
+                Money(base),
+                Money(amount)
+            ),
+            Step::Expected { amount } => write!(f, "expected allowed {}", Money(amount)),
+        }
+    }
 }
 
 /// A line's price as it is computed: [`LinePrice`] borrowing the claim's code and modifiers, so
@@ -104,15 +254,28 @@ pub(crate) struct Priced<'a> {
     pub priced_with: Option<u32>,
     pub partner: Option<u32>,
     pub review: Option<String>,
-    pub steps: Vec<String>,
-    /// Whether this line's steps are written down.
+    /// Every step taken, shown or not.
+    pub steps: Vec<Step<'a>>,
+    /// Whether this line's steps are shown (explanations, or a line an appeal names).
     pub want: bool,
 }
 
 impl Priced<'_> {
+    /// The steps the line shows: all when wanted, else only those always shown.
+    fn shown(&self) -> impl Iterator<Item = &Step<'_>> {
+        self.steps.iter().filter(|s| self.want || matches!(s, Step::BilateralUnits { .. }))
+    }
+
     /// The same text as [`LinePrice::explain`].
     pub(crate) fn explain(&self) -> String {
-        explain_text(self.line, self.code, self.modifiers, &self.steps)
+        explain_text(self.line, self.code, self.modifiers, self.shown())
+    }
+
+    /// The line as priced with its steps wanted, as an appeal letter shows it.
+    pub(crate) fn to_line_price_wanted(&self) -> LinePrice {
+        let mut p = self.to_line_price();
+        p.steps = self.steps.iter().map(Step::to_string).collect();
+        p
     }
 
     pub(crate) fn to_line_price(&self) -> LinePrice {
@@ -129,26 +292,12 @@ impl Priced<'_> {
             priced_with: self.priced_with,
             partner: self.partner,
             review: self.review.clone(),
-            steps: self.steps.clone(),
+            steps: self.shown().map(Step::to_string).collect(),
         }
     }
 
     fn into_line_price(self) -> LinePrice {
-        LinePrice {
-            line: self.line,
-            code: self.code.into(),
-            modifiers: self.modifiers.to_vec(),
-            service_date: self.service_date,
-            fee: self.fee,
-            base: self.base,
-            mpr_rank: self.mpr_rank,
-            mpr_percent: self.mpr_percent,
-            expected: self.expected,
-            priced_with: self.priced_with,
-            partner: self.partner,
-            review: self.review,
-            steps: self.steps,
-        }
+        self.to_line_price()
     }
 }
 
@@ -211,16 +360,6 @@ pub fn display(code: &str, modifiers: &[Text]) -> String {
     s
 }
 
-/// Records a step of the computation when explanations are wanted (formatting them is most of
-/// the cost of pricing a claim).
-macro_rules! step {
-    ($on:expr, $line:expr, $($arg:tt)*) => {
-        if $on && $line.want {
-            $line.steps.push(format!($($arg)*));
-        }
-    };
-}
-
 fn has(mods: &[Text], m: &str) -> bool {
     mods.iter().any(|x| x == m)
 }
@@ -241,7 +380,7 @@ pub fn price_claim_with(reference: &Reference, claim: &Claim, payer_id: &str, st
 pub(crate) fn price_lines<'a>(
     reference: &'a Reference,
     claim: &'a Claim,
-    payer_id: &str,
+    payer_id: &'a str,
     steps: bool,
 ) -> Vec<Priced<'a>> {
     let mut lines = Vec::with_capacity(claim.lines.len());
@@ -249,45 +388,43 @@ pub(crate) fn price_lines<'a>(
     lines
 }
 
-/// [`price_lines`] into a buffer the caller reuses from claim to claim.
+/// [`price_lines`] into a buffer the caller reuses from claim to claim. Every step is recorded
+/// ([`Step`]); `steps` says whether the lines show them.
 pub(crate) fn price_lines_into<'a>(
     lines: &mut Vec<Priced<'a>>,
     reference: &'a Reference,
     claim: &'a Claim,
-    payer_id: &str,
+    payer_id: &'a str,
     steps: bool,
-) {
-    price_lines_where(lines, reference, claim, payer_id, steps, |_| steps);
-}
-
-/// [`price_lines`] with the steps written down only for the lines (LX01) `want` names; the
-/// amounts are the same whatever it names.
-pub(crate) fn price_lines_where<'a>(
-    lines: &mut Vec<Priced<'a>>,
-    reference: &'a Reference,
-    claim: &'a Claim,
-    payer_id: &str,
-    steps: bool,
-    want: impl Fn(u32) -> bool,
 ) {
     let payer = reference.payer(payer_id);
     // The payer's fee schedule, looked up once per claim rather than once per line.
     let fees = reference.fees.get(payer_id);
     let default_date = claim.first_service_date();
-    lines.clear();
-    lines.extend(claim.lines.iter().map(|l| base_price(reference, fees, payer_id, l, default_date, want(l.number))));
-    pair_rt_lt(lines, steps);
-    rank_mpr(&payer.mpr_percentages, payer_id, lines, steps);
+    // Each line's step list is reused from the claim priced before into the same buffer.
+    lines.truncate(claim.lines.len());
+    for (i, l) in claim.lines.iter().enumerate() {
+        let mut recorded = lines.get_mut(i).map(|p| std::mem::take(&mut p.steps)).unwrap_or_default();
+        recorded.clear();
+        let p = base_price(reference, fees, payer_id, l, default_date, steps, recorded);
+        match lines.get_mut(i) {
+            Some(slot) => *slot = p,
+            None => lines.push(p),
+        }
+    }
+    pair_rt_lt(lines);
+    rank_mpr(&payer.mpr_percentages, payer_id, lines);
 }
 
 /// Fee, units and modifier 50: everything that does not depend on the other lines.
 fn base_price<'a>(
     reference: &'a Reference,
     fees: Option<&HashMap<String, Vec<Fee>>>,
-    payer_id: &str,
+    payer_id: &'a str,
     l: &'a ServiceLine,
     default_date: Option<NaiveDate>,
     steps: bool,
+    recorded: Vec<Step<'a>>,
 ) -> Priced<'a> {
     let code = l.procedure.code.as_str();
     let mods = l.procedure.modifiers.as_slice();
@@ -307,25 +444,24 @@ fn base_price<'a>(
         priced_with: None,
         partner: None,
         review: None,
-        steps: Vec::new(),
+        steps: recorded,
         want: steps,
     };
     let Some(on) = date else {
         p.review = Some("no service date on the line".into());
-        step!(steps, p, "no service date: the fee schedule cannot be read");
+        p.steps.push(Step::NoDate);
         return p;
     };
     let Some(fee) = fees.and_then(|f| f.get(code)).and_then(|rows| Reference::fee_in(rows, mods, on)) else {
         p.review = Some(format!("no contracted fee for {payer_id} {code} on {on}"));
-        step!(steps, p, "no contracted fee for {payer_id} {code} on {on}: manual review");
+        p.steps.push(Step::NoFee { payer_id, code, on });
         return p;
     };
     p.fee = Some(fee);
-    step!(steps, p, "contract {payer_id} {code} on {on}: {} per unit", money(fee));
+    p.steps.push(Step::Contract { payer_id, code, on, fee });
     let base = if has(mods, "50") {
         if l.units != Decimal::ONE {
-            p.steps
-                .push(format!("modifier 50 billed with {} units: priced as one bilateral unit", l.units.normalize()));
+            p.steps.push(Step::BilateralUnits { units: l.units });
         }
         let (pct, why) = match info.map(|c| c.bilateral_indicator) {
             Some(1) => (150, "bilateral indicator 1: 150% of the single fee"),
@@ -335,12 +471,12 @@ fn base_price<'a>(
             _ => (100, "bilateral adjustment does not apply (100%)"),
         };
         let b = percent(fee, pct);
-        step!(steps, p, "modifier 50, {why} = {}", money(b));
+        p.steps.push(Step::Bilateral { why, amount: b });
         b
     } else {
         let b = cents(fee * l.units);
         if l.units != Decimal::ONE {
-            step!(steps, p, "{} units x {} = {}", l.units.normalize(), money(fee), money(b));
+            p.steps.push(Step::Units { units: l.units, fee, amount: b });
         }
         b
     };
@@ -351,7 +487,7 @@ fn base_price<'a>(
 
 /// RT and LT of one code on one date on two lines are one bilateral procedure when the code's
 /// bilateral indicator is 1 (150%) or 0/2 (100%, paid as one). Indicator 3 pays each side.
-fn pair_rt_lt(lines: &mut [Priced<'_>], steps: bool) {
+fn pair_rt_lt(lines: &mut [Priced<'_>]) {
     let n = lines.len();
     for i in 0..n {
         if lines[i].priced_with.is_some() || lines[i].partner.is_some() || !has(lines[i].modifiers, "RT") {
@@ -384,23 +520,18 @@ fn pair_rt_lt(lines: &mut [Priced<'_>], steps: bool) {
         a.partner = Some(partner_line);
         a.base = Some(amount);
         a.expected = Some(amount);
-        step!(steps, a,
-            "RT and LT on lines {first_line} and {partner_line} are one bilateral procedure (bilateral indicator {ind}): \
-             {pct}% of {} = {} for both lines, carried on line {first_line}",
-            money(fee),
-            money(amount)
-        );
+        a.steps.push(Step::Pair { first: first_line, partner: partner_line, indicator: ind, pct, fee, amount });
         let b = &mut lines[second];
         b.priced_with = Some(first_line);
         b.base = Some(Decimal::ZERO);
         b.expected = Some(Decimal::ZERO.round_dp(2));
-        step!(steps, b, "priced with line {first_line} as one bilateral procedure");
+        b.steps.push(Step::PricedWith { first: first_line });
     }
 }
 
 /// Ranks the indicator-2, non-add-on lines of each date by their bilateral-adjusted amount and
 /// applies the contract's percentages; rank 6 and beyond is by report.
-fn rank_mpr(percentages: &[u32], payer_id: &str, lines: &mut [Priced<'_>], steps: bool) {
+fn rank_mpr<'a>(percentages: &[u32], payer_id: &'a str, lines: &mut [Priced<'a>]) {
     // The ranked lines of every date in one list, sorted by date, so each date is a run.
     let mut ranked: Vec<(Option<NaiveDate>, usize)> = Vec::new();
     for (i, l) in lines.iter_mut().enumerate() {
@@ -409,7 +540,7 @@ fn rank_mpr(percentages: &[u32], payer_id: &str, lines: &mut [Priced<'_>], steps
             continue;
         }
         if info.is_addon() {
-            step!(steps, l, "add-on code: exempt from the multiple-procedure reduction");
+            l.steps.push(Step::AddOn);
             continue;
         }
         if info.mpr_indicator != 2 {
@@ -435,11 +566,7 @@ fn rank_mpr(percentages: &[u32], payer_id: &str, lines: &mut [Priced<'_>], steps
             if rank > 5 {
                 l.expected = None;
                 l.review = Some(format!("multiple-procedure rank {rank} of {count}: priced by report"));
-                step!(
-                    steps,
-                    l,
-                    "multiple-procedure rank {rank} of {count}: beyond five, priced by report (manual review)"
-                );
+                l.steps.push(Step::ByReport { rank, count });
                 continue;
             }
             let pct = percentages.get(rank0).or(percentages.last()).copied().unwrap_or(100);
@@ -447,19 +574,13 @@ fn rank_mpr(percentages: &[u32], payer_id: &str, lines: &mut [Priced<'_>], steps
             let amount = percent(base, pct);
             l.mpr_percent = Some(pct);
             l.expected = Some(amount);
-            step!(
-                steps,
-                l,
-                "multiple-procedure rank {rank} of {count} by fee: {pct}% ({payer_id} contract) of {} = {}",
-                money(base),
-                money(amount)
-            );
+            l.steps.push(Step::Rank { rank, count, pct, payer_id, base, amount });
         }
     }
     for l in lines.iter_mut() {
         if let Some(e) = l.expected {
             if l.priced_with.is_none() {
-                step!(steps, l, "expected allowed {}", money(e));
+                l.steps.push(Step::Expected { amount: e });
             }
         }
     }

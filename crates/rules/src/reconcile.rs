@@ -28,9 +28,7 @@
 use crate::denials::{
     self, carc_text, AppealClaim, AppealLine, Decision, DenialRecord, Fix, LineFacts, BUNDLING_CARCS,
 };
-use crate::pricing::{
-    cents, explain_all, find, percent, price_lines, price_lines_into, price_lines_where, total, Priced,
-};
+use crate::pricing::{cents, explain_all, find, percent, price_lines, price_lines_into, total, Priced};
 use crate::reference::{FxHasher, HashMap, PayerRules, Reference};
 use crate::text::{InlineWriter, Interner, Shared};
 use chrono::NaiveDate;
@@ -979,8 +977,8 @@ fn reconcile_payment<'a>(
                         paid: row.paid.unwrap_or_default(),
                         shortfall: var,
                         carc: row.carc.clone(),
-                        // Without explanations the letter's computation is priced below.
-                        price: if opts.explain { lp.map(Priced::to_line_price) } else { None },
+                        // The letter shows the line's steps whether or not the rows explain.
+                        price: lp.map(Priced::to_line_price_wanted),
                     });
                 }
             }
@@ -1025,17 +1023,6 @@ fn reconcile_payment<'a>(
 
     if let Some(sub) = submitted {
         if !appeal_lines.is_empty() && !job.superseded && !pay.is_reversal() {
-            if !opts.explain {
-                // Steps only for the lines the letter names: the amounts do not depend on it.
-                let mut named = Vec::with_capacity(sub.claim.lines.len());
-                let lines = &appeal_lines;
-                price_lines_where(&mut named, reference, &sub.claim, payer_id, true, |n| {
-                    lines.iter().any(|a| a.line == n)
-                });
-                for a in &mut appeal_lines {
-                    a.price = find(&named, a.line).map(Priced::to_line_price);
-                }
-            }
             let patient = sub.claim.patient.as_ref().unwrap_or(&sub.claim.subscriber);
             out.appeals.push(AppealClaim {
                 payer_id: ids.payer_id.clone(),
