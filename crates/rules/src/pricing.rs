@@ -694,6 +694,27 @@ mod tests {
     }
 
     #[test]
+    fn money_display_matches_the_text_path() {
+        for s in [
+            "0",
+            "-0.001",
+            "0.005",
+            "-0.005",
+            "7",
+            "-12.5",
+            "999.995",
+            "1234.5",
+            "1000000",
+            "-1234567.891",
+            "7922816251426433759354395.03",
+            "79228162514264337593543950.335",
+        ] {
+            let d = dec(s);
+            assert_eq!(Money(d).to_string(), money_text(d), "{s}");
+        }
+    }
+
+    #[test]
     fn money_formats_with_grouping() {
         assert_eq!(money(dec("1234.5")), "$1,234.50");
         assert_eq!(money(dec("-12.5")), "-$12.50");
