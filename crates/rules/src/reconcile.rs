@@ -946,7 +946,8 @@ fn reconcile_payment<'a>(
     let mut appeal_lines = Vec::new();
     for unit in members.chunk_by(|a, b| a.unit == b.unit) {
         let first_li = unit[0].li;
-        unit_rows(reference, opts, job, submitted, price, unit, &ids, intern, |row, li, disposition, intern| {
+        let rows = &mut out.variances;
+        unit_rows(reference, opts, job, submitted, price, unit, &ids, intern, rows, |row, li, disposition, intern| {
             if let Some(d) = disposition.filter(|d| denials::is_denial(d.class)) {
                 out.denials.push(DenialRecord {
                     file: row.file.clone(),
@@ -982,7 +983,6 @@ fn reconcile_payment<'a>(
                     });
                 }
             }
-            out.variances.push(row);
         });
     }
 
@@ -1073,8 +1073,8 @@ fn sum_where<'a>(adjs: impl Iterator<Item = &'a Adjustment>, f: impl Fn(&Adjustm
     adjs.filter(|a| f(a)).map(|a| a.amount).sum()
 }
 
-/// Rows for one unit, each handed to `emit` with its submitted line index and deciding
-/// disposition.
+/// Rows for one unit, pushed to `rows` and each handed to `emit` with its submitted line
+/// index and deciding disposition.
 #[allow(clippy::too_many_arguments)]
 fn unit_rows<'a>(
     reference: &'a Reference,
@@ -1085,17 +1085,35 @@ fn unit_rows<'a>(
     unit: &[Member<'a>],
     ids: &Ids,
     intern: &mut Interner<'a>,
-    mut emit: impl FnMut(Variance, Option<usize>, Option<Decision<'a, 'a>>, &mut Interner<'a>),
+    rows: &mut Vec<Variance>,
+    mut emit: impl FnMut(&Variance, Option<usize>, Option<Decision<'a, 'a>>, &mut Interner<'a>),
 ) {
     let pay = job.payment;
     let payer_id = job.set.remittance.payer_id();
     let payer = job.payer;
     let adjs = || unit.iter().flat_map(|m| m.s.adjustments.iter());
-    let pr = sum_where(adjs(), |a| a.group == "PR");
-    let prior = sum_where(adjs(), |a| a.group != "PR" && a.reason == "23");
-    let seq_taken = sum_where(adjs(), |a| a.reason == "253");
-    let paid: Decimal = unit.iter().map(|m| m.s.paid).sum();
-    let charge: Decimal = unit.iter().map(|m| m.s.charge).sum();
+    // One pass over the adjustments for every sum and flag (each sum adds in the same order
+    // as a sum of its own would).
+    let (mut pr, mut prior, mut seq_taken) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
+    let (mut has_59, mut any_bundling) = (false, false);
+    for a in adjs() {
+        let reason = a.reason.as_str();
+        if a.group == "PR" {
+            pr += a.amount;
+        } else if reason == "23" {
+            prior += a.amount;
+        }
+        if reason == "253" {
+            seq_taken += a.amount;
+        }
+        has_59 |= reason == "59";
+        any_bundling |= BUNDLING_CARCS.contains(&reason);
+    }
+    let (mut paid, mut charge) = (Decimal::ZERO, Decimal::ZERO);
+    for m in unit {
+        paid += m.s.paid;
+        charge += m.s.charge;
+    }
     let first_li = unit.first().and_then(|m| m.li);
     let sub_line = |li: Option<usize>| submitted.zip(li).map(|(s, li)| &s.claim.lines[li]);
     let lp = |li: Option<usize>| sub_line(li).and_then(|l| price.and_then(|p| find(p, l.number)));
@@ -1106,8 +1124,7 @@ fn unit_rows<'a>(
         (None, None) => ("", &[][..]),
     };
     // Whether a bypass modifier was valid only matters for bundling denials.
-    let bypass = adjs().any(|a| BUNDLING_CARCS.contains(&a.reason.as_str()))
-        && submitted.zip(first_li).is_some_and(|(s, li)| valid_bypass(reference, &s.claim, li));
+    let bypass = any_bundling && submitted.zip(first_li).is_some_and(|(s, li)| valid_bypass(reference, &s.claim, li));
     // The remarks of the unit's lines and of the claim; borrowed when only one list has any.
     let mut with_remarks = unit.iter().map(|m| &m.s.remarks).filter(|r| !r.is_empty());
     let remarks: Cow<'_, [Text]> = match (with_remarks.next(), with_remarks.next(), pay.remarks.is_empty()) {
@@ -1128,7 +1145,6 @@ fn unit_rows<'a>(
     let denied = paid.is_zero()
         && !charge.is_zero()
         && (pay.is_denied() || disposition.as_ref().is_some_and(|d| denials::is_denial(d.class)));
-    let has_59 = adjs().any(|a| a.reason == "59");
     let bundling = disposition.as_ref().is_some_and(|d| BUNDLING_CARCS.contains(&d.adj.reason.as_str()));
 
     let mut category = None;
@@ -1270,6 +1286,9 @@ fn unit_rows<'a>(
             fix: fix.clone(),
             explain: explain_unit(li),
         };
+        // Made in place in the output, then read from there.
+        rows.push(row);
+        let row = rows.last().expect("just pushed");
         emit(row, li, row_disp, intern);
     }
 }
