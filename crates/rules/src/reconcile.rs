@@ -660,9 +660,11 @@ pub fn reconcile(reference: &Reference, remits: &[RemitSet], claims: &ClaimIndex
         .collect();
     // A reversal (CLP02 = 22) names the payment it takes back by CLP01 + CLP07: that original,
     // when it is among the inputs, nets out with it.
+    // Every pass over the claim payments below runs on the pool: each payment is its own few
+    // cache lines, so a serial pass is mostly waiting for memory.
     let reversed: FxHashSet<(&str, &str)> = good
-        .iter()
-        .flat_map(|s| s.remittance.claims.iter())
+        .par_iter()
+        .flat_map_iter(|s| s.remittance.claims.iter())
         .filter(|c| c.is_reversal())
         .map(|c| (c.claim_id.as_str(), c.payer_claim_id.as_str()))
         .collect();
@@ -670,10 +672,11 @@ pub fn reconcile(reference: &Reference, remits: &[RemitSet], claims: &ClaimIndex
     files.sort_unstable();
     files.dedup();
     let mut jobs: Vec<Job<'_>> = Vec::with_capacity(good.iter().map(|s| s.remittance.claims.len()).sum());
-    for s in &good {
+    jobs.par_extend(good.par_iter().flat_map_iter(|s| {
         let file_rank = files.partition_point(|f| *f < s.file.as_str()) as u32;
         let payer = reference.payer(s.remittance.payer_id());
-        jobs.extend(s.remittance.claims.iter().map(|c| Job {
+        let reversed = &reversed;
+        s.remittance.claims.iter().map(move |c| Job {
             set: s,
             payer,
             file_rank,
@@ -682,8 +685,8 @@ pub fn reconcile(reference: &Reference, remits: &[RemitSet], claims: &ClaimIndex
             superseded: !reversed.is_empty()
                 && !c.is_reversal()
                 && reversed.contains(&(c.claim_id.as_str(), c.payer_claim_id.as_str())),
-        }));
-    }
+        })
+    }));
     // Jobs in output order (file, CLP01, CLP07, position), so the concatenated rows come out
     // sorted without moving them. Stable, as the rows' own sort is.
     jobs.par_sort_by(|a, b| {
@@ -708,8 +711,8 @@ pub fn reconcile(reference: &Reference, remits: &[RemitSet], claims: &ClaimIndex
         })
         .collect();
     // Net payment per claim: CLP01 in job order is sorted when there is one file.
-    let mut net: Vec<(u128, &str, Decimal)> =
-        jobs.iter().map(|j| (j.claim_key, j.payment.claim_id.as_str(), j.payment.paid)).collect();
+    let mut net: Vec<(u128, &str, Decimal)> = Vec::new();
+    jobs.par_iter().map(|j| (j.claim_key, j.payment.claim_id.as_str(), j.payment.paid)).collect_into_vec(&mut net);
     let by_claim = |a: &(u128, &str, Decimal), b: &(u128, &str, Decimal)| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1));
     if !net.is_sorted_by(|a, b| by_claim(a, b) != Ordering::Greater) {
         net.par_sort_unstable_by(by_claim);
