@@ -274,7 +274,7 @@ impl Priced<'_> {
     /// The line as priced with its steps wanted, as an appeal letter shows it.
     pub(crate) fn to_line_price_wanted(&self) -> LinePrice {
         let mut p = self.to_line_price();
-        p.steps = self.steps.iter().map(Step::to_string).collect();
+        p.steps = texts(self.steps.iter());
         p
     }
 
@@ -292,13 +292,26 @@ impl Priced<'_> {
             priced_with: self.priced_with,
             partner: self.partner,
             review: self.review.clone(),
-            steps: self.shown().map(Step::to_string).collect(),
+            steps: texts(self.shown()),
         }
     }
 
     fn into_line_price(self) -> LinePrice {
         self.to_line_price()
     }
+}
+
+/// Each step's text, written in one buffer and copied out at its length (`to_string` would
+/// grow each String from empty, several reallocations per step).
+fn texts<'s, 'a: 's>(steps: impl Iterator<Item = &'s Step<'a>>) -> Vec<String> {
+    let mut buf = String::with_capacity(160);
+    steps
+        .map(|s| {
+            buf.clear();
+            let _ = write!(buf, "{s}");
+            buf.as_str().to_owned()
+        })
+        .collect()
 }
 
 /// The priced line with LX01 `number`.

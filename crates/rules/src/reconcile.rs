@@ -702,7 +702,11 @@ pub fn reconcile(reference: &Reference, remits: &[RemitSet], claims: &ClaimIndex
         .par_chunks(CHUNK)
         .map(|chunk| {
             let mut o = Outcome::default();
-            o.variances.reserve(chunk.iter().map(|j| j.payment.services.len().max(1)).sum());
+            let rows = chunk.iter().map(|j| j.payment.services.len().max(1)).sum();
+            o.variances.reserve(rows);
+            // At most one denial record per row and one appeal per claim payment.
+            o.denials.reserve(rows);
+            o.appeals.reserve(chunk.len());
             let mut scratch = Scratch::default();
             for j in chunk {
                 reconcile_payment(reference, claims, opts, j, &mut o, &mut scratch);
