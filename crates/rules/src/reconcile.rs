@@ -1052,10 +1052,12 @@ fn reconcile_payment<'a>(
                 lines: appeal_lines,
             });
         }
-        let pr = pay.pr_total().max(pay.patient_responsibility.unwrap_or_default());
+        // The claim names a payer to bill next: only then is the patient responsibility summed.
+        let next = sub.claim.other_payers.iter().position(|o| o.responsibility != "P");
         let primary = matches!(pay.status.as_str(), "1" | "4");
-        if primary && !job.superseded && pr > Decimal::ZERO && pay.crossover.is_none() {
-            if let Some(i) = sub.claim.other_payers.iter().position(|o| o.responsibility != "P") {
+        if next.is_some() && primary && !job.superseded && pay.crossover.is_none() {
+            let pr = pay.pr_total().max(pay.patient_responsibility.unwrap_or_default());
+            if let (true, Some(i)) = (pr > Decimal::ZERO, next) {
                 out.secondary.push(SecondaryDue {
                     submitted: sub.clone(),
                     payment: pay.clone(),
