@@ -111,7 +111,7 @@ pub struct LinePrice {
     /// Why no expected amount could be computed (manual review).
     pub review: Option<String>,
     /// The computation in words, one step per entry.
-    pub steps: Vec<String>,
+    pub steps: Vec<StepText>,
 }
 
 impl LinePrice {
@@ -141,16 +141,16 @@ fn explain_text<S: fmt::Display>(line: u32, code: &str, modifiers: &[Text], step
 /// taken, which costs a few words; [`Priced::want`] says which ones a line shows, and a letter
 /// shows all of its line's. Each variant writes exactly the text the step had before.
 #[derive(Clone, Debug)]
-pub(crate) enum Step<'a> {
+pub(crate) enum Step<S> {
     NoDate,
     NoFee {
-        payer_id: &'a str,
-        code: &'a str,
+        payer_id: S,
+        code: S,
         on: NaiveDate,
     },
     Contract {
-        payer_id: &'a str,
-        code: &'a str,
+        payer_id: S,
+        code: S,
         on: NaiveDate,
         fee: Decimal,
     },
@@ -187,7 +187,7 @@ pub(crate) enum Step<'a> {
         rank: u32,
         count: usize,
         pct: u32,
-        payer_id: &'a str,
+        payer_id: S,
         base: Decimal,
         amount: Decimal,
     },
@@ -196,29 +196,29 @@ pub(crate) enum Step<'a> {
     },
 }
 
-impl fmt::Display for Step<'_> {
+impl<S: fmt::Display> fmt::Display for Step<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
+        match self {
             Step::NoDate => f.write_str("no service date: the fee schedule cannot be read"),
             Step::NoFee { payer_id, code, on } => {
                 write!(f, "no contracted fee for {payer_id} {code} on {on}: manual review")
             }
             Step::Contract { payer_id, code, on, fee } => {
-                write!(f, "contract {payer_id} {code} on {on}: {} per unit", Money(fee))
+                write!(f, "contract {payer_id} {code} on {on}: {} per unit", Money(*fee))
             }
             Step::BilateralUnits { units } => {
                 write!(f, "modifier 50 billed with {} units: priced as one bilateral unit", units.normalize())
             }
-            Step::Bilateral { why, amount } => write!(f, "modifier 50, {why} = {}", Money(amount)),
+            Step::Bilateral { why, amount } => write!(f, "modifier 50, {why} = {}", Money(*amount)),
             Step::Units { units, fee, amount } => {
-                write!(f, "{} units x {} = {}", units.normalize(), Money(fee), Money(amount))
+                write!(f, "{} units x {} = {}", units.normalize(), Money(*fee), Money(*amount))
             }
             Step::Pair { first, partner, indicator, pct, fee, amount } => write!(
                 f,
                 "RT and LT on lines {first} and {partner} are one bilateral procedure (bilateral indicator {indicator}): \
                  {pct}% of {} = {} for both lines, carried on line {first}",
-                Money(fee),
-                Money(amount)
+                Money(*fee),
+                Money(*amount)
             ),
             Step::PricedWith { first } => write!(f, "priced with line {first} as one bilateral procedure"),
             Step::AddOn => f.write_str("add-on code: exempt from the multiple-procedure reduction"),
@@ -228,11 +228,87 @@ impl fmt::Display for Step<'_> {
             Step::Rank { rank, count, pct, payer_id, base, amount } => write!(
                 f,
                 "multiple-procedure rank {rank} of {count} by fee: {pct}% ({payer_id} contract) of {} = {}",
-                Money(base),
-                Money(amount)
+                Money(*base),
+                Money(*amount)
             ),
-            Step::Expected { amount } => write!(f, "expected allowed {}", Money(amount)),
+            Step::Expected { amount } => write!(f, "expected allowed {}", Money(*amount)),
         }
+    }
+}
+
+impl<'a> Step<&'a str> {
+    /// The step owning its texts, for a [`LinePrice`].
+    fn to_text(&self) -> StepText {
+        let t = |s: &&str| Shared::from(*s);
+        StepText(match self {
+            Step::NoDate => Step::NoDate,
+            Step::NoFee { payer_id, code, on } => Step::NoFee { payer_id: t(payer_id), code: t(code), on: *on },
+            Step::Contract { payer_id, code, on, fee } => {
+                Step::Contract { payer_id: t(payer_id), code: t(code), on: *on, fee: *fee }
+            }
+            Step::BilateralUnits { units } => Step::BilateralUnits { units: *units },
+            Step::Bilateral { why, amount } => Step::Bilateral { why, amount: *amount },
+            Step::Units { units, fee, amount } => Step::Units { units: *units, fee: *fee, amount: *amount },
+            Step::Pair { first, partner, indicator, pct, fee, amount } => Step::Pair {
+                first: *first,
+                partner: *partner,
+                indicator: *indicator,
+                pct: *pct,
+                fee: *fee,
+                amount: *amount,
+            },
+            Step::PricedWith { first } => Step::PricedWith { first: *first },
+            Step::AddOn => Step::AddOn,
+            Step::ByReport { rank, count } => Step::ByReport { rank: *rank, count: *count },
+            Step::Rank { rank, count, pct, payer_id, base, amount } => Step::Rank {
+                rank: *rank,
+                count: *count,
+                pct: *pct,
+                payer_id: t(payer_id),
+                base: *base,
+                amount: *amount,
+            },
+            Step::Expected { amount } => Step::Expected { amount: *amount },
+        })
+    }
+}
+
+/// One step of a [`LinePrice`]'s computation: its values, written as text when displayed,
+/// printed with `{:?}`, compared or serialized, and in each of these exactly as the `String`
+/// it renders to. A run makes tens of thousands of appeal drafts whose steps are read only
+/// when a letter is written; formatting them up front was a tenth of a reconciliation.
+#[derive(Clone)]
+pub struct StepText(Step<Shared>);
+
+impl fmt::Display for StepText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Debug for StepText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.to_string(), f)
+    }
+}
+
+impl PartialEq for StepText {
+    fn eq(&self, other: &StepText) -> bool {
+        self.to_string() == other.to_string()
+    }
+}
+
+impl Eq for StepText {}
+
+impl PartialEq<str> for StepText {
+    fn eq(&self, other: &str) -> bool {
+        self.to_string() == other
+    }
+}
+
+impl Serialize for StepText {
+    fn serialize<Z: serde::Serializer>(&self, z: Z) -> Result<Z::Ok, Z::Error> {
+        z.serialize_str(&self.to_string())
     }
 }
 
@@ -255,14 +331,14 @@ pub(crate) struct Priced<'a> {
     pub partner: Option<u32>,
     pub review: Option<String>,
     /// Every step taken, shown or not.
-    pub steps: Vec<Step<'a>>,
+    pub steps: Vec<Step<&'a str>>,
     /// Whether this line's steps are shown (explanations, or a line an appeal names).
     pub want: bool,
 }
 
 impl Priced<'_> {
     /// The steps the line shows: all when wanted, else only those always shown.
-    fn shown(&self) -> impl Iterator<Item = &Step<'_>> {
+    fn shown(&self) -> impl Iterator<Item = &Step<&str>> {
         self.steps.iter().filter(|s| self.want || matches!(s, Step::BilateralUnits { .. }))
     }
 
@@ -274,7 +350,7 @@ impl Priced<'_> {
     /// The line as priced with its steps wanted, as an appeal letter shows it.
     pub(crate) fn to_line_price_wanted(&self) -> LinePrice {
         let mut p = self.to_line_price();
-        p.steps = texts(self.steps.iter());
+        p.steps = self.steps.iter().map(Step::to_text).collect();
         p
     }
 
@@ -292,26 +368,13 @@ impl Priced<'_> {
             priced_with: self.priced_with,
             partner: self.partner,
             review: self.review.clone(),
-            steps: texts(self.shown()),
+            steps: self.shown().map(Step::to_text).collect(),
         }
     }
 
     fn into_line_price(self) -> LinePrice {
         self.to_line_price()
     }
-}
-
-/// Each step's text, written in one buffer and copied out at its length (`to_string` would
-/// grow each String from empty, several reallocations per step).
-fn texts<'s, 'a: 's>(steps: impl Iterator<Item = &'s Step<'a>>) -> Vec<String> {
-    let mut buf = String::with_capacity(160);
-    steps
-        .map(|s| {
-            buf.clear();
-            let _ = write!(buf, "{s}");
-            buf.as_str().to_owned()
-        })
-        .collect()
 }
 
 /// The priced line with LX01 `number`.
@@ -437,7 +500,7 @@ fn base_price<'a>(
     l: &'a ServiceLine,
     default_date: Option<NaiveDate>,
     steps: bool,
-    recorded: Vec<Step<'a>>,
+    recorded: Vec<Step<&'a str>>,
 ) -> Priced<'a> {
     let code = l.procedure.code.as_str();
     let mods = l.procedure.modifiers.as_slice();
