@@ -388,7 +388,6 @@ mod tests {
 /// assert!(short < long && long == "paid below the contract: appeal with the computation");
 /// assert_eq!(format!("{short:?} {long}"), "\"CO-45\" paid below the contract: appeal with the computation");
 /// ```
-#[derive(Clone)]
 pub struct Shared(SharedRepr);
 
 /// The length of inline text. An enum rather than a `u8` so that `SharedRepr` can keep its tag in
@@ -419,12 +418,28 @@ const LENS: [Len; Shared::INLINE + 1] = {
     [L0, L1, L2, L3, L4, L5, L6, L7, L8, L9, L10, L11, L12, L13, L14, L15]
 };
 
-#[derive(Clone)]
+/// Inline text: one `Copy` value, so a clone is a single 16-byte move (copying the length and
+/// the bytes as separate fields made overlapping stores and loads the CPU could not forward).
+#[derive(Clone, Copy)]
+struct InlineText {
+    len: Len,
+    bytes: [u8; Shared::INLINE],
+}
+
 enum SharedRepr {
-    Inline(Len, [u8; Shared::INLINE]),
+    Inline(InlineText),
     /// A thin pointer (the `Box<str>` behind the count), so the inline variant's length byte
     /// is free to tell the two apart.
     Heap(std::sync::Arc<Box<str>>),
+}
+
+impl Clone for Shared {
+    fn clone(&self) -> Shared {
+        match &self.0 {
+            SharedRepr::Inline(t) => Shared(SharedRepr::Inline(*t)),
+            SharedRepr::Heap(s) => Shared(SharedRepr::Heap(s.clone())),
+        }
+    }
 }
 
 impl Shared {
@@ -436,25 +451,25 @@ impl Shared {
         let len = *LENS.get(s.len())?;
         let mut bytes = [0; Shared::INLINE];
         bytes[..s.len()].copy_from_slice(s.as_bytes());
-        Some(Shared(SharedRepr::Inline(len, bytes)))
+        Some(Shared(SharedRepr::Inline(InlineText { len, bytes })))
     }
 
     /// The empty text.
     pub const fn empty() -> Shared {
-        Shared(SharedRepr::Inline(Len::L0, [0; Shared::INLINE]))
+        Shared(SharedRepr::Inline(InlineText { len: Len::L0, bytes: [0; Shared::INLINE] }))
     }
 
     pub fn as_str(&self) -> &str {
         match &self.0 {
             // Copied from a `&str` cut at its own length, so always valid UTF-8.
-            SharedRepr::Inline(len, bytes) => std::str::from_utf8(&bytes[..*len as usize]).unwrap_or_default(),
+            SharedRepr::Inline(t) => std::str::from_utf8(&t.bytes[..t.len as usize]).unwrap_or_default(),
             SharedRepr::Heap(s) => s,
         }
     }
 
     fn as_bytes(&self) -> &[u8] {
         match &self.0 {
-            SharedRepr::Inline(len, bytes) => &bytes[..*len as usize],
+            SharedRepr::Inline(t) => &t.bytes[..t.len as usize],
             SharedRepr::Heap(s) => s.as_bytes(),
         }
     }
@@ -669,6 +684,6 @@ impl InlineWriter {
         if self.overflow {
             return None;
         }
-        Some(Shared(SharedRepr::Inline(LENS[self.len], self.bytes)))
+        Some(Shared(SharedRepr::Inline(InlineText { len: LENS[self.len], bytes: self.bytes })))
     }
 }
