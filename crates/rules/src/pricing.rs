@@ -17,7 +17,12 @@ use serde::Serialize;
 use std::fmt::{self, Write as _};
 
 /// Money rounded to cents, half away from zero, with two decimals always shown.
+#[inline]
 pub fn cents(d: Decimal) -> Decimal {
+    // Most amounts already are cents; rounding and rescaling would return them unchanged.
+    if d.scale() == 2 {
+        return d;
+    }
     let mut r = d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
     r.rescale(2);
     r
@@ -767,6 +772,16 @@ mod tests {
         assert_eq!(p.lines[1].expected, Some(dec("368.00")));
         assert_eq!(p.lines[2].expected, None);
         assert!(p.lines[2].review.is_some());
+    }
+
+    #[test]
+    fn cents_keeps_amounts_already_in_cents_bit_for_bit() {
+        for s in ["0.00", "-0.00", "12.50", "-7.05", "79228162514264337593543950.33"] {
+            let d = dec(s);
+            let mut slow = d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+            slow.rescale(2);
+            assert_eq!(cents(d).serialize(), slow.serialize(), "{s}");
+        }
     }
 
     #[test]
