@@ -8,7 +8,7 @@
 //! hit a line that carried a valid bypass modifier.
 
 use crate::pricing::{money, LinePrice};
-use crate::reference::Reference;
+use crate::reference::{CarcRule, Reference};
 use crate::text::{InlineWriter, Interner, Shared};
 use chrono::NaiveDate;
 use hipaa::Adjustment;
@@ -161,7 +161,17 @@ pub(crate) fn decision<'a, 'r>(
     adj: &'a Adjustment,
     facts: &LineFacts<'_>,
 ) -> Decision<'a, 'r> {
-    let (mut class, mut action, mut fix): (&'r str, &'r str, Fix<'r>) = match reference.carc(&adj.group, &adj.reason) {
+    decision_with(reference, adj, reference.carc(&adj.group, &adj.reason), facts)
+}
+
+/// [`decision`] with the adjustment's `carc.csv` rule already looked up.
+fn decision_with<'a, 'r>(
+    reference: &'r Reference,
+    adj: &'a Adjustment,
+    rule: Option<&'r CarcRule>,
+    facts: &LineFacts<'_>,
+) -> Decision<'a, 'r> {
+    let (mut class, mut action, mut fix): (&'r str, &'r str, Fix<'r>) = match rule {
         Some(r) => (r.class.as_str(), r.action.as_str(), Fix::text(r.description.as_str())),
         None => {
             ("unknown", "review", Fix::Owned(format!("{} is not in carc.csv: review the remittance", carc_of(adj))))
@@ -265,20 +275,27 @@ pub(crate) fn decide_borrowed<'a, 'r>(
     adjustments: impl Iterator<Item = &'a Adjustment>,
     facts: &LineFacts<'_>,
 ) -> Option<Decision<'a, 'r>> {
-    // The first of the lowest (class rank, larger amount first), each adjustment ranked once.
-    let mut best: Option<(u8, Decimal, &'a Adjustment)> = None;
+    // The first of the lowest (class rank, larger amount first), each adjustment ranked once
+    // and its rule looked up once.
+    let mut best: Option<(u8, Decimal, &'a Adjustment, Option<&'r CarcRule>)> = None;
     for a in adjustments.filter(|a| !a.amount.is_zero()) {
-        let rank = class_rank(quick_class(reference, a, facts));
+        let rule = reference.carc(&a.group, &a.reason);
+        let rank = class_rank(quick_class(reference, a, rule, facts));
         let amount = a.amount.abs();
-        if best.is_none_or(|(r, m, _)| rank < r || (rank == r && amount > m)) {
-            best = Some((rank, amount, a));
+        if best.is_none_or(|(r, m, _, _)| rank < r || (rank == r && amount > m)) {
+            best = Some((rank, amount, a, rule));
         }
     }
-    best.map(|(_, _, a)| decision(reference, a, facts))
+    best.map(|(_, _, a, rule)| decision_with(reference, a, rule, facts))
 }
 
 /// The class [`classify`] gives, without building the disposition.
-fn quick_class<'r>(reference: &'r Reference, adj: &Adjustment, facts: &LineFacts<'_>) -> &'r str {
+fn quick_class<'r>(
+    reference: &'r Reference,
+    adj: &Adjustment,
+    rule: Option<&'r CarcRule>,
+    facts: &LineFacts<'_>,
+) -> &'r str {
     match adj.reason.as_str() {
         "197" => {
             let payer = reference.payer(facts.payer_id);
@@ -289,7 +306,7 @@ fn quick_class<'r>(reference: &'r Reference, adj: &Adjustment, facts: &LineFacts
             }
         }
         r if BUNDLING_CARCS.contains(&r) && facts.valid_bypass => "soft",
-        _ => reference.carc(&adj.group, &adj.reason).map(|r| r.class.as_str()).unwrap_or("unknown"),
+        _ => rule.map(|r| r.class.as_str()).unwrap_or("unknown"),
     }
 }
 
