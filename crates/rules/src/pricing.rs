@@ -241,7 +241,7 @@ impl<S: fmt::Display> fmt::Display for Step<S> {
     }
 }
 
-impl<'a> Step<&'a str> {
+impl Step<&str> {
     /// The step owning its texts, for a [`LinePrice`].
     fn to_text(&self) -> StepText {
         let t = |s: &&str| Shared::from(*s);
@@ -304,12 +304,6 @@ impl PartialEq for StepText {
 }
 
 impl Eq for StepText {}
-
-impl PartialEq<str> for StepText {
-    fn eq(&self, other: &str) -> bool {
-        self.to_string() == other
-    }
-}
 
 impl Serialize for StepText {
     fn serialize<Z: serde::Serializer>(&self, z: Z) -> Result<Z::Ok, Z::Error> {
