@@ -9,7 +9,7 @@
 
 use crate::pricing::{money, LinePrice};
 use crate::reference::{CarcRule, Reference};
-use crate::text::{InlineWriter, Interner, Shared};
+use crate::text::{InlineWriter, Interner, Modifiers, Shared};
 use chrono::NaiveDate;
 use hipaa::Adjustment;
 use hipaa::Text;
@@ -428,7 +428,7 @@ pub fn root_causes(records: &[DenialRecord]) -> Vec<CauseRow> {
 pub struct AppealLine {
     pub line: u32,
     pub code: Shared,
-    pub modifiers: Vec<Text>,
+    pub modifiers: Modifiers,
     pub service_date: Option<NaiveDate>,
     pub category: Shared,
     pub contract_rate: Option<Decimal>,

@@ -8,7 +8,7 @@
 //! can go into an appeal letter.
 
 use crate::reference::{CodeInfo, Fee, HashMap, Reference};
-use crate::text::Shared;
+use crate::text::{Modifiers, Shared};
 use chrono::NaiveDate;
 use hipaa::Text;
 use hipaa::{Claim, ServiceLine};
@@ -96,7 +96,7 @@ pub struct LinePrice {
     /// LX01 of the submitted line.
     pub line: u32,
     pub code: Shared,
-    pub modifiers: Vec<Text>,
+    pub modifiers: Modifiers,
     pub service_date: Option<NaiveDate>,
     /// Contracted single-unit fee from the fee schedule.
     pub fee: Option<Decimal>,
@@ -346,18 +346,21 @@ impl Priced<'_> {
         explain_text(self.line, self.code, self.modifiers, self.shown())
     }
 
-    /// The line as priced with its steps wanted, as an appeal letter shows it.
-    pub(crate) fn to_line_price_wanted(&self) -> LinePrice {
-        let mut p = self.to_line_price();
-        p.steps = self.steps.iter().map(Step::to_text).collect();
-        p
+    /// The line as priced with its steps wanted, as an appeal letter shows it, naming the
+    /// line's `modifiers` (shared with the letter's line).
+    pub(crate) fn to_line_price_wanted(&self, modifiers: Modifiers) -> LinePrice {
+        self.line_price(modifiers, self.steps.iter())
     }
 
     pub(crate) fn to_line_price(&self) -> LinePrice {
+        self.line_price(self.modifiers.into(), self.shown())
+    }
+
+    fn line_price<'s>(&'s self, modifiers: Modifiers, steps: impl Iterator<Item = &'s Step<&'s str>>) -> LinePrice {
         LinePrice {
             line: self.line,
             code: self.code.into(),
-            modifiers: self.modifiers.to_vec(),
+            modifiers,
             service_date: self.service_date,
             fee: self.fee,
             base: self.base,
@@ -367,7 +370,7 @@ impl Priced<'_> {
             priced_with: self.priced_with,
             partner: self.partner,
             review: self.review.clone(),
-            steps: self.shown().map(Step::to_text).collect(),
+            steps: steps.map(Step::to_text).collect(),
         }
     }
 

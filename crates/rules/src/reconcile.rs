@@ -971,10 +971,11 @@ fn reconcile_payment<'a>(
                 if cat.is_underpayment() && var > Decimal::ZERO {
                     let sub_line = submitted.map(|s| &s.claim.lines[li]);
                     let lp = sub_line.and_then(|l| find(p, l.number));
+                    let modifiers = intern.modifiers(sub_line.map_or(&[][..], |l| &l.procedure.modifiers));
                     appeal_lines.push(AppealLine {
                         line: row.line.unwrap_or(0),
                         code: row.code.clone(),
-                        modifiers: sub_line.map(|l| l.procedure.modifiers.clone()).unwrap_or_default(),
+                        modifiers,
                         service_date: sub_line.and_then(|l| l.service_from),
                         category: intern.get_at(cat.as_str()),
                         contract_rate: lp.and_then(|l| l.fee),
@@ -986,7 +987,7 @@ fn reconcile_payment<'a>(
                         shortfall: var,
                         carc: row.carc.clone(),
                         // The letter shows the line's steps whether or not the rows explain.
-                        price: lp.map(Priced::to_line_price_wanted),
+                        price: lp.map(|p| p.to_line_price_wanted(intern.modifiers(p.modifiers))),
                     });
                 }
             }

@@ -577,6 +577,38 @@ impl serde::Serialize for Shared {
 
 type FxBuild = std::hash::BuildHasherDefault<crate::reference::FxHasher>;
 
+/// A procedure's modifiers, shared by reference count: an appeal line and its computation
+/// name the same list, and the lines of one chunk of work share one copy of each list.
+/// Dereferences, compares, prints (`Debug`, as a list) and serializes as the slice it holds,
+/// exactly like the `Vec<Text>` it replaced.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Modifiers(std::sync::Arc<[hipaa::Text]>);
+
+impl std::ops::Deref for Modifiers {
+    type Target = [hipaa::Text];
+    fn deref(&self) -> &[hipaa::Text] {
+        &self.0
+    }
+}
+
+impl From<&[hipaa::Text]> for Modifiers {
+    fn from(m: &[hipaa::Text]) -> Modifiers {
+        Modifiers(m.into())
+    }
+}
+
+impl fmt::Debug for Modifiers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl serde::Serialize for Modifiers {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
 /// One copy of each distinct long text within a chunk of work (short texts are inline and need
 /// none).
 ///
@@ -589,6 +621,7 @@ pub struct Interner<'a> {
     set: std::collections::HashSet<Shared, FxBuild>,
     /// (address, length) of each borrowed part of a text (zero for parts there are not).
     at: std::collections::HashMap<[usize; 8], Shared, FxBuild>,
+    lists: std::collections::HashMap<Box<[hipaa::Text]>, Modifiers, FxBuild>,
     buf: String,
     _texts: std::marker::PhantomData<&'a str>,
 }
@@ -598,6 +631,7 @@ impl Default for Interner<'_> {
         Interner {
             set: Default::default(),
             at: Default::default(),
+            lists: Default::default(),
             buf: String::new(),
             _texts: std::marker::PhantomData,
         }
@@ -645,6 +679,16 @@ impl<'a> Interner<'a> {
         let t = make(self);
         self.at.insert(key, t.clone());
         t
+    }
+
+    /// A modifier list, one copy per distinct list.
+    pub fn modifiers(&mut self, m: &[hipaa::Text]) -> Modifiers {
+        if let Some(l) = self.lists.get(m) {
+            return l.clone();
+        }
+        let l = Modifiers::from(m);
+        self.lists.insert(m.into(), l.clone());
+        l
     }
 
     /// The text `write` builds, built in a buffer kept for the next call.
