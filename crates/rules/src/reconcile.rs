@@ -625,8 +625,9 @@ struct Scratch<'a> {
     pairs: Vec<(u32, usize)>,
     /// One copy per chunk of each long code, modifier list, CARC, class, action and fix text.
     intern: Interner<'a>,
-    /// The file and payer of the set the last job came from.
-    set: Option<(&'a RemitSet, Shared, Shared)>,
+    /// The file and payer of each set the chunk's jobs came from (jobs in claim order take
+    /// turns among a run's sets, so only keeping the last one remade them for most jobs).
+    sets: Vec<(&'a RemitSet, Shared, Shared)>,
 }
 
 /// The texts every row of a claim payment carries.
@@ -880,11 +881,15 @@ fn reconcile_payment<'a>(
     let payer_id = remit.payer_id();
     let payer = job.payer;
     let submitted = claims.get(&pay.claim_id);
-    let (file, payer_shared) = match &scratch.set {
-        Some((set, f, p)) if std::ptr::eq(*set, job.set) => (f.clone(), p.clone()),
-        _ => {
+    let (file, payer_shared) = match scratch.sets.iter().find(|(set, ..)| std::ptr::eq(*set, job.set)) {
+        Some((_, f, p)) => (f.clone(), p.clone()),
+        None => {
             let (f, p) = (Shared::from(job.set.file.as_str()), Shared::from(payer_id));
-            scratch.set = Some((job.set, f.clone(), p.clone()));
+            // A few sets at a time: a chunk can take its jobs from hundreds of small files.
+            if scratch.sets.len() == 8 {
+                scratch.sets.clear();
+            }
+            scratch.sets.push((job.set, f.clone(), p.clone()));
             (f, p)
         }
     };
