@@ -8,14 +8,13 @@
 //! hit a line that carried a valid bypass modifier.
 
 use crate::pricing::{money, LinePrice};
-use crate::reference::Reference;
-use crate::text::{Interner, Shared};
+use crate::reference::{CarcRule, Reference};
+use crate::text::{InlineWriter, Interner, Modifiers, Shared};
 use chrono::NaiveDate;
 use hipaa::Adjustment;
 use hipaa::Text;
 use rust_decimal::Decimal;
 use serde::Serialize;
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// CARCs that mean "bundled into another service". `carc.csv` has no column for this yet.
@@ -73,30 +72,79 @@ pub(crate) struct Decision<'a, 'r> {
     pub adj: &'a Adjustment,
     pub class: &'r str,
     pub action: &'r str,
-    pub fix: Cow<'r, str>,
+    pub fix: Fix<'r>,
 }
 
-impl Decision<'_, '_> {
+/// A fix text as the rules give it: a text of the reference data or a literal, or a payer's
+/// name and a sentence, joined only when the text is shared or read, so deciding a line
+/// formats nothing.
+#[derive(Clone, Debug)]
+pub(crate) enum Fix<'r> {
+    Parts(&'r str, &'static str),
+    Owned(String),
+}
+
+impl<'r> Fix<'r> {
+    pub(crate) fn text(s: &'r str) -> Fix<'r> {
+        Fix::Parts(s, "")
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        match self {
+            Fix::Parts(a, b) => a.is_empty() && b.is_empty(),
+            Fix::Owned(s) => s.is_empty(),
+        }
+    }
+
+    /// The text, with `tail` after `"; "` when there is one (just `tail` when the fix is empty).
+    pub(crate) fn shared<'i>(&self, intern: &mut Interner<'i>, tail: Option<&'static str>) -> Shared
+    where
+        'r: 'i,
+    {
+        match (self, tail) {
+            (_, Some(t)) if self.is_empty() => intern.get_at(t),
+            (Fix::Parts(a, b), None) => intern.get_parts([a, b, "", ""]),
+            (Fix::Parts(a, b), Some(t)) => intern.get_parts([a, b, "; ", t]),
+            (Fix::Owned(f), None) => intern.get(f),
+            (Fix::Owned(f), Some(t)) => intern.build(|s| {
+                s.push_str(f);
+                s.push_str("; ");
+                s.push_str(t);
+            }),
+        }
+    }
+}
+
+impl<'r> Decision<'_, 'r> {
     pub(crate) fn to_disposition(&self) -> Disposition {
         self.to_disposition_in(&mut Interner::default())
     }
 
     /// [`Decision::to_disposition`] with its texts shared through `intern`.
-    pub(crate) fn to_disposition_in(&self, intern: &mut Interner) -> Disposition {
+    pub(crate) fn to_disposition_in<'i>(&self, intern: &mut Interner<'i>) -> Disposition
+    where
+        'r: 'i,
+    {
         Disposition {
-            carc: intern.build(|s| {
-                s.push_str(&self.adj.group);
-                s.push('-');
-                s.push_str(&self.adj.reason);
-            }),
+            carc: carc_text(intern, Some(self.adj)),
             group: intern.get(&self.adj.group),
             reason: intern.get(&self.adj.reason),
             amount: self.adj.amount,
-            class: intern.get(self.class),
-            action: intern.get(self.action),
-            fix: intern.get(&self.fix),
+            class: intern.get_at(self.class),
+            action: intern.get_at(self.action),
+            fix: self.fix.shared(intern, None),
         }
     }
+}
+
+/// An adjustment as `CO-45` (empty for none), inline when it fits.
+pub(crate) fn carc_text(intern: &mut Interner<'_>, adj: Option<&Adjustment>) -> Shared {
+    let Some(adj) = adj else { return Shared::empty() };
+    let mut w = InlineWriter::new();
+    w.push(&adj.group);
+    w.push("-");
+    w.push(&adj.reason);
+    w.finish().unwrap_or_else(|| intern.get(&carc_of(adj)))
 }
 
 fn carc_of(adj: &Adjustment) -> String {
@@ -113,81 +161,88 @@ pub(crate) fn decision<'a, 'r>(
     adj: &'a Adjustment,
     facts: &LineFacts<'_>,
 ) -> Decision<'a, 'r> {
-    let (mut class, mut action, mut fix): (&'r str, &'r str, Cow<'r, str>) =
-        match reference.carc(&adj.group, &adj.reason) {
-            Some(r) => (r.class.as_str(), r.action.as_str(), Cow::Borrowed(r.description.as_str())),
-            None => {
-                ("unknown", "review", Cow::Owned(format!("{} is not in carc.csv: review the remittance", carc_of(adj))))
-            }
-        };
-    let payer = reference.payer(facts.payer_id);
+    decision_with(reference, adj, reference.carc(&adj.group, &adj.reason), facts)
+}
+
+/// [`decision`] with the adjustment's `carc.csv` rule already looked up.
+fn decision_with<'a, 'r>(
+    reference: &'r Reference,
+    adj: &'a Adjustment,
+    rule: Option<&'r CarcRule>,
+    facts: &LineFacts<'_>,
+) -> Decision<'a, 'r> {
+    let (mut class, mut action, mut fix): (&'r str, &'r str, Fix<'r>) = match rule {
+        Some(r) => (r.class.as_str(), r.action.as_str(), Fix::text(r.description.as_str())),
+        None => {
+            ("unknown", "review", Fix::Owned(format!("{} is not in carc.csv: review the remittance", carc_of(adj))))
+        }
+    };
+    // Only a few CARCs depend on the payer's settings.
+    let payer = || reference.payer(facts.payer_id);
     let remark = |r: &str| facts.remarks.iter().any(|x| x == r);
     match adj.reason.as_str() {
         "197" => {
+            let payer = payer();
             // carc.csv: hard, soft when the payer takes retro-authorization requests.
             if payer.auth_denial_action == "peer-to-peer" {
                 class = "soft";
                 action = "peer-to-peer";
-                fix = Cow::Owned(format!(
-                    "{} handles authorization denials by peer-to-peer review: schedule it with the medical director and \
+                fix = Fix::Parts(
+                    &payer.name,
+                    " handles authorization denials by peer-to-peer review: schedule it with the medical director and \
                      bring the authorization request and clinical notes",
-                    payer.name
-                ));
+                );
             } else if payer.retro_auth {
                 class = "soft";
                 action = "retro-auth";
-                fix = Cow::Owned(format!(
-                    "{} accepts retro-authorization: request it with the date of service and the clinical notes, or send \
-                     the authorization already on file as evidence",
-                    payer.name
-                ));
+                fix = Fix::Parts(&payer.name, " accepts retro-authorization: request it with the date of service and the clinical notes, or send \
+                     the authorization already on file as evidence");
             } else {
                 class = "hard";
                 action = "write-off";
-                fix = Cow::Owned(format!(
-                    "{} does not accept retro-authorization: write off and fix the authorization workflow",
-                    payer.name
-                ));
+                fix = Fix::Parts(
+                    &payer.name,
+                    " does not accept retro-authorization: write off and fix the authorization workflow",
+                );
             }
         }
-        "50" if remark("N54") || payer.auth_required.iter().any(|c| c == facts.code) => {
+        "50" if remark("N54") || payer().auth_required.iter().any(|c| c == facts.code) => {
             action = "peer-to-peer";
-            fix = Cow::Borrowed(
+            fix = Fix::text(
                 "medical necessity denied on an authorized service: request a peer-to-peer review with the LCD criteria",
             );
         }
         "16" if remark("MA130") => {
-            fix =
-                Cow::Borrowed("MA130: the claim is unprocessable; correct it and send it as a new claim (frequency 1)");
+            fix = Fix::text("MA130: the claim is unprocessable; correct it and send it as a new claim (frequency 1)");
         }
         "16" if remark("N290") => {
             action = "corrected-claim";
-            fix =
-                Cow::Borrowed("N290: rendering provider NPI missing or invalid; fix 2310B/2420A and send frequency 7");
+            fix = Fix::text("N290: rendering provider NPI missing or invalid; fix 2310B/2420A and send frequency 7");
         }
         "4" => {
+            let payer = payer();
             let has50 = facts.modifiers.iter().any(|m| m == "50");
             fix = if has50 && payer.bilateral_style == "rt-lt" {
-                Cow::Owned(format!("{} wants bilateral procedures as RT and LT on two lines, not modifier 50: corrected claim (frequency 7)", payer.name))
+                Fix::Parts(&payer.name, " wants bilateral procedures as RT and LT on two lines, not modifier 50: corrected claim (frequency 7)")
             } else if !has50
                 && payer.bilateral_style == "modifier-50"
                 && facts.modifiers.iter().any(|m| m == "RT" || m == "LT")
             {
-                Cow::Owned(format!("{} wants bilateral procedures on one line with modifier 50 and 1 unit: corrected claim (frequency 7)", payer.name))
+                Fix::Parts(&payer.name, " wants bilateral procedures on one line with modifier 50 and 1 unit: corrected claim (frequency 7)")
             } else {
-                Cow::Borrowed("check 50/RT/LT, KX on diagnostic lines, 25 on the E/M and X{EPSU}/59 on distinct services: corrected claim (frequency 7)")
+                Fix::text("check 50/RT/LT, KX on diagnostic lines, 25 on the E/M and X{EPSU}/59 on distinct services: corrected claim (frequency 7)")
             };
         }
         r if BUNDLING_CARCS.contains(&r) => {
             if facts.valid_bypass {
                 action = "appeal";
                 class = "soft";
-                fix = Cow::Borrowed(
+                fix = Fix::text(
                     "the line already carried a valid bypass modifier (25 on the E/M, XS/59 on a distinct service): \
                      appeal with the documentation of the separately identifiable service",
                 );
             } else {
-                fix = Cow::Borrowed(
+                fix = Fix::text(
                     "bundled: if the documentation supports a distinct service and the PTP indicator is 1, send a \
                      corrected claim (frequency 7) with 25 on the E/M or XS/59 on the procedure; else write off",
                 );
@@ -220,20 +275,27 @@ pub(crate) fn decide_borrowed<'a, 'r>(
     adjustments: impl Iterator<Item = &'a Adjustment>,
     facts: &LineFacts<'_>,
 ) -> Option<Decision<'a, 'r>> {
-    // The first of the lowest (class rank, larger amount first), each adjustment ranked once.
-    let mut best: Option<(u8, Decimal, &'a Adjustment)> = None;
+    // The first of the lowest (class rank, larger amount first), each adjustment ranked once
+    // and its rule looked up once.
+    let mut best: Option<(u8, Decimal, &'a Adjustment, Option<&'r CarcRule>)> = None;
     for a in adjustments.filter(|a| !a.amount.is_zero()) {
-        let rank = class_rank(quick_class(reference, a, facts));
+        let rule = reference.carc(&a.group, &a.reason);
+        let rank = class_rank(quick_class(reference, a, rule, facts));
         let amount = a.amount.abs();
-        if best.is_none_or(|(r, m, _)| rank < r || (rank == r && amount > m)) {
-            best = Some((rank, amount, a));
+        if best.is_none_or(|(r, m, _, _)| rank < r || (rank == r && amount > m)) {
+            best = Some((rank, amount, a, rule));
         }
     }
-    best.map(|(_, _, a)| decision(reference, a, facts))
+    best.map(|(_, _, a, rule)| decision_with(reference, a, rule, facts))
 }
 
 /// The class [`classify`] gives, without building the disposition.
-fn quick_class<'r>(reference: &'r Reference, adj: &Adjustment, facts: &LineFacts<'_>) -> &'r str {
+fn quick_class<'r>(
+    reference: &'r Reference,
+    adj: &Adjustment,
+    rule: Option<&'r CarcRule>,
+    facts: &LineFacts<'_>,
+) -> &'r str {
     match adj.reason.as_str() {
         "197" => {
             let payer = reference.payer(facts.payer_id);
@@ -244,7 +306,7 @@ fn quick_class<'r>(reference: &'r Reference, adj: &Adjustment, facts: &LineFacts
             }
         }
         r if BUNDLING_CARCS.contains(&r) && facts.valid_bypass => "soft",
-        _ => reference.carc(&adj.group, &adj.reason).map(|r| r.class.as_str()).unwrap_or("unknown"),
+        _ => rule.map(|r| r.class.as_str()).unwrap_or("unknown"),
     }
 }
 
@@ -365,10 +427,10 @@ pub fn root_causes(records: &[DenialRecord]) -> Vec<CauseRow> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AppealLine {
     pub line: u32,
-    pub code: String,
-    pub modifiers: Vec<Text>,
+    pub code: Shared,
+    pub modifiers: Modifiers,
     pub service_date: Option<NaiveDate>,
-    pub category: String,
+    pub category: Shared,
     pub contract_rate: Option<Decimal>,
     pub expected_allowed: Decimal,
     pub patient_responsibility: Decimal,
@@ -376,22 +438,23 @@ pub struct AppealLine {
     pub expected_paid: Decimal,
     pub paid: Decimal,
     pub shortfall: Decimal,
-    pub carc: String,
+    pub carc: Shared,
     pub price: Option<LinePrice>,
 }
 
-/// What an appeal letter is about.
+/// What an appeal letter is about. Texts are [`Shared`] with the rows (ids, payer) or inline,
+/// so a run's tens of thousands of drafts are not a dozen allocations each.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AppealClaim {
-    pub payer_id: String,
-    pub payer_name: String,
-    pub payer_claim_id: String,
-    pub claim_id: String,
-    pub patient_name: String,
-    pub member_id: String,
-    pub billing_name: String,
-    pub billing_npi: String,
-    pub rendering_npi: String,
+    pub payer_id: Shared,
+    pub payer_name: Shared,
+    pub payer_claim_id: Shared,
+    pub claim_id: Shared,
+    pub patient_name: Shared,
+    pub member_id: Shared,
+    pub billing_name: Shared,
+    pub billing_npi: Shared,
+    pub rendering_npi: Shared,
     pub lines: Vec<AppealLine>,
 }
 

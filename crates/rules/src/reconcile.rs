@@ -25,12 +25,12 @@
 //! assert_eq!(l.variance.map(|v| v.to_string()), Some("18.00".to_string()));
 //! ```
 
-use crate::denials::{self, AppealClaim, AppealLine, Decision, DenialRecord, LineFacts, BUNDLING_CARCS};
-use crate::pricing::{
-    cents, explain_all, find, percent, price_lines, price_lines_into, price_lines_where, total, Priced,
+use crate::denials::{
+    self, carc_text, AppealClaim, AppealLine, Decision, DenialRecord, Fix, LineFacts, BUNDLING_CARCS,
 };
-use crate::reference::{FxHasher, HashMap, Reference};
-use crate::text::{Interner, Shared};
+use crate::pricing::{cents, explain_all, find, percent, price_lines, price_lines_into, total, Priced};
+use crate::reference::{FxHasher, HashMap, PayerRules, Reference};
+use crate::text::{InlineWriter, Interner, Shared};
 use chrono::NaiveDate;
 use hipaa::Text;
 use hipaa::{Adjustment, Claim, ClaimPayment, IssueCode, Remittance, ServicePayment, Transaction};
@@ -440,8 +440,18 @@ pub fn valid_bypass(reference: &Reference, claim: &Claim, index: usize) -> bool 
     })
 }
 
-/// Modifiers joined with `:`, one copy per chunk.
-fn join_mods(intern: &mut Interner, m: &[Text]) -> Shared {
+/// Modifiers joined with `:`, inline when they fit, else one copy per chunk.
+fn join_mods(intern: &mut Interner<'_>, m: &[Text]) -> Shared {
+    let mut w = InlineWriter::new();
+    for (k, x) in m.iter().enumerate() {
+        if k > 0 {
+            w.push(":");
+        }
+        w.push(x);
+    }
+    if let Some(t) = w.finish() {
+        return t;
+    }
     intern.build(|s| {
         for (k, x) in m.iter().enumerate() {
             if k > 0 {
@@ -455,6 +465,8 @@ fn join_mods(intern: &mut Interner, m: &[Text]) -> Shared {
 /// One remitted claim payment with where it came from.
 struct Job<'a> {
     set: &'a RemitSet,
+    /// The settings of the set's payer.
+    payer: &'a PayerRules,
     /// The set's file name ranked among the inputs' file names, so jobs sort without comparing
     /// the names themselves.
     file_rank: u32,
@@ -475,6 +487,134 @@ struct Outcome {
     unordered: bool,
 }
 
+/// The items of several vectors in order, as an indexed parallel iterator.
+///
+/// Why: the chunks of jobs make their rows in vectors of their own, and appending them to the
+/// result one after the other copied every row (a few hundred bytes each) into freshly faulted
+/// memory on one thread, a tenth of a run. Collected with `par_extend`, each thread moves its
+/// own part of the items straight into the result (rayon splits the target at the same index
+/// as the producer below).
+struct Concat<T> {
+    parts: Vec<Vec<T>>,
+    len: usize,
+}
+
+impl<T> Concat<T> {
+    fn new(parts: Vec<Vec<T>>) -> Concat<T> {
+        let len = parts.iter().map(Vec::len).sum();
+        Concat { parts, len }
+    }
+}
+
+impl<T: Send> ParallelIterator for Concat<T> {
+    type Item = T;
+
+    fn drive_unindexed<C: rayon::iter::plumbing::UnindexedConsumer<T>>(self, consumer: C) -> C::Result {
+        rayon::iter::plumbing::bridge(self, consumer)
+    }
+
+    fn opt_len(&self) -> Option<usize> {
+        Some(self.len)
+    }
+}
+
+impl<T: Send> IndexedParallelIterator for Concat<T> {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn drive<C: rayon::iter::plumbing::Consumer<T>>(self, consumer: C) -> C::Result {
+        rayon::iter::plumbing::bridge(self, consumer)
+    }
+
+    fn with_producer<CB: rayon::iter::plumbing::ProducerCallback<T>>(self, callback: CB) -> CB::Output {
+        callback.callback(self)
+    }
+}
+
+impl<T: Send> rayon::iter::plumbing::Producer for Concat<T> {
+    type Item = T;
+    type IntoIter = ConcatIter<T>;
+
+    fn into_iter(self) -> ConcatIter<T> {
+        let mut parts = self.parts.into_iter();
+        let front = parts.next().unwrap_or_default().into_iter();
+        let back = parts.next_back().unwrap_or_default().into_iter();
+        ConcatIter { front, parts, back, len: self.len }
+    }
+
+    /// Splits between two parts, or splits the part the index falls in (moving its tail, at
+    /// most one chunk's items).
+    fn split_at(mut self, index: usize) -> (Concat<T>, Concat<T>) {
+        let mut before = 0;
+        let mut k = 0;
+        while k < self.parts.len() && before + self.parts[k].len() <= index {
+            before += self.parts[k].len();
+            k += 1;
+        }
+        let mut right = self.parts.split_off(k);
+        if before < index {
+            let tail = right[0].split_off(index - before);
+            self.parts.push(std::mem::replace(&mut right[0], tail));
+        }
+        (Concat { parts: self.parts, len: index }, Concat { parts: right, len: self.len - index })
+    }
+}
+
+/// [`Concat`]'s items on one thread.
+struct ConcatIter<T> {
+    front: std::vec::IntoIter<T>,
+    parts: std::vec::IntoIter<Vec<T>>,
+    back: std::vec::IntoIter<T>,
+    len: usize,
+}
+
+impl<T> Iterator for ConcatIter<T> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        loop {
+            if let Some(t) = self.front.next() {
+                self.len -= 1;
+                return Some(t);
+            }
+            match self.parts.next() {
+                Some(p) => self.front = p.into_iter(),
+                None => {
+                    let t = self.back.next()?;
+                    self.len -= 1;
+                    return Some(t);
+                }
+            }
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.len, Some(self.len))
+    }
+}
+
+impl<T> DoubleEndedIterator for ConcatIter<T> {
+    fn next_back(&mut self) -> Option<T> {
+        loop {
+            if let Some(t) = self.back.next_back() {
+                self.len -= 1;
+                return Some(t);
+            }
+            match self.parts.next_back() {
+                Some(p) => self.back = p.into_iter(),
+                None => {
+                    let t = self.front.next_back()?;
+                    self.len -= 1;
+                    return Some(t);
+                }
+            }
+        }
+    }
+}
+
+impl<T> ExactSizeIterator for ConcatIter<T> {}
+
 /// Buffers reused from claim to claim within a chunk of jobs.
 #[derive(Default)]
 struct Scratch<'a> {
@@ -483,10 +623,11 @@ struct Scratch<'a> {
     used: Vec<bool>,
     members: Vec<Member<'a>>,
     pairs: Vec<(u32, usize)>,
-    /// One copy per chunk of each code, modifier list, CARC, class, action and fix text.
-    intern: Interner,
-    /// The file and payer of the set the last job came from.
-    set: Option<(&'a RemitSet, Shared, Shared)>,
+    /// One copy per chunk of each long code, modifier list, CARC, class, action and fix text.
+    intern: Interner<'a>,
+    /// The file and payer of each set the chunk's jobs came from (jobs in claim order take
+    /// turns among a run's sets, so only keeping the last one remade them for most jobs).
+    sets: Vec<(&'a RemitSet, Shared, Shared)>,
 }
 
 /// The texts every row of a claim payment carries.
@@ -520,9 +661,11 @@ pub fn reconcile(reference: &Reference, remits: &[RemitSet], claims: &ClaimIndex
         .collect();
     // A reversal (CLP02 = 22) names the payment it takes back by CLP01 + CLP07: that original,
     // when it is among the inputs, nets out with it.
+    // Every pass over the claim payments below runs on the pool: each payment is its own few
+    // cache lines, so a serial pass is mostly waiting for memory.
     let reversed: FxHashSet<(&str, &str)> = good
-        .iter()
-        .flat_map(|s| s.remittance.claims.iter())
+        .par_iter()
+        .flat_map_iter(|s| s.remittance.claims.iter())
         .filter(|c| c.is_reversal())
         .map(|c| (c.claim_id.as_str(), c.payer_claim_id.as_str()))
         .collect();
@@ -530,18 +673,21 @@ pub fn reconcile(reference: &Reference, remits: &[RemitSet], claims: &ClaimIndex
     files.sort_unstable();
     files.dedup();
     let mut jobs: Vec<Job<'_>> = Vec::with_capacity(good.iter().map(|s| s.remittance.claims.len()).sum());
-    for s in &good {
+    jobs.par_extend(good.par_iter().flat_map_iter(|s| {
         let file_rank = files.partition_point(|f| *f < s.file.as_str()) as u32;
-        jobs.extend(s.remittance.claims.iter().map(|c| Job {
+        let payer = reference.payer(s.remittance.payer_id());
+        let reversed = &reversed;
+        s.remittance.claims.iter().map(move |c| Job {
             set: s,
+            payer,
             file_rank,
             claim_key: prefix_key(&c.claim_id),
             payment: c,
             superseded: !reversed.is_empty()
                 && !c.is_reversal()
                 && reversed.contains(&(c.claim_id.as_str(), c.payer_claim_id.as_str())),
-        }));
-    }
+        })
+    }));
     // Jobs in output order (file, CLP01, CLP07, position), so the concatenated rows come out
     // sorted without moving them. Stable, as the rows' own sort is.
     jobs.par_sort_by(|a, b| {
@@ -557,7 +703,11 @@ pub fn reconcile(reference: &Reference, remits: &[RemitSet], claims: &ClaimIndex
         .par_chunks(CHUNK)
         .map(|chunk| {
             let mut o = Outcome::default();
-            o.variances.reserve(chunk.iter().map(|j| j.payment.services.len().max(1)).sum());
+            let rows = chunk.iter().map(|j| j.payment.services.len().max(1)).sum();
+            o.variances.reserve(rows);
+            // At most one denial record per row and one appeal per claim payment.
+            o.denials.reserve(rows);
+            o.appeals.reserve(chunk.len());
             let mut scratch = Scratch::default();
             for j in chunk {
                 reconcile_payment(reference, claims, opts, j, &mut o, &mut scratch);
@@ -566,8 +716,8 @@ pub fn reconcile(reference: &Reference, remits: &[RemitSet], claims: &ClaimIndex
         })
         .collect();
     // Net payment per claim: CLP01 in job order is sorted when there is one file.
-    let mut net: Vec<(u128, &str, Decimal)> =
-        jobs.iter().map(|j| (j.claim_key, j.payment.claim_id.as_str(), j.payment.paid)).collect();
+    let mut net: Vec<(u128, &str, Decimal)> = Vec::new();
+    jobs.par_iter().map(|j| (j.claim_key, j.payment.claim_id.as_str(), j.payment.paid)).collect_into_vec(&mut net);
     let by_claim = |a: &(u128, &str, Decimal), b: &(u128, &str, Decimal)| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1));
     if !net.is_sorted_by(|a, b| by_claim(a, b) != Ordering::Greater) {
         net.par_sort_unstable_by(by_claim);
@@ -579,20 +729,31 @@ pub fn reconcile(reference: &Reference, remits: &[RemitSet], claims: &ClaimIndex
         }
         same
     });
-    out.variances.reserve_exact(outcomes.iter().map(|o| o.variances.len()).sum());
-    out.denials.reserve_exact(outcomes.iter().map(|o| o.denials.len()).sum());
-    out.appeals.reserve_exact(outcomes.iter().map(|o| o.appeals.len()).sum());
     let mut unordered = false;
-    for o in outcomes {
+    let mut last: Option<&Variance> = None;
+    for o in &outcomes {
         unordered |= o.unordered;
-        if let (Some(last), Some(first)) = (out.variances.last(), o.variances.first()) {
+        if let (Some(last), Some(first)) = (last, o.variances.first()) {
             unordered |= row_order(last, first) == Ordering::Greater;
         }
-        out.variances.extend(o.variances);
-        out.denials.extend(o.denials);
-        out.appeals.extend(o.appeals);
+        last = o.variances.last().or(last);
+    }
+    let (mut variances, mut denials, mut appeals) = (Vec::new(), Vec::new(), Vec::new());
+    for o in outcomes {
+        variances.push(o.variances);
+        denials.push(o.denials);
+        appeals.push(o.appeals);
         out.secondary.extend(o.secondary);
     }
+    rayon::join(
+        || out.variances.par_extend(Concat::new(variances)),
+        || {
+            rayon::join(
+                || out.denials.par_extend(Concat::new(denials)),
+                || out.appeals.par_extend(Concat::new(appeals)),
+            )
+        },
+    );
     if opts.report_unremitted {
         let remitted = |id: &str| {
             let key = prefix_key(id);
@@ -621,7 +782,8 @@ pub fn reconcile(reference: &Reference, remits: &[RemitSet], claims: &ClaimIndex
             });
         }
     }
-    out.net_paid = net.into_iter().map(|(_, k, v)| (k.to_string(), v)).collect();
+    // One String per remitted claim: made on the pool's threads.
+    net.par_iter().map(|&(_, k, v)| (k.to_string(), v)).collect_into_vec(&mut out.net_paid);
     // Rows of one claim payment are sorted where they are made, jobs run in output order and
     // every boundary between jobs was compared: only unremitted claims (or a claim paid twice
     // in one set) can leave this out of order.
@@ -707,7 +869,7 @@ struct Member<'a> {
 }
 
 fn reconcile_payment<'a>(
-    reference: &Reference,
+    reference: &'a Reference,
     claims: &'a ClaimIndex,
     opts: &Options,
     job: &Job<'a>,
@@ -717,13 +879,17 @@ fn reconcile_payment<'a>(
     let pay = job.payment;
     let remit = &job.set.remittance;
     let payer_id = remit.payer_id();
-    let payer = reference.payer(payer_id);
+    let payer = job.payer;
     let submitted = claims.get(&pay.claim_id);
-    let (file, payer_shared) = match &scratch.set {
-        Some((set, f, p)) if std::ptr::eq(*set, job.set) => (f.clone(), p.clone()),
-        _ => {
+    let (file, payer_shared) = match scratch.sets.iter().find(|(set, ..)| std::ptr::eq(*set, job.set)) {
+        Some((_, f, p)) => (f.clone(), p.clone()),
+        None => {
             let (f, p) = (Shared::from(job.set.file.as_str()), Shared::from(payer_id));
-            scratch.set = Some((job.set, f.clone(), p.clone()));
+            // A few sets at a time: a chunk can take its jobs from hundreds of small files.
+            if scratch.sets.len() == 8 {
+                scratch.sets.clear();
+            }
+            scratch.sets.push((job.set, f.clone(), p.clone()));
             (f, p)
         }
     };
@@ -792,7 +958,8 @@ fn reconcile_payment<'a>(
     let mut appeal_lines = Vec::new();
     for unit in members.chunk_by(|a, b| a.unit == b.unit) {
         let first_li = unit[0].li;
-        unit_rows(reference, opts, job, submitted, price, unit, &ids, intern, |row, li, disposition, intern| {
+        let rows = &mut out.variances;
+        unit_rows(reference, opts, job, submitted, price, unit, &ids, intern, rows, |row, li, disposition, intern| {
             if let Some(d) = disposition.filter(|d| denials::is_denial(d.class)) {
                 out.denials.push(DenialRecord {
                     file: row.file.clone(),
@@ -809,12 +976,13 @@ fn reconcile_payment<'a>(
                 if cat.is_underpayment() && var > Decimal::ZERO {
                     let sub_line = submitted.map(|s| &s.claim.lines[li]);
                     let lp = sub_line.and_then(|l| find(p, l.number));
+                    let modifiers = intern.modifiers(sub_line.map_or(&[][..], |l| &l.procedure.modifiers));
                     appeal_lines.push(AppealLine {
                         line: row.line.unwrap_or(0),
-                        code: row.code.to_string(),
-                        modifiers: sub_line.map(|l| l.procedure.modifiers.clone()).unwrap_or_default(),
+                        code: row.code.clone(),
+                        modifiers,
                         service_date: sub_line.and_then(|l| l.service_from),
-                        category: cat.as_str().to_string(),
+                        category: intern.get_at(cat.as_str()),
                         contract_rate: lp.and_then(|l| l.fee),
                         expected_allowed: row.contracted.unwrap_or_default(),
                         patient_responsibility: row.patient_responsibility,
@@ -822,13 +990,12 @@ fn reconcile_payment<'a>(
                         expected_paid: row.paid.unwrap_or_default() + var,
                         paid: row.paid.unwrap_or_default(),
                         shortfall: var,
-                        carc: row.carc.to_string(),
-                        // Without explanations the letter's computation is priced below.
-                        price: if opts.explain { lp.map(Priced::to_line_price) } else { None },
+                        carc: row.carc.clone(),
+                        // The letter shows the line's steps whether or not the rows explain.
+                        price: lp.map(|p| p.to_line_price_wanted(intern.modifiers(p.modifiers))),
                     });
                 }
             }
-            out.variances.push(row);
         });
     }
 
@@ -855,13 +1022,13 @@ fn reconcile_payment<'a>(
                 paid: None,
                 variance: None,
                 category: None,
-                carc: intern.get(""),
-                class: intern.get(""),
-                action: intern.get(ACTION_MISSING_FROM_REMIT),
+                carc: Shared::empty(),
+                class: Shared::empty(),
+                action: intern.get_at(ACTION_MISSING_FROM_REMIT),
                 payer_id: ids.payer_id.clone(),
                 patient_responsibility: Decimal::ZERO,
                 sequestration: Decimal::ZERO,
-                fix: intern.get("the remittance does not mention this submitted line: ask the payer for its status"),
+                fix: intern.get_at("the remittance does not mention this submitted line: ask the payer for its status"),
                 explain: lp.map(|p| p.explain()).unwrap_or_default(),
             });
         }
@@ -869,39 +1036,34 @@ fn reconcile_payment<'a>(
 
     if let Some(sub) = submitted {
         if !appeal_lines.is_empty() && !job.superseded && !pay.is_reversal() {
-            if !opts.explain {
-                // Steps only for the lines the letter names: the amounts do not depend on it.
-                let mut named = Vec::with_capacity(sub.claim.lines.len());
-                let lines = &appeal_lines;
-                price_lines_where(&mut named, reference, &sub.claim, payer_id, true, |n| {
-                    lines.iter().any(|a| a.line == n)
-                });
-                for a in &mut appeal_lines {
-                    a.price = find(&named, a.line).map(Priced::to_line_price);
-                }
-            }
             let patient = sub.claim.patient.as_ref().unwrap_or(&sub.claim.subscriber);
             out.appeals.push(AppealClaim {
-                payer_id: payer_id.to_string(),
-                payer_name: if remit.payer.last_or_org.is_empty() {
-                    payer.name.clone()
+                payer_id: ids.payer_id.clone(),
+                payer_name: intern.get_at(if remit.payer.last_or_org.is_empty() {
+                    &payer.name
                 } else {
-                    remit.payer.last_or_org.to_string()
+                    &remit.payer.last_or_org
+                }),
+                payer_claim_id: ids.payer_claim_id.clone(),
+                claim_id: ids.claim_id.clone(),
+                patient_name: if patient.first.is_empty() && patient.last_or_org.is_empty() {
+                    Shared::empty()
+                } else {
+                    Shared::from(format!("{} {}", patient.first, patient.last_or_org).trim())
                 },
-                payer_claim_id: pay.payer_claim_id.to_string(),
-                claim_id: pay.claim_id.to_string(),
-                patient_name: format!("{} {}", patient.first, patient.last_or_org).trim().to_string(),
-                member_id: sub.claim.subscriber.id.to_string(),
-                billing_name: sub.claim.billing_provider.last_or_org.to_string(),
-                billing_npi: sub.claim.billing_provider.id.to_string(),
-                rendering_npi: rendering(None).to_string(),
+                member_id: intern.get(&sub.claim.subscriber.id),
+                billing_name: intern.get(&sub.claim.billing_provider.last_or_org),
+                billing_npi: intern.get(&sub.claim.billing_provider.id),
+                rendering_npi: intern.get(rendering(None)),
                 lines: appeal_lines,
             });
         }
-        let pr = pay.pr_total().max(pay.patient_responsibility.unwrap_or_default());
+        // The claim names a payer to bill next: only then is the patient responsibility summed.
+        let next = sub.claim.other_payers.iter().position(|o| o.responsibility != "P");
         let primary = matches!(pay.status.as_str(), "1" | "4");
-        if primary && !job.superseded && pr > Decimal::ZERO && pay.crossover.is_none() {
-            if let Some(i) = sub.claim.other_payers.iter().position(|o| o.responsibility != "P") {
+        if next.is_some() && primary && !job.superseded && pay.crossover.is_none() {
+            let pr = pay.pr_total().max(pay.patient_responsibility.unwrap_or_default());
+            if let (true, Some(i)) = (pr > Decimal::ZERO, next) {
                 out.secondary.push(SecondaryDue {
                     submitted: sub.clone(),
                     payment: pay.clone(),
@@ -926,29 +1088,47 @@ fn sum_where<'a>(adjs: impl Iterator<Item = &'a Adjustment>, f: impl Fn(&Adjustm
     adjs.filter(|a| f(a)).map(|a| a.amount).sum()
 }
 
-/// Rows for one unit, each handed to `emit` with its submitted line index and deciding
-/// disposition.
+/// Rows for one unit, pushed to `rows` and each handed to `emit` with its submitted line
+/// index and deciding disposition.
 #[allow(clippy::too_many_arguments)]
-fn unit_rows<'a, 'r>(
-    reference: &'r Reference,
+fn unit_rows<'a>(
+    reference: &'a Reference,
     opts: &Options,
     job: &Job<'a>,
     submitted: Option<&'a SubmittedClaim>,
     price: Option<&[Priced<'_>]>,
     unit: &[Member<'a>],
     ids: &Ids,
-    intern: &mut Interner,
-    mut emit: impl FnMut(Variance, Option<usize>, Option<Decision<'a, 'r>>, &mut Interner),
+    intern: &mut Interner<'a>,
+    rows: &mut Vec<Variance>,
+    mut emit: impl FnMut(&Variance, Option<usize>, Option<Decision<'a, 'a>>, &mut Interner<'a>),
 ) {
     let pay = job.payment;
     let payer_id = job.set.remittance.payer_id();
-    let payer = reference.payer(payer_id);
+    let payer = job.payer;
     let adjs = || unit.iter().flat_map(|m| m.s.adjustments.iter());
-    let pr = sum_where(adjs(), |a| a.group == "PR");
-    let prior = sum_where(adjs(), |a| a.group != "PR" && a.reason == "23");
-    let seq_taken = sum_where(adjs(), |a| a.reason == "253");
-    let paid: Decimal = unit.iter().map(|m| m.s.paid).sum();
-    let charge: Decimal = unit.iter().map(|m| m.s.charge).sum();
+    // One pass over the adjustments for every sum and flag (each sum adds in the same order
+    // as a sum of its own would).
+    let (mut pr, mut prior, mut seq_taken) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
+    let (mut has_59, mut any_bundling) = (false, false);
+    for a in adjs() {
+        let reason = a.reason.as_str();
+        if a.group == "PR" {
+            pr += a.amount;
+        } else if reason == "23" {
+            prior += a.amount;
+        }
+        if reason == "253" {
+            seq_taken += a.amount;
+        }
+        has_59 |= reason == "59";
+        any_bundling |= BUNDLING_CARCS.contains(&reason);
+    }
+    let (mut paid, mut charge) = (Decimal::ZERO, Decimal::ZERO);
+    for m in unit {
+        paid += m.s.paid;
+        charge += m.s.charge;
+    }
     let first_li = unit.first().and_then(|m| m.li);
     let sub_line = |li: Option<usize>| submitted.zip(li).map(|(s, li)| &s.claim.lines[li]);
     let lp = |li: Option<usize>| sub_line(li).and_then(|l| price.and_then(|p| find(p, l.number)));
@@ -959,8 +1139,7 @@ fn unit_rows<'a, 'r>(
         (None, None) => ("", &[][..]),
     };
     // Whether a bypass modifier was valid only matters for bundling denials.
-    let bypass = adjs().any(|a| BUNDLING_CARCS.contains(&a.reason.as_str()))
-        && submitted.zip(first_li).is_some_and(|(s, li)| valid_bypass(reference, &s.claim, li));
+    let bypass = any_bundling && submitted.zip(first_li).is_some_and(|(s, li)| valid_bypass(reference, &s.claim, li));
     // The remarks of the unit's lines and of the claim; borrowed when only one list has any.
     let mut with_remarks = unit.iter().map(|m| &m.s.remarks).filter(|r| !r.is_empty());
     let remarks: Cow<'_, [Text]> = match (with_remarks.next(), with_remarks.next(), pay.remarks.is_empty()) {
@@ -977,32 +1156,31 @@ fn unit_rows<'a, 'r>(
     } else {
         None
     };
-    let info = reference.code(code);
+    let info = || reference.code(code);
     let denied = paid.is_zero()
         && !charge.is_zero()
         && (pay.is_denied() || disposition.as_ref().is_some_and(|d| denials::is_denial(d.class)));
-    let has_59 = adjs().any(|a| a.reason == "59");
     let bundling = disposition.as_ref().is_some_and(|d| BUNDLING_CARCS.contains(&d.adj.reason.as_str()));
 
     let mut category = None;
     let mut variance = None;
     let mut sequestration = Decimal::ZERO;
     let mut action: &str = disposition.as_ref().map_or("post", |d| d.action);
-    let mut fix: Cow<'_, str> = disposition.as_ref().map_or(Cow::Borrowed(""), |d| d.fix.clone());
+    let mut fix: Fix<'_> = disposition.as_ref().map_or(Fix::text(""), |d| d.fix.clone());
+    // Underpaid lines get this after their fix.
+    let mut below = None;
     if pay.is_reversal() || job.superseded {
         category = Some(Category::Reversed);
         variance = Some(cents(Decimal::ZERO));
         action = "post";
-        fix = Cow::Borrowed(if pay.is_reversal() {
+        fix = Fix::text(if pay.is_reversal() {
             "reversal of an earlier payment: nets out with it"
         } else {
             "this payment was reversed by a later remittance: superseded by the correction"
         });
     } else if submitted.is_none() || unit.iter().any(|m| m.li.is_none()) {
         action = ACTION_UNMATCHED_REMIT;
-        fix = Cow::Borrowed(
-            "no submitted claim line matches this remitted line (CLP01, REF*6R, code + modifiers + date)",
-        );
+        fix = Fix::text("no submitted claim line matches this remitted line (CLP01, REF*6R, code + modifiers + date)");
     } else if let Some(contracted) = contracted {
         let before_seq = contracted - pr - prior;
         if payer.sequestration && before_seq > Decimal::ZERO {
@@ -1023,11 +1201,11 @@ fn unit_rows<'a, 'r>(
                 Category::PaidAsContracted
             } else if v < Decimal::ZERO {
                 action = "review-overpayment";
-                fix = Cow::Borrowed("paid above the contract: confirm the fee schedule; a refund may be due");
+                fix = Fix::text("paid above the contract: confirm the fee schedule; a refund may be due");
                 Category::Overpaid
             } else if has_59 {
                 Category::MprOverReduction
-            } else if info.is_some_and(|c| c.family == "imaging-guidance") {
+            } else if info().is_some_and(|c| c.family == "imaging-guidance") {
                 Category::ImagingUnderpaid
             } else if bundling && bypass {
                 Category::BundledUnderpaid
@@ -1039,23 +1217,14 @@ fn unit_rows<'a, 'r>(
             if matches!(action, "post" | "bill-patient") || c == Category::BundledUnderpaid {
                 action = "appeal";
             }
-            const BELOW: &str = "paid below the contract: appeal with the computation";
-            fix = if fix.is_empty() {
-                Cow::Borrowed(BELOW)
-            } else {
-                let mut f = String::with_capacity(fix.len() + 2 + BELOW.len());
-                f.push_str(&fix);
-                f.push_str("; ");
-                f.push_str(BELOW);
-                Cow::Owned(f)
-            };
+            below = Some("paid below the contract: appeal with the computation");
         }
     } else {
         action = if denied { action } else { ACTION_MANUAL_REVIEW };
         category = denied.then_some(Category::Denied);
         let why = unit.iter().filter_map(|m| lp(m.li).and_then(|p| p.review.as_deref())).collect::<Vec<_>>().join("; ");
         if !why.is_empty() {
-            fix = Cow::Owned(why);
+            fix = Fix::Owned(why);
         }
     }
 
@@ -1095,6 +1264,8 @@ fn unit_rows<'a, 'r>(
         s
     };
 
+    let fix = fix.shared(intern, below);
+    let action = intern.get_at(action);
     // One row per service payment; a pair's amounts and variance sit on its priced line.
     for (k, m) in unit.iter().enumerate() {
         let (si, s, li) = (m.si, m.s, m.li);
@@ -1121,43 +1292,35 @@ fn unit_rows<'a, 'r>(
             paid: Some(cents(s.paid)),
             variance: if is_lead { variance } else { variance.map(|_| cents(Decimal::ZERO)) },
             category,
-            carc: carc_text(intern, row_disp.as_ref()),
-            class: intern.get(row_disp.as_ref().map_or("", |d| d.class)),
-            action: intern.get(action),
+            carc: carc_text(intern, row_disp.as_ref().map(|d| d.adj)),
+            class: row_disp.as_ref().map_or(Shared::empty(), |d| intern.get_at(d.class)),
+            action: action.clone(),
             payer_id: ids.payer_id.clone(),
             patient_responsibility: if is_lead { pr } else { Decimal::ZERO },
             sequestration: if is_lead { sequestration } else { Decimal::ZERO },
-            fix: intern.get(&fix),
+            fix: fix.clone(),
             explain: explain_unit(li),
         };
+        // Made in place in the output, then read from there.
+        rows.push(row);
+        let row = rows.last().expect("just pushed");
         emit(row, li, row_disp, intern);
     }
 }
 
-/// The deciding adjustment as `CO-45`, one copy per chunk.
-fn carc_text(intern: &mut Interner, d: Option<&Decision<'_, '_>>) -> Shared {
-    intern.build(|s| {
-        if let Some(d) = d {
-            s.push_str(&d.adj.group);
-            s.push('-');
-            s.push_str(&d.adj.reason);
-        }
-    })
-}
-
 /// A claim payment without service lines: compared at claim level.
-fn claim_level_row(
-    reference: &Reference,
+fn claim_level_row<'a>(
+    reference: &'a Reference,
     opts: &Options,
     job: &Job<'_>,
     submitted: Option<&SubmittedClaim>,
     price: Option<&[Priced<'_>]>,
     ids: &Ids,
-    intern: &mut Interner,
+    intern: &mut Interner<'a>,
 ) -> Variance {
     let pay = job.payment;
     let payer_id = job.set.remittance.payer_id();
-    let payer = reference.payer(payer_id);
+    let payer = job.payer;
     let pr = sum_where(pay.adjustments.iter(), |a| a.group == "PR").max(pay.patient_responsibility.unwrap_or_default());
     let prior = sum_where(pay.adjustments.iter(), |a| a.group != "PR" && a.reason == "23");
     let facts = LineFacts { payer_id, code: "", modifiers: &[], remarks: &pay.remarks, valid_bypass: false };
@@ -1202,21 +1365,21 @@ fn claim_level_row(
         claim_id: ids.claim_id.clone(),
         payer_claim_id: ids.payer_claim_id.clone(),
         line: None,
-        code: intern.get(""),
-        modifiers: intern.get(""),
+        code: Shared::empty(),
+        modifiers: Shared::empty(),
         billed: Some(cents(pay.charge)),
         contracted: contracted.map(cents),
         allowed: None,
         paid: Some(cents(pay.paid)),
         variance,
         category,
-        carc: carc_text(intern, disposition.as_ref()),
-        class: intern.get(disposition.as_ref().map_or("", |d| d.class)),
-        action: intern.get(action),
+        carc: carc_text(intern, disposition.as_ref().map(|d| d.adj)),
+        class: disposition.as_ref().map_or(Shared::empty(), |d| intern.get_at(d.class)),
+        action: intern.get_at(action),
         payer_id: ids.payer_id.clone(),
         patient_responsibility: pr,
         sequestration,
-        fix: intern.get(disposition.as_ref().map_or("", |d| &d.fix)),
+        fix: disposition.as_ref().map_or(Shared::empty(), |d| d.fix.shared(intern, None)),
         explain: price.map(explain_all).unwrap_or_default(),
     }
 }

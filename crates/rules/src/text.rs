@@ -374,100 +374,321 @@ mod tests {
     }
 }
 
-/// Immutable text shared by reference count: rows of one claim, set or chunk of work point to
-/// one copy, so making a row allocates nothing and dropping it is a few decrements. Compares,
+/// Immutable text, cheap to copy and to drop: up to [`Shared::INLINE`] bytes are kept in the
+/// value itself (codes, modifiers, CARCs, classes, most ids), longer text is shared by
+/// reference count (rows of one claim, set or chunk of work point to one copy). Making a row
+/// allocates nothing and dropping it touches no shared counter for its short texts. Compares,
 /// hashes, prints (`Display` and `Debug`) and serializes exactly as the `str` it holds.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Shared(std::sync::Arc<str>);
+///
+/// ```
+/// use rules::text::Shared;
+/// let short = Shared::from("CO-45");
+/// let long = Shared::from("paid below the contract: appeal with the computation");
+/// assert_eq!((short.as_str(), short.clone()), ("CO-45", Shared::from(String::from("CO-45"))));
+/// assert!(short < long && long == "paid below the contract: appeal with the computation");
+/// assert_eq!(format!("{short:?} {long}"), "\"CO-45\" paid below the contract: appeal with the computation");
+/// ```
+pub struct Shared(SharedRepr);
+
+/// The length of inline text. An enum rather than a `u8` so that `SharedRepr` can keep its tag in
+/// the values a length never takes, and stays two words like the `Arc<str>` it replaced.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum Len {
+    L0,
+    L1,
+    L2,
+    L3,
+    L4,
+    L5,
+    L6,
+    L7,
+    L8,
+    L9,
+    L10,
+    L11,
+    L12,
+    L13,
+    L14,
+    L15,
+}
+
+const LENS: [Len; Shared::INLINE + 1] = {
+    use Len::*;
+    [L0, L1, L2, L3, L4, L5, L6, L7, L8, L9, L10, L11, L12, L13, L14, L15]
+};
+
+/// Inline text: one `Copy` value, so a clone is a single 16-byte move (copying the length and
+/// the bytes as separate fields made overlapping stores and loads the CPU could not forward).
+#[derive(Clone, Copy)]
+struct InlineText {
+    len: Len,
+    bytes: [u8; Shared::INLINE],
+}
+
+enum SharedRepr {
+    Inline(InlineText),
+    /// A thin pointer (the `Box<str>` behind the count), so the inline variant's length byte
+    /// is free to tell the two apart.
+    Heap(std::sync::Arc<Box<str>>),
+}
+
+impl Clone for Shared {
+    fn clone(&self) -> Shared {
+        match &self.0 {
+            SharedRepr::Inline(t) => Shared(SharedRepr::Inline(*t)),
+            SharedRepr::Heap(s) => Shared(SharedRepr::Heap(s.clone())),
+        }
+    }
+}
 
 impl Shared {
+    /// Texts up to this many bytes are kept inline.
+    pub const INLINE: usize = 15;
+
+    /// Inline text, or `None` when `s` is longer than [`Shared::INLINE`].
+    pub fn inline(s: &str) -> Option<Shared> {
+        let len = *LENS.get(s.len())?;
+        let mut bytes = [0; Shared::INLINE];
+        bytes[..s.len()].copy_from_slice(s.as_bytes());
+        Some(Shared(SharedRepr::Inline(InlineText { len, bytes })))
+    }
+
+    /// The empty text.
+    pub const fn empty() -> Shared {
+        Shared(SharedRepr::Inline(InlineText { len: Len::L0, bytes: [0; Shared::INLINE] }))
+    }
+
     pub fn as_str(&self) -> &str {
-        &self.0
+        match &self.0 {
+            // Copied from a `&str` cut at its own length, so always valid UTF-8.
+            SharedRepr::Inline(t) => std::str::from_utf8(&t.bytes[..t.len as usize]).unwrap_or_default(),
+            SharedRepr::Heap(s) => s,
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        match &self.0 {
+            SharedRepr::Inline(t) => &t.bytes[..t.len as usize],
+            SharedRepr::Heap(s) => s.as_bytes(),
+        }
+    }
+}
+
+impl Default for Shared {
+    fn default() -> Shared {
+        Shared::empty()
     }
 }
 
 impl std::ops::Deref for Shared {
     type Target = str;
     fn deref(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 impl std::borrow::Borrow<str> for Shared {
     fn borrow(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 impl AsRef<str> for Shared {
     fn as_ref(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 impl From<&str> for Shared {
     fn from(s: &str) -> Shared {
-        Shared(s.into())
+        Shared::inline(s).unwrap_or_else(|| Shared(SharedRepr::Heap(std::sync::Arc::new(s.into()))))
     }
 }
 
 impl From<String> for Shared {
     fn from(s: String) -> Shared {
-        Shared(s.into())
+        Shared::inline(&s).unwrap_or_else(|| Shared(SharedRepr::Heap(std::sync::Arc::new(s.into_boxed_str()))))
+    }
+}
+
+// Byte order is `str` order, so comparisons need not check UTF-8 again.
+impl PartialEq for Shared {
+    fn eq(&self, other: &Shared) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for Shared {}
+
+impl PartialOrd for Shared {
+    fn partial_cmp(&self, other: &Shared) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Shared {
+    fn cmp(&self, other: &Shared) -> Ordering {
+        self.as_bytes().cmp(other.as_bytes())
+    }
+}
+
+impl std::hash::Hash for Shared {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state)
     }
 }
 
 impl fmt::Display for Shared {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&*self.0, f)
+        fmt::Display::fmt(self.as_str(), f)
     }
 }
 
 impl fmt::Debug for Shared {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&*self.0, f)
+        fmt::Debug::fmt(self.as_str(), f)
     }
 }
 
 impl PartialEq<str> for Shared {
     fn eq(&self, other: &str) -> bool {
-        *self.0 == *other
+        self.as_bytes() == other.as_bytes()
     }
 }
 
 impl PartialEq<&str> for Shared {
     fn eq(&self, other: &&str) -> bool {
-        *self.0 == **other
+        self.as_bytes() == other.as_bytes()
     }
 }
 
 impl PartialEq<String> for Shared {
     fn eq(&self, other: &String) -> bool {
-        *self.0 == **other
+        self.as_bytes() == other.as_bytes()
     }
 }
 
 impl serde::Serialize for Shared {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
+        s.serialize_str(self.as_str())
     }
 }
 
-/// One copy of each distinct text within a chunk of work.
-#[derive(Default)]
-pub struct Interner {
-    set: std::collections::HashSet<Shared, std::hash::BuildHasherDefault<crate::reference::FxHasher>>,
-    buf: String,
+type FxBuild = std::hash::BuildHasherDefault<crate::reference::FxHasher>;
+
+/// A procedure's modifiers, shared by reference count: an appeal line and its computation
+/// name the same list, and the lines of one chunk of work share one copy of each list.
+/// Dereferences, compares, prints (`Debug`, as a list) and serializes as the slice it holds,
+/// exactly like the `Vec<Text>` it replaced.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Modifiers(std::sync::Arc<[hipaa::Text]>);
+
+impl std::ops::Deref for Modifiers {
+    type Target = [hipaa::Text];
+    fn deref(&self) -> &[hipaa::Text] {
+        &self.0
+    }
 }
 
-impl Interner {
+impl From<&[hipaa::Text]> for Modifiers {
+    fn from(m: &[hipaa::Text]) -> Modifiers {
+        Modifiers(m.into())
+    }
+}
+
+impl fmt::Debug for Modifiers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl serde::Serialize for Modifiers {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+/// One copy of each distinct long text within a chunk of work (short texts are inline and need
+/// none).
+///
+/// Texts that live at least as long as the interner (`'a`: the reference data, the input
+/// models, literals) can be looked up by address with [`Interner::get_at`], so the long texts
+/// the rows repeat (a CARC's description as the fix) are neither hashed nor compared; an
+/// address names one text for the whole life of the interner because the text is borrowed
+/// for it.
+pub struct Interner<'a> {
+    set: std::collections::HashSet<Shared, FxBuild>,
+    /// (address, length) of each borrowed part of a text (zero for parts there are not).
+    at: std::collections::HashMap<[usize; 8], Shared, FxBuild>,
+    lists: std::collections::HashMap<Box<[hipaa::Text]>, Modifiers, FxBuild>,
+    buf: String,
+    _texts: std::marker::PhantomData<&'a str>,
+}
+
+impl Default for Interner<'_> {
+    fn default() -> Self {
+        Interner {
+            set: Default::default(),
+            at: Default::default(),
+            lists: Default::default(),
+            buf: String::new(),
+            _texts: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<'a> Interner<'a> {
+    /// By content.
     pub fn get(&mut self, s: &str) -> Shared {
+        if let Some(t) = Shared::inline(s) {
+            return t;
+        }
         if let Some(t) = self.set.get(s) {
             return t.clone();
         }
         let t = Shared::from(s);
         self.set.insert(t.clone());
         t
+    }
+
+    /// By address: `s` outlives the interner, so its address names it.
+    pub fn get_at(&mut self, s: &'a str) -> Shared {
+        if let Some(t) = Shared::inline(s) {
+            return t;
+        }
+        self.by_address([s.as_ptr() as usize, s.len(), 0, 0, 0, 0, 0, 0], |i| i.get(s))
+    }
+
+    /// The parts joined, by their addresses: inline when short.
+    pub fn get_parts(&mut self, parts: [&'a str; 4]) -> Shared {
+        let mut w = InlineWriter::new();
+        parts.iter().for_each(|p| w.push(p));
+        if let Some(t) = w.finish() {
+            return t;
+        }
+        let at = |s: &str| [s.as_ptr() as usize, s.len()];
+        let ([a, b], [c, d], [e, f], [g, h]) = (at(parts[0]), at(parts[1]), at(parts[2]), at(parts[3]));
+        self.by_address([a, b, c, d, e, f, g, h], |i| i.build(|s| parts.iter().for_each(|p| s.push_str(p))))
+    }
+
+    fn by_address(&mut self, key: [usize; 8], make: impl FnOnce(&mut Self) -> Shared) -> Shared {
+        if let Some(t) = self.at.get(&key) {
+            return t.clone();
+        }
+        let t = make(self);
+        self.at.insert(key, t.clone());
+        t
+    }
+
+    /// A modifier list, one copy per distinct list.
+    pub fn modifiers(&mut self, m: &[hipaa::Text]) -> Modifiers {
+        if let Some(l) = self.lists.get(m) {
+            return l.clone();
+        }
+        let l = Modifiers::from(m);
+        self.lists.insert(m.into(), l.clone());
+        l
     }
 
     /// The text `write` builds, built in a buffer kept for the next call.
@@ -478,5 +699,35 @@ impl Interner {
         let t = self.get(&buf);
         self.buf = buf;
         t
+    }
+}
+
+/// Text written into inline storage; [`Shared`] when it fits, else `None`.
+pub(crate) struct InlineWriter {
+    len: usize,
+    bytes: [u8; Shared::INLINE],
+    overflow: bool,
+}
+
+impl InlineWriter {
+    pub(crate) fn new() -> InlineWriter {
+        InlineWriter { len: 0, bytes: [0; Shared::INLINE], overflow: false }
+    }
+
+    pub(crate) fn push(&mut self, s: &str) {
+        match self.bytes.get_mut(self.len..self.len + s.len()) {
+            Some(to) if !self.overflow => {
+                to.copy_from_slice(s.as_bytes());
+                self.len += s.len();
+            }
+            _ => self.overflow = true,
+        }
+    }
+
+    pub(crate) fn finish(&self) -> Option<Shared> {
+        if self.overflow {
+            return None;
+        }
+        Some(Shared(SharedRepr::Inline(InlineText { len: LENS[self.len], bytes: self.bytes })))
     }
 }
