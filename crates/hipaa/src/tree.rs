@@ -459,6 +459,28 @@ impl Compiled {
 struct Frame {
     cl: &'static CLoop,
     base: usize,
+    /// The loop's slot table and its mask, copied here: the placer asks each open loop about
+    /// every segment, and one load from the frame beats a chase through the compiled loop.
+    slots: &'static [Slot],
+    mask: usize,
+}
+
+impl Frame {
+    /// `CLoop::slot`, from the frame's copy of the table.
+    #[inline]
+    fn slot(&self, id: u32) -> Option<&'static Slot> {
+        let mut i = hash(id) & self.mask;
+        loop {
+            let s = &self.slots[i];
+            if s.id == 0 {
+                return None;
+            }
+            if s.id == id {
+                return Some(s);
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
 }
 
 /// The usage counts of the open loops, innermost last.
@@ -470,7 +492,7 @@ impl Counts {
     fn open(&mut self, cl: &'static CLoop) -> Frame {
         let base = self.0.len();
         self.0.resize(base + cl.def.segments.len() + cl.kids.len(), 0);
-        Frame { cl, base }
+        Frame { cl, base, slots: &cl.slots, mask: cl.mask }
     }
 
     /// Drops the counts of a closing frame.
@@ -546,8 +568,9 @@ pub(crate) fn place<'a>(
         // the root holds its trigger, and the root takes its own segments even when empty.)
         let mut placed = None;
         for k in (0..stack.len()).rev() {
-            let cl = stack[k].cl;
-            let Some(slot) = cl.slot(id) else { continue };
+            let frame = &stack[k];
+            let Some(slot) = frame.slot(id) else { continue };
+            let cl = frame.cl;
             let kids = &cl.by_id[usize::from(slot.from)..usize::from(slot.to)];
             if let Some(&j) = kids.iter().find(|&&j| cl.kids[usize::from(j)].matches(id, &mut q)) {
                 placed = Some((k, Some(usize::from(j))));

@@ -519,7 +519,7 @@ impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
     }
 
     /// What a segment gives the model, by its loop.
-    fn extract(&mut self, key: u64, id: u32, f: &Fields<'a>, opens: bool, parsed: Parsed) {
+    fn extract(&mut self, key: u64, id: u32, f: &Fields<'a>, opens: bool, parsed: &Parsed) {
         match (key, id) {
             (K_ROOT, ID_BHT) if !self.bht => {
                 let h = &mut self.out.header;
@@ -807,7 +807,7 @@ impl<'a, S: Model<'a>> Sink<'a> for Pass<'_, 'a, S> {
             }
         }
         if keep {
-            self.extract(key, id, &f, opens, parsed);
+            self.extract(key, id, &f, opens, &parsed);
         }
         if id == ID_BHT && key == K_ROOT {
             self.bht = true;
@@ -918,8 +918,8 @@ enum Parsed {
 impl Parsed {
     /// `decimal` of elements `a` and `b` (0 for none), from the checks when they parsed them.
     #[inline]
-    fn amounts(self, f: &Fields<'_>, a: usize, b: usize) -> (Option<Decimal>, Option<Decimal>) {
-        match self {
+    fn amounts(&self, f: &Fields<'_>, a: usize, b: usize) -> (Option<Decimal>, Option<Decimal>) {
+        match *self {
             Parsed::Amounts(x, y) => (x, y),
             _ => (decimal(f.get(a)), if b == 0 { None } else { decimal(f.get(b)) }),
         }
@@ -927,8 +927,8 @@ impl Parsed {
 
     /// `dated` of a DTP, from the checks when they parsed it.
     #[inline]
-    fn dates(self, f: &Fields<'_>) -> Option<(NaiveDate, NaiveDate)> {
-        match self {
+    fn dates(&self, f: &Fields<'_>) -> Option<(NaiveDate, NaiveDate)> {
+        match *self {
             Parsed::Dates(d) => d,
             _ => dated(f.get(2), f.get(3)),
         }
