@@ -319,21 +319,27 @@ fn hash(id: u32) -> usize {
     (id.wrapping_mul(0x9E37_79B1) >> 16) as usize
 }
 
+/// The slot of `id` in an open-addressed table of `mask + 1` slots.
+#[inline]
+fn probe(slots: &[Slot], mask: usize, id: u32) -> Option<&Slot> {
+    let mut i = hash(id) & mask;
+    loop {
+        let s = &slots[i];
+        if s.id == 0 {
+            // Empty (and 0 is also the id of a segment no schema names).
+            return None;
+        }
+        if s.id == id {
+            return Some(s);
+        }
+        i = (i + 1) & mask;
+    }
+}
+
 impl CLoop {
     #[inline]
     fn slot(&self, id: u32) -> Option<&Slot> {
-        let mut i = hash(id) & self.mask;
-        loop {
-            let s = &self.slots[i];
-            if s.id == 0 {
-                // Empty (and 0 is also the id of a segment no schema names).
-                return None;
-            }
-            if s.id == id {
-                return Some(s);
-            }
-            i = (i + 1) & self.mask;
-        }
+        probe(&self.slots, self.mask, id)
     }
 
     /// The spec index counting segments with this id.
@@ -469,17 +475,7 @@ impl Frame {
     /// `CLoop::slot`, from the frame's copy of the table.
     #[inline]
     fn slot(&self, id: u32) -> Option<&'static Slot> {
-        let mut i = hash(id) & self.mask;
-        loop {
-            let s = &self.slots[i];
-            if s.id == 0 {
-                return None;
-            }
-            if s.id == id {
-                return Some(s);
-            }
-            i = (i + 1) & self.mask;
-        }
+        probe(self.slots, self.mask, id)
     }
 }
 
@@ -635,6 +631,31 @@ pub(crate) fn place<'a>(
     }
     let root_frame = stack.pop().expect("because the root is never popped");
     usage_met && counts.minimums_met(root_frame, &comp.loops[0])
+}
+
+/// The end of a one-pass read (a guide's [`Sink`] that checks and extracts as segments are
+/// placed): unless the pass is sure there is nothing to report (`clean`: nothing found, every
+/// rule held, usage all met), the tree is built and `validate` reports, so the issues are
+/// exactly the tree validator's, in its order.
+pub(crate) fn settle<'a, I: IntoIterator<Item = SegmentRef<'a>>>(
+    clean: bool,
+    root: &'static LoopDef,
+    segments: impl FnOnce() -> I,
+    set_start: u64,
+    validate: fn(&Node<'_>, u64, &mut Vec<Issue>),
+    issues: &mut Vec<Issue>,
+) {
+    if !clean {
+        let tree = build(root, segments(), issues);
+        validate(&tree, set_start, issues);
+    }
+}
+
+/// Claims move when their list grows (a kilobyte or so each, thousands per set): sized once
+/// from the set's bytes at a claim per 512 (real claims take more; an estimate too high
+/// reserves address space only).
+pub(crate) fn claims_in(set_bytes: usize) -> usize {
+    set_bytes / 512
 }
 
 /// The loop tree as a [`Sink`]. Open loops own the tail of these two stacks: a loop's

@@ -2,7 +2,9 @@
 
 use crate::common::{cas_into, Adjustment, Model, Party, Procedure, Text};
 use crate::issue::{Issue, IssueCode};
-use crate::tree::{build, check_usage, l, loop_key, pack_id, place, s, seg_pack, LoopDef, Node, Sink, Trigger};
+use crate::tree::{
+    check_usage, claims_in, l, loop_key, pack_id, place, s, seg_pack, settle, LoopDef, Node, Sink, Trigger,
+};
 use crate::values::{dated, decimal, text, Checks, Fields};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -367,18 +369,13 @@ pub(crate) fn read_segments<'a, S: Model<'a>, I: IntoIterator<Item = SegmentRef<
     pass.whole = whole;
     pass.backing = backing;
     if extract {
-        // Claims move when their list grows (over a kilobyte each, thousands per set): size
-        // it once, from the set's bytes at a claim per 512 (real claims take more; an
-        // estimate too high reserves address space only).
-        pass.out.claims.reserve(backing.len() / 512);
+        pass.out.claims.reserve(claims_in(backing.len()));
     }
     let mut unexpected = Vec::new();
     let usage_met = place(&SCHEMA, segments(), &mut unexpected, &mut pass);
     let (claims, balanced) = pass.finish();
-    if !(usage_met && balanced && found.is_empty() && unexpected.is_empty()) {
-        let root = build(&SCHEMA, segments(), issues);
-        validate(&root, set_start, issues);
-    }
+    let clean = usage_met && balanced && found.is_empty() && unexpected.is_empty();
+    settle(clean, &SCHEMA, segments, set_start, validate, issues);
     claims
 }
 
