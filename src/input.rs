@@ -17,15 +17,24 @@ pub struct LoadedSet {
 /// Calls `f` for every transaction set of a file, in file order, in memory bounded by the
 /// largest set. Syntax errors stay on the set (`set.errors`) for the caller to report.
 pub fn for_each_set(path: &Path, mut f: impl FnMut(LoadedSet) -> anyhow::Result<()>) -> anyhow::Result<()> {
+    for_each_read_set(path, |interchange, set| {
+        let parsed = hipaa::parse_set(&set);
+        f(LoadedSet { interchange: interchange.clone(), set, parsed })
+    })
+}
+
+/// [`for_each_set`] without the typed parse: each set as read, with its interchange header,
+/// for callers that read the set another way (`parse` serializes the borrowed view).
+pub fn for_each_read_set(
+    path: &Path,
+    mut f: impl FnMut(&InterchangeHeader, OwnedSet) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
     let mut interchange = InterchangeHeader::default();
     for ev in StreamReader::new(BufReader::with_capacity(256 * 1024, file)) {
         match ev.with_context(|| format!("reading {}", path.display()))? {
             Event::InterchangeStart { header, .. } => interchange = header,
-            Event::Set(set) => {
-                let parsed = hipaa::parse_set(&set);
-                f(LoadedSet { interchange: interchange.clone(), set, parsed })?;
-            }
+            Event::Set(set) => f(&interchange, set)?,
             _ => {}
         }
     }

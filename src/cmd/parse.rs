@@ -1,7 +1,7 @@
 //! `painrcm parse FILE... --format json|x12`: the typed model of every transaction set.
 
 use super::{emit, FAILED, NEEDS_PERSON, OK};
-use crate::input::{display_name, for_each_set};
+use crate::input::{display_name, for_each_read_set};
 use std::path::PathBuf;
 use x12::{EnvelopeWriter, LineEnding};
 
@@ -39,6 +39,35 @@ struct Doc<'a> {
     set: &'a hipaa::ParsedSet,
 }
 
+/// [`Doc`] for a claims or remittance set read into its borrowed view: the same fields, in
+/// the same order, as `ParsedSet` flattened (`id`, `control`, `version`, `transaction`,
+/// `issues`), without copying the model's text.
+#[derive(serde::Serialize)]
+struct ViewDoc<'a> {
+    file: &'a str,
+    interchange_control: &'a str,
+    group_control: &'a str,
+    id: &'a str,
+    control: &'a str,
+    version: &'a str,
+    transaction: &'a hipaa::View<'a>,
+    issues: &'a [hipaa::Issue],
+}
+
+/// The version a set follows, as `ParsedSet::version` gives it (ST03, else GS08).
+fn set_version(set: &x12::OwnedSet) -> &str {
+    if set.version.is_empty() {
+        &set.group.version
+    } else {
+        &set.version
+    }
+}
+
+/// Whether no issue is an error (`ParsedSet::is_valid`).
+fn all_warnings(issues: &[hipaa::Issue]) -> bool {
+    issues.iter().all(|i| i.severity == x12::Severity::Warning)
+}
+
 pub fn run(args: Args) -> anyhow::Result<u8> {
     let mut code = OK;
     for path in &args.files {
@@ -46,44 +75,64 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         let mut out: Vec<u8> = Vec::new();
         // Sets of one interchange and group are written together so trailers can be recounted.
         let mut writer: Option<(String, String, EnvelopeWriter<Vec<u8>>)> = None;
-        let result = for_each_set(path, |s| {
-            if !s.parsed.is_valid() || !s.set.is_clean() {
+        let result = for_each_read_set(path, |interchange, set| {
+            if args.format == ParseFormat::Json {
+                // Claims and remittances as borrowed views (no text copied); other sets typed.
+                let (json, valid) = match hipaa::view_set(&set) {
+                    Some((view, issues)) => {
+                        let doc = ViewDoc {
+                            file: &name,
+                            interchange_control: &interchange.control,
+                            group_control: &set.group.control,
+                            id: &set.id,
+                            control: &set.control,
+                            version: set_version(&set),
+                            transaction: &view,
+                            issues: &issues,
+                        };
+                        (serde_json::to_string(&doc)?, all_warnings(&issues))
+                    }
+                    None => {
+                        let parsed = hipaa::parse_set(&set);
+                        let doc = Doc {
+                            file: &name,
+                            interchange_control: &interchange.control,
+                            group_control: &set.group.control,
+                            set: &parsed,
+                        };
+                        (serde_json::to_string(&doc)?, parsed.is_valid())
+                    }
+                };
+                if !valid || !set.is_clean() {
+                    code = code.max(NEEDS_PERSON);
+                }
+                emit(&(json + "\n"))?;
+                return Ok(());
+            }
+            // X12 needs only the loop tree, and the issues for the exit code.
+            if !all_warnings(&hipaa::validate_set(&set)) || !set.is_clean() {
                 code = code.max(NEEDS_PERSON);
             }
-            match args.format {
-                ParseFormat::Json => {
-                    let doc = Doc {
-                        file: &name,
-                        interchange_control: &s.interchange.control,
-                        group_control: &s.set.group.control,
-                        set: &s.parsed,
-                    };
-                    emit(&(serde_json::to_string(&doc)? + "\n"))?;
+            let same = writer.as_ref().is_some_and(|(i, _, _)| *i == interchange.control);
+            if !same {
+                if let Some((_, _, w)) = writer.take() {
+                    out.extend(w.finish()?);
                 }
-                ParseFormat::X12 => {
-                    let same = writer.as_ref().is_some_and(|(i, _, _)| *i == s.interchange.control);
-                    if !same {
-                        if let Some((_, _, w)) = writer.take() {
-                            out.extend(w.finish()?);
-                        }
-                        let line =
-                            if s.set.line_ending == LineEnding::None { LineEnding::None } else { s.set.line_ending };
-                        let mut w = EnvelopeWriter::new(Vec::new(), s.set.delimiters, line);
-                        w.start_interchange(&s.interchange, s.interchange.control.parse().unwrap_or(0))?;
-                        writer = Some((s.interchange.control.clone(), String::new(), w));
-                    }
-                    let (_, group, w) = writer.as_mut().expect("because it was set just above");
-                    if *group != s.set.group.control {
-                        w.start_group(&s.set.group, s.set.group.control.parse().unwrap_or(0))?;
-                        *group = s.set.group.control.clone();
-                    }
-                    w.start_set(&s.set.id, &s.set.control, &s.set.version)?;
-                    for seg in hipaa::tree_segments(&s.set).iter().filter(|g| !g.is(b"ST") && !g.is(b"SE")) {
-                        w.segment_ref(seg)?;
-                    }
-                    w.end_set()?;
-                }
+                let line = if set.line_ending == LineEnding::None { LineEnding::None } else { set.line_ending };
+                let mut w = EnvelopeWriter::new(Vec::new(), set.delimiters, line);
+                w.start_interchange(interchange, interchange.control.parse().unwrap_or(0))?;
+                writer = Some((interchange.control.clone(), String::new(), w));
             }
+            let (_, group, w) = writer.as_mut().expect("because it was set just above");
+            if *group != set.group.control {
+                w.start_group(&set.group, set.group.control.parse().unwrap_or(0))?;
+                *group = set.group.control.clone();
+            }
+            w.start_set(&set.id, &set.control, &set.version)?;
+            for seg in hipaa::tree_segments(&set).iter().filter(|g| !g.is(b"ST") && !g.is(b"SE")) {
+                w.segment_ref(seg)?;
+            }
+            w.end_set()?;
             Ok(())
         });
         if let Some((_, _, w)) = writer.take() {
