@@ -633,22 +633,35 @@ pub(crate) fn place<'a>(
     usage_met && counts.minimums_met(root_frame, &comp.loops[0])
 }
 
-/// The end of a one-pass read (a guide's [`Sink`] that checks and extracts as segments are
-/// placed): unless the pass is sure there is nothing to report (`clean`: nothing found, every
-/// rule held, usage all met), the tree is built and `validate` reports, so the issues are
-/// exactly the tree validator's, in its order.
-pub(crate) fn settle<'a, I: IntoIterator<Item = SegmentRef<'a>>>(
-    clean: bool,
+/// A guide's one-pass reader: a [`Sink`] that checks each segment and fills its model as
+/// segments are placed.
+pub(crate) trait OnePass<'a>: Sink<'a> {
+    type Model;
+    /// The model read, and whether the pass is sure there is nothing to report (no check
+    /// found anything, every rule held).
+    fn finish(self) -> (Self::Model, bool);
+}
+
+/// Runs a one-pass reader over a set's segments (`segments` yields them, twice when there
+/// are issues). Unless the pass is sure there is nothing to report and usage was all met,
+/// the tree is built and `validate` reports, so the issues are exactly the tree validator's,
+/// in its order.
+pub(crate) fn one_pass<'a, P: OnePass<'a>, I: IntoIterator<Item = SegmentRef<'a>>>(
     root: &'static LoopDef,
-    segments: impl FnOnce() -> I,
+    mut pass: P,
+    segments: impl Fn() -> I,
     set_start: u64,
     validate: fn(&Node<'_>, u64, &mut Vec<Issue>),
     issues: &mut Vec<Issue>,
-) {
-    if !clean {
+) -> P::Model {
+    let mut unexpected = Vec::new();
+    let usage_met = place(root, segments(), &mut unexpected, &mut pass);
+    let (model, clean) = pass.finish();
+    if !(clean && usage_met && unexpected.is_empty()) {
         let tree = build(root, segments(), issues);
         validate(&tree, set_start, issues);
     }
+    model
 }
 
 /// Claims move when their list grows (a kilobyte or so each, thousands per set): sized once

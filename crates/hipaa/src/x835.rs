@@ -3,7 +3,7 @@
 use crate::common::{cas_amount, cas_into_with, cas_total_with, Adjustment, Model, Party, Procedure, Text};
 use crate::issue::Issue;
 use crate::tree::{
-    check_usage, claims_in, loop_key, pack_id, place, s, seg_pack, settle, LoopDef, Node, Sink, Trigger,
+    check_usage, claims_in, loop_key, one_pass, pack_id, s, seg_pack, LoopDef, Node, OnePass, Sink, Trigger,
 };
 use crate::values::{date8, decimal, text, Checks, Fields};
 use chrono::NaiveDate;
@@ -236,18 +236,8 @@ pub(crate) fn read_segments<'a, S: Model<'a>, I: IntoIterator<Item = SegmentRef<
     issues: &mut Vec<Issue>,
 ) -> Remittance<S> {
     let mut found = Vec::new();
-    let mut pass = Pass::new(set_start, &mut found, extract);
-    pass.whole = whole;
-    pass.backing = backing;
-    if extract {
-        pass.out.claims.reserve(claims_in(backing.len()));
-    }
-    let mut unexpected = Vec::new();
-    let usage_met = place(&SCHEMA, segments(), &mut unexpected, &mut pass);
-    let (remittance, balanced) = pass.finish();
-    let clean = usage_met && balanced && found.is_empty() && unexpected.is_empty();
-    settle(clean, &SCHEMA, segments, set_start, validate, issues);
-    remittance
+    let pass = Pass::new(set_start, &mut found, extract, whole, backing);
+    one_pass(&SCHEMA, pass, segments, set_start, validate, issues)
 }
 
 const K_ROOT: u64 = loop_key("835");
@@ -299,12 +289,18 @@ struct Pass<'i, 'a, S> {
 }
 
 impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
-    fn new(set_start: u64, issues: &'i mut Vec<Issue>, extract: bool) -> Pass<'i, 'a, S> {
-        Pass {
+    fn new(
+        set_start: u64,
+        issues: &'i mut Vec<Issue>,
+        extract: bool,
+        whole: Option<&'a str>,
+        backing: &'a [u8],
+    ) -> Pass<'i, 'a, S> {
+        let mut pass = Pass {
             c: Checks::new(set_start, issues),
             extract,
-            whole: None,
-            backing: &[],
+            whole,
+            backing,
             doubt: false,
             out: Remittance::default(),
             bpr: None,
@@ -328,26 +324,11 @@ impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
             d150: None,
             r6r: false,
             b6: false,
+        };
+        if extract {
+            pass.out.claims.reserve(claims_in(backing.len()));
         }
-    }
-
-    /// The remittance read, and whether every balancing rule held.
-    fn finish(mut self) -> (Remittance<S>, bool) {
-        // SNIP 3: BPR02 = sum of CLP04 - sum of PLB amounts (credit), or the negative for debits.
-        if let Some((Some(total), debit)) = self.bpr {
-            let signed = if debit { -total } else { total };
-            self.doubt |= signed != self.clp_paid - self.plb;
-        }
-        let r = &mut self.out;
-        if r.payer.id.as_ref().is_empty() {
-            if let Some(id) = self.ref_2u.take() {
-                r.payer.id = id;
-            }
-        }
-        if r.payer.id.as_ref().is_empty() {
-            r.payer.id = self.trn03.take().unwrap_or_default();
-        }
-        (self.out, !self.doubt)
+        pass
     }
 
     /// The checks and balancing sums of one segment.
@@ -539,6 +520,30 @@ fn checked(id: u32) -> bool {
 #[inline]
 fn read_by_pass(id: u32) -> bool {
     checked(id) || matches!(id, ID_BPR | ID_TRN | ID_N1 | ID_REF | ID_PER | ID_MOA | ID_MIA | ID_LQ)
+}
+
+impl<'a, S: Model<'a>> OnePass<'a> for Pass<'_, 'a, S> {
+    type Model = Remittance<S>;
+
+    /// The remittance read, and whether nothing was found and every rule held.
+    fn finish(mut self) -> (Remittance<S>, bool) {
+        // SNIP 3: BPR02 = sum of CLP04 - sum of PLB amounts (credit), or the negative for debits.
+        if let Some((Some(total), debit)) = self.bpr {
+            let signed = if debit { -total } else { total };
+            self.doubt |= signed != self.clp_paid - self.plb;
+        }
+        let r = &mut self.out;
+        if r.payer.id.as_ref().is_empty() {
+            if let Some(id) = self.ref_2u.take() {
+                r.payer.id = id;
+            }
+        }
+        if r.payer.id.as_ref().is_empty() {
+            r.payer.id = self.trn03.take().unwrap_or_default();
+        }
+        let clean = !self.doubt && self.c.issues.is_empty();
+        (self.out, clean)
+    }
 }
 
 impl<'a, S: Model<'a>> Sink<'a> for Pass<'_, 'a, S> {

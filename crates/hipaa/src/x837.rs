@@ -3,7 +3,7 @@
 use crate::common::{cas_into, Adjustment, Model, Party, Procedure, Text};
 use crate::issue::{Issue, IssueCode};
 use crate::tree::{
-    check_usage, claims_in, l, loop_key, pack_id, place, s, seg_pack, settle, LoopDef, Node, Sink, Trigger,
+    check_usage, claims_in, l, loop_key, one_pass, pack_id, s, seg_pack, LoopDef, Node, OnePass, Sink, Trigger,
 };
 use crate::values::{dated, decimal, text, Checks, Fields};
 use chrono::NaiveDate;
@@ -365,18 +365,8 @@ pub(crate) fn read_segments<'a, S: Model<'a>, I: IntoIterator<Item = SegmentRef<
     issues: &mut Vec<Issue>,
 ) -> Claims837<S> {
     let mut found = Vec::new();
-    let mut pass = Pass::new(set_start, &mut found, set_control, extract);
-    pass.whole = whole;
-    pass.backing = backing;
-    if extract {
-        pass.out.claims.reserve(claims_in(backing.len()));
-    }
-    let mut unexpected = Vec::new();
-    let usage_met = place(&SCHEMA, segments(), &mut unexpected, &mut pass);
-    let (claims, balanced) = pass.finish();
-    let clean = usage_met && balanced && found.is_empty() && unexpected.is_empty();
-    settle(clean, &SCHEMA, segments, set_start, validate, issues);
-    claims
+    let pass = Pass::new(set_start, &mut found, set_control, extract, whole, backing);
+    one_pass(&SCHEMA, pass, segments, set_start, validate, issues)
 }
 
 const K_ROOT: u64 = loop_key("837P");
@@ -457,12 +447,19 @@ struct Pass<'i, 'a, S> {
 }
 
 impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
-    fn new(set_start: u64, issues: &'i mut Vec<Issue>, set_control: &'a str, extract: bool) -> Pass<'i, 'a, S> {
-        Pass {
+    fn new(
+        set_start: u64,
+        issues: &'i mut Vec<Issue>,
+        set_control: &'a str,
+        extract: bool,
+        whole: Option<&'a str>,
+        backing: &'a [u8],
+    ) -> Pass<'i, 'a, S> {
+        let mut pass = Pass {
             c: Checks::new(set_start, issues),
             extract,
-            whole: None,
-            backing: &[],
+            whole,
+            backing,
             unbalanced: false,
             out: Claims837::default(),
             set_control: set_control.into(),
@@ -499,12 +496,11 @@ impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
             line_g1: false,
             l_rendering: false,
             dtp573: false,
+        };
+        if extract {
+            pass.out.claims.reserve(claims_in(backing.len()));
         }
-    }
-
-    /// The claims read, and whether every balancing rule held.
-    fn finish(self) -> (Claims837<S>, bool) {
-        (self.out, !self.unbalanced)
+        pass
     }
 
     fn claim(&mut self) -> &mut Claim<S> {
@@ -772,6 +768,16 @@ fn extracted(id: u32) -> bool {
             | ID_CAS
             | ID_AMT
     )
+}
+
+impl<'a, S: Model<'a>> OnePass<'a> for Pass<'_, 'a, S> {
+    type Model = Claims837<S>;
+
+    /// The claims read, and whether nothing was found and every balancing rule held.
+    fn finish(self) -> (Claims837<S>, bool) {
+        let clean = !self.unbalanced && self.c.issues.is_empty();
+        (self.out, clean)
+    }
 }
 
 impl<'a, S: Model<'a>> Sink<'a> for Pass<'_, 'a, S> {
