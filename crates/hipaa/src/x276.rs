@@ -581,31 +581,37 @@ fn tracking(node: &Node<'_>, level: &'static str, above: &Above<'_>, ca: bool) -
             units: decimal(s.get(7)),
             ..LineStatus::default()
         };
-        let (mut fj, mut dates): (Option<Text>, Dates) = (None, None);
-        for seg in &svc.segments {
-            match seg_pack(seg) {
-                ID_STC => push_stc(&Fields::new(seg), &mut line.statuses),
-                ID_REF => {
-                    let f = Fields::new(seg);
-                    if f.get(1) == b"FJ" {
-                        first(&mut fj, || text(f.get(2)));
-                    }
-                }
-                ID_DTP => {
-                    let f = Fields::new(seg);
-                    if f.get(1) == b"472" {
-                        first(&mut dates, || dated(f.get(2), f.get(3)));
-                    }
-                }
-                _ => {}
-            }
-        }
-        line.control = fj.unwrap_or_default();
-        let r = dates.flatten();
+        let (control, r) = line_facts(svc, |f| push_stc(f, &mut line.statuses));
+        line.control = control;
         (line.from, line.to) = (r.map(|x| x.0), r.map(|x| x.1));
         c.lines.push(line);
     }
     c
+}
+
+/// A service line loop's (2210, 2220) first REF*FJ line control and first DTP*472 dates
+/// (`None` when they do not parse); `stc` is given each STC, split.
+fn line_facts(svc: &Node<'_>, mut stc: impl FnMut(&Fields<'_>)) -> (Text, Option<(NaiveDate, NaiveDate)>) {
+    let (mut fj, mut dates): (Option<Text>, Dates) = (None, None);
+    for seg in &svc.segments {
+        match seg_pack(seg) {
+            ID_STC => stc(&Fields::new(seg)),
+            ID_REF => {
+                let f = Fields::new(seg);
+                if f.get(1) == b"FJ" {
+                    first(&mut fj, || text(f.get(2)));
+                }
+            }
+            ID_DTP => {
+                let f = Fields::new(seg);
+                if f.get(1) == b"472" {
+                    first(&mut dates, || dated(f.get(2), f.get(3)));
+                }
+            }
+            _ => {}
+        }
+    }
+    (fj.unwrap_or_default(), dates.flatten())
 }
 
 /// The start date of the first DTP with this qualifier in a loop (`None` when it does not parse).
@@ -716,30 +722,12 @@ fn inquiry(node: &Node<'_>, base: &StatusInquiry) -> StatusInquiry {
     }
     for svc in node.kids("2210") {
         let s = Fields::new(svc.first());
-        let (mut fj, mut dates): (Option<Text>, Dates) = (None, None);
-        for seg in &svc.segments {
-            match seg_pack(seg) {
-                ID_REF => {
-                    let f = Fields::new(seg);
-                    if f.get(1) == b"FJ" {
-                        first(&mut fj, || text(f.get(2)));
-                    }
-                }
-                ID_DTP => {
-                    let f = Fields::new(seg);
-                    if f.get(1) == b"472" {
-                        first(&mut dates, || dated(f.get(2), f.get(3)));
-                    }
-                }
-                _ => {}
-            }
-        }
-        let r = dates.flatten();
+        let (control, r) = line_facts(svc, |_| {});
         q.lines.push(LineInquiry {
             procedure: Procedure::from_composite(s.get(1), s.seg.delimiters().component),
             charge: decimal(s.get(2)),
             units: decimal(s.get(7)),
-            control: fj.unwrap_or_default(),
+            control,
             from: r.map(|x| x.0),
             to: r.map(|x| x.1),
         });
