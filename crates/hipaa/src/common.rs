@@ -156,12 +156,7 @@ impl<'a, S: From<&'a str> + Default> Party<S> {
         Party { entity: f.text(1), last_or_org: f.text(3), first: f.text(4), id_qualifier: f.text(8), id: f.text(9) }
     }
 
-    /// From an N1 segment (835 payer and payee).
-    pub fn from_n1(seg: &SegmentRef<'a>) -> Party<S> {
-        Party::n1(&Fields::new(seg))
-    }
-
-    /// From an N1 already split.
+    /// From an N1 already split (835 payer and payee).
     pub(crate) fn n1(f: &Fields<'a>) -> Party<S> {
         Party { entity: f.text(1), last_or_org: f.text(2), first: S::default(), id_qualifier: f.text(3), id: f.text(4) }
     }

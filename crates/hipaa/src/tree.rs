@@ -319,27 +319,21 @@ fn hash(id: u32) -> usize {
     (id.wrapping_mul(0x9E37_79B1) >> 16) as usize
 }
 
-/// The slot of `id` in an open-addressed table of `mask + 1` slots.
-#[inline]
-fn probe(slots: &[Slot], mask: usize, id: u32) -> Option<&Slot> {
-    let mut i = hash(id) & mask;
-    loop {
-        let s = &slots[i];
-        if s.id == 0 {
-            // Empty (and 0 is also the id of a segment no schema names).
-            return None;
-        }
-        if s.id == id {
-            return Some(s);
-        }
-        i = (i + 1) & mask;
-    }
-}
-
 impl CLoop {
     #[inline]
     fn slot(&self, id: u32) -> Option<&Slot> {
-        probe(&self.slots, self.mask, id)
+        let mut i = hash(id) & self.mask;
+        loop {
+            let s = &self.slots[i];
+            if s.id == 0 {
+                // Empty (and 0 is also the id of a segment no schema names).
+                return None;
+            }
+            if s.id == id {
+                return Some(s);
+            }
+            i = (i + 1) & self.mask;
+        }
     }
 
     /// The spec index counting segments with this id.
@@ -465,18 +459,6 @@ impl Compiled {
 struct Frame {
     cl: &'static CLoop,
     base: usize,
-    /// The loop's slot table and its mask, copied here: the placer asks each open loop about
-    /// every segment, and one load from the frame beats a chase through the compiled loop.
-    slots: &'static [Slot],
-    mask: usize,
-}
-
-impl Frame {
-    /// `CLoop::slot`, from the frame's copy of the table.
-    #[inline]
-    fn slot(&self, id: u32) -> Option<&'static Slot> {
-        probe(self.slots, self.mask, id)
-    }
 }
 
 /// The usage counts of the open loops, innermost last.
@@ -488,7 +470,7 @@ impl Counts {
     fn open(&mut self, cl: &'static CLoop) -> Frame {
         let base = self.0.len();
         self.0.resize(base + cl.def.segments.len() + cl.kids.len(), 0);
-        Frame { cl, base, slots: &cl.slots, mask: cl.mask }
+        Frame { cl, base }
     }
 
     /// Drops the counts of a closing frame.
@@ -564,9 +546,8 @@ pub(crate) fn place<'a>(
         // the root holds its trigger, and the root takes its own segments even when empty.)
         let mut placed = None;
         for k in (0..stack.len()).rev() {
-            let frame = &stack[k];
-            let Some(slot) = frame.slot(id) else { continue };
-            let cl = frame.cl;
+            let cl = stack[k].cl;
+            let Some(slot) = cl.slot(id) else { continue };
             let kids = &cl.by_id[usize::from(slot.from)..usize::from(slot.to)];
             if let Some(&j) = kids.iter().find(|&&j| cl.kids[usize::from(j)].matches(id, &mut q)) {
                 placed = Some((k, Some(usize::from(j))));

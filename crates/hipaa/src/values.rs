@@ -235,7 +235,7 @@ impl<'a> Fields<'a> {
     #[inline]
     pub fn components(&self, n: usize, sep: u8) -> Components<'a> {
         match self.known(n) {
-            Some(t) => Components::of_text(t, sep),
+            Some(t) => Components { text: Some(t), bytes: t.as_bytes(), at: Some(0), sep },
             None => Components { text: None, bytes: self.get(n), at: Some(0), sep },
         }
     }
@@ -298,13 +298,6 @@ pub(crate) struct Components<'a> {
     /// Start of the next piece; `None` once the last was given.
     at: Option<usize>,
     sep: u8,
-}
-
-impl<'a> Components<'a> {
-    /// The components of `text` (its bytes are the element).
-    pub fn of_text(text: &'a str, sep: u8) -> Components<'a> {
-        Components { text: Some(text), bytes: text.as_bytes(), at: Some(0), sep }
-    }
 }
 
 impl<'a> Iterator for Components<'a> {
