@@ -361,6 +361,33 @@ impl<'a> Elements<'a> for Fields<'a> {
     }
 }
 
+/// What a one-pass reader of a set carries whatever its guide: its checks, whether it fills a
+/// model, and the set's bytes (and text, when UTF-8) to split segments in place.
+pub(crate) struct Reading<'i, 'a> {
+    pub c: Checks<'i>,
+    pub extract: bool,
+    whole: Option<&'a str>,
+    backing: &'a [u8],
+}
+
+impl<'i, 'a> Reading<'i, 'a> {
+    pub fn new(
+        set_start: u64,
+        issues: &'i mut Vec<Issue>,
+        extract: bool,
+        whole: Option<&'a str>,
+        backing: &'a [u8],
+    ) -> Reading<'i, 'a> {
+        Reading { c: Checks::new(set_start, issues), extract, whole, backing }
+    }
+
+    /// A segment of the set, split (`Fields::with_text`).
+    #[inline]
+    pub fn split(&self, seg: &SegmentRef<'a>) -> Fields<'a> {
+        Fields::with_text(seg, self.backing, self.whole)
+    }
+}
+
 /// Element checks for one transaction set, collecting issues with positions.
 pub struct Checks<'i> {
     pub set_start: u64,

@@ -5,7 +5,7 @@ use crate::issue::Issue;
 use crate::tree::{
     check_usage, claims_in, loop_key, one_pass, pack_id, s, seg_pack, LoopDef, Node, OnePass, Sink, Trigger,
 };
-use crate::values::{date8, decimal, text, Checks, Fields};
+use crate::values::{date8, decimal, text, Checks, Fields, Reading};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -249,11 +249,7 @@ const K_2110: u64 = loop_key("2110");
 /// The state of one pass over an 835 set (see [`read`]). "First" below means what
 /// `Node::seg`, `seg_q` and `kid` find: the first occurrence within the loop occurrence.
 struct Pass<'i, 'a, S> {
-    c: Checks<'i>,
-    extract: bool,
-    /// The set's text, when it is UTF-8, and its bytes (to split segments in place).
-    whole: Option<&'a str>,
-    backing: &'a [u8],
+    r: Reading<'i, 'a>,
     /// A balancing or payer-contact rule failed: the tree decides the issues.
     doubt: bool,
     out: Remittance<S>,
@@ -297,10 +293,7 @@ impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
         backing: &'a [u8],
     ) -> Pass<'i, 'a, S> {
         let mut pass = Pass {
-            c: Checks::new(set_start, issues),
-            extract,
-            whole,
-            backing,
+            r: Reading::new(set_start, issues, extract, whole, backing),
             doubt: false,
             out: Remittance::default(),
             bpr: None,
@@ -335,9 +328,9 @@ impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
     fn check(&mut self, def: &'static LoopDef, key: u64, id: u32, f: &Fields<'a>, opens: bool) -> Parsed {
         match (key, id) {
             (K_ROOT, ID_BPR) if self.bpr.is_none() => {
-                check_bpr(&mut self.c, f);
+                check_bpr(&mut self.r.c, f);
                 self.bpr = Some((decimal(f.get(2)), f.get(3) == b"D"));
-                if self.extract {
+                if self.r.extract {
                     let r = &mut self.out;
                     r.handling = f.text(1);
                     r.payment = decimal(f.get(2)).unwrap_or_default();
@@ -347,7 +340,7 @@ impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
                 }
             }
             (K_ROOT, ID_TRN) if self.trn03.is_none() => {
-                check_trn(&mut self.c, f);
+                check_trn(&mut self.r.c, f);
                 self.trn03 = Some(f.text(3));
                 self.out.trace = f.text(2);
             }
@@ -359,10 +352,10 @@ impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
             return Parsed::Nothing;
         }
         let parsed = if id == ID_CAS {
-            check_cas(&mut self.c, def.id, f, &mut self.cas);
+            check_cas(&mut self.r.c, def.id, f, &mut self.cas);
             Parsed::Cas
         } else {
-            check_segment(&mut self.c, def.id, id, f)
+            check_segment(&mut self.r.c, def.id, id, f)
         };
         match (key, id, &parsed) {
             (K_2100, ID_CLP, Parsed::Amounts([charge, paid, _])) if opens => {
@@ -541,7 +534,7 @@ impl<'a, S: Model<'a>> OnePass<'a> for Pass<'_, 'a, S> {
         if r.payer.id.as_ref().is_empty() {
             r.payer.id = self.trn03.take().unwrap_or_default();
         }
-        let clean = !self.doubt && self.c.issues.is_empty();
+        let clean = !self.doubt && self.r.c.issues.is_empty();
         (self.out, clean)
     }
 }
@@ -552,9 +545,9 @@ impl<'a, S: Model<'a>> Sink<'a> for Pass<'_, 'a, S> {
         if !opens && !read_by_pass(id) {
             return;
         }
-        let f = Fields::with_text(seg, self.backing, self.whole);
+        let f = self.r.split(seg);
         let parsed = self.check(def, key, id, &f, opens);
-        if self.extract {
+        if self.r.extract {
             self.extract(key, id, &f, opens, &parsed);
         }
     }
@@ -565,7 +558,7 @@ impl<'a, S: Model<'a>> Sink<'a> for Pass<'_, 'a, S> {
                 if let Some((charge, paid)) = self.svc {
                     self.doubt |= charge - paid != self.svc_adj;
                 }
-                if self.extract {
+                if self.r.extract {
                     let date = self.d472.flatten().or(self.d150.flatten());
                     self.service().service_date = date;
                 }
@@ -574,7 +567,7 @@ impl<'a, S: Model<'a>> Sink<'a> for Pass<'_, 'a, S> {
                 if let Some((charge, paid)) = self.clp {
                     self.doubt |= charge - paid != self.clp_adj;
                 }
-                if self.extract {
+                if self.r.extract {
                     let mut mia = std::mem::take(&mut self.mia);
                     self.claim().remarks.append(&mut mia);
                     self.mia = mia;

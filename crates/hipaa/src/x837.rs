@@ -5,7 +5,7 @@ use crate::issue::{Issue, IssueCode};
 use crate::tree::{
     check_usage, claims_in, l, loop_key, one_pass, pack_id, s, seg_pack, LoopDef, Node, OnePass, Sink, Trigger,
 };
-use crate::values::{dated, decimal, text, Checks, Fields};
+use crate::values::{dated, decimal, text, Checks, Fields, Reading};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -393,11 +393,7 @@ const K_2430: u64 = loop_key("2430");
 /// The state of one pass over an 837P set (see [`read`]). "First" below means what
 /// `Node::seg`, `seg_q` and `kid` find: the first occurrence within the loop occurrence.
 struct Pass<'i, 'a, S> {
-    c: Checks<'i>,
-    extract: bool,
-    /// The set's text, when it is UTF-8, and its bytes (to split segments in place).
-    whole: Option<&'a str>,
-    backing: &'a [u8],
+    r: Reading<'i, 'a>,
     /// A balancing rule failed: the tree decides the issues.
     unbalanced: bool,
     out: Claims837<S>,
@@ -456,10 +452,7 @@ impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
         backing: &'a [u8],
     ) -> Pass<'i, 'a, S> {
         let mut pass = Pass {
-            c: Checks::new(set_start, issues),
-            extract,
-            whole,
-            backing,
+            r: Reading::new(set_start, issues, extract, whole, backing),
             unbalanced: false,
             out: Claims837::default(),
             set_control: set_control.into(),
@@ -775,7 +768,7 @@ impl<'a, S: Model<'a>> OnePass<'a> for Pass<'_, 'a, S> {
 
     /// The claims read, and whether nothing was found and every balancing rule held.
     fn finish(self) -> (Claims837<S>, bool) {
-        let clean = !self.unbalanced && self.c.issues.is_empty();
+        let clean = !self.unbalanced && self.r.c.issues.is_empty();
         (self.out, clean)
     }
 }
@@ -784,21 +777,21 @@ impl<'a, S: Model<'a>> Sink<'a> for Pass<'_, 'a, S> {
     #[inline]
     fn segment(&mut self, def: &'static LoopDef, key: u64, id: u32, seg: &SegmentRef<'a>, opens: bool) {
         let check = checked(id) || id == ID_BHT;
-        let keep = self.extract && (opens || extracted(id));
+        let keep = self.r.extract && (opens || extracted(id));
         if opens && id == ID_LX {
             self.sv1 = false;
         }
         if !check && !keep {
             return;
         }
-        let f = Fields::with_text(seg, self.backing, self.whole);
+        let f = self.r.split(seg);
         let mut parsed = Parsed::Nothing;
         if id == ID_BHT {
             if key == K_ROOT && !self.bht {
-                check_bht(&mut self.c, &f);
+                check_bht(&mut self.r.c, &f);
             }
         } else if check {
-            parsed = check_segment(&mut self.c, def.id, id, &f);
+            parsed = check_segment(&mut self.r.c, def.id, id, &f);
             if id == ID_CLM && key == K_2300 {
                 self.charge = parsed.amounts(&f, 2, 0).0;
                 self.lines_sum = Some(Decimal::ZERO);
@@ -828,12 +821,12 @@ impl<'a, S: Model<'a>> Sink<'a> for Pass<'_, 'a, S> {
                     self.unbalanced |= charge != sum;
                 }
             }
-            K_2000C if self.extract => {
+            K_2000C if self.r.extract => {
                 for c in &mut self.out.claims[self.c_from..] {
                     c.patient.clone_from(&self.patient);
                 }
             }
-            K_2000B if self.extract => {
+            K_2000B if self.r.extract => {
                 let b = &self.base;
                 for c in &mut self.out.claims[self.b_from..] {
                     c.responsibility.clone_from(&b.responsibility);
@@ -845,7 +838,7 @@ impl<'a, S: Model<'a>> Sink<'a> for Pass<'_, 'a, S> {
                     c.set_control.clone_from(&self.set_control);
                 }
             }
-            K_2000A if self.extract => {
+            K_2000A if self.r.extract => {
                 let tax = self.tax_ei.as_ref().or(self.tax_sy.as_ref()).cloned().unwrap_or_default();
                 for c in &mut self.out.claims[self.a_from..] {
                     c.billing_provider.clone_from(&self.billing);
