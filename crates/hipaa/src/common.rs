@@ -1,6 +1,6 @@
 //! Types shared by several transaction sets.
 
-use crate::values::{components, decimal, text, Fields};
+use crate::values::{components, decimal, text, Fields, Sum};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use x12::SegmentRef;
@@ -111,12 +111,18 @@ pub(crate) fn cas_amount(seg: &SegmentRef<'_>) -> Decimal {
 
 /// [`cas_amount`] of a CAS segment already split.
 pub(crate) fn cas_total(f: &Fields<'_>) -> Decimal {
-    cas_total_with(f, |i| decimal(f.get(3 + i * 3)))
+    let mut sum = Decimal::ZERO;
+    for i in 0..6 {
+        if !f.get(2 + i * 3).is_empty() {
+            sum += decimal(f.get(3 + i * 3)).unwrap_or_default();
+        }
+    }
+    sum
 }
 
-/// [`cas_total`] with the amount of adjustment `i` (0 to 5) already parsed.
-pub(crate) fn cas_total_with(f: &Fields<'_>, amount: impl Fn(usize) -> Option<Decimal>) -> Decimal {
-    let mut sum = Decimal::ZERO;
+/// [`cas_total`] with the amount of adjustment `i` (0 to 5) already parsed, as a [`Sum`].
+pub(crate) fn cas_sum_with(f: &Fields<'_>, amount: impl Fn(usize) -> Option<Decimal>) -> Sum {
+    let mut sum = Sum::ZERO;
     for i in 0..6 {
         if !f.get(2 + i * 3).is_empty() {
             sum += amount(i).unwrap_or_default();

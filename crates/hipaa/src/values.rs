@@ -39,8 +39,61 @@ pub fn decimal(b: &[u8]) -> Option<Decimal> {
         // `1.` and negative zero: left to the general parser, which decides their scale and sign.
         return Decimal::from_str(std::str::from_utf8(b).ok()?).ok();
     }
-    let m = mantissa as i64; // < 10^18
-    Some(Decimal::new(if negative { -m } else { m }, scale as u32))
+    // < 10^18 with a scale of at most 18: `Decimal::from_parts` takes it as is (and, unlike
+    // `Decimal::new`, is inlined).
+    Some(Decimal::from_parts(mantissa as u32, (mantissa >> 32) as u32, 0, negative, scale as u32))
+}
+
+/// An exact running sum of amounts for the one-pass balancing checks, held as an integer count
+/// of ten-thousandths (cheaper than adding `Decimal`s). A term it cannot hold exactly (more
+/// than four decimals, or more than 14 digits) makes the sum unknown: [`Sum::same`] is then false
+/// and the caller leaves the decision to its `Decimal` validator. Within these bounds
+/// `Decimal` arithmetic is exact too, so a known sum equals the `Decimal` one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Sum(Option<i64>);
+
+impl Sum {
+    pub const ZERO: Sum = Sum(Some(0));
+
+    /// The sum of one amount.
+    #[inline]
+    pub fn of(d: Decimal) -> Sum {
+        const SCALE: [i64; 5] = [10_000, 1_000, 100, 10, 1];
+        let m = d.mantissa();
+        match SCALE.get(d.scale() as usize) {
+            Some(&k) if m.unsigned_abs() < 100_000_000_000_000 => Sum(Some(m as i64 * k)),
+            _ => Sum(None),
+        }
+    }
+
+    #[inline]
+    pub fn plus(self, other: Sum) -> Sum {
+        match (self.0, other.0) {
+            (Some(a), Some(b)) => Sum(a.checked_add(b)),
+            _ => Sum(None),
+        }
+    }
+
+    #[inline]
+    pub fn minus(self, other: Sum) -> Sum {
+        match (self.0, other.0) {
+            (Some(a), Some(b)) => Sum(a.checked_sub(b)),
+            _ => Sum(None),
+        }
+    }
+
+    /// Whether both sums are known and equal.
+    #[inline]
+    pub fn same(self, other: Sum) -> bool {
+        matches!((self.0, other.0), (Some(a), Some(b)) if a == b)
+    }
+}
+
+impl std::ops::AddAssign<Decimal> for Sum {
+    #[inline]
+    fn add_assign(&mut self, d: Decimal) {
+        *self = self.plus(Sum::of(d));
+    }
 }
 
 /// Parses a `D8` date, CCYYMMDD.
@@ -135,9 +188,42 @@ impl<'a> Fields<'a> {
         let raw = seg.raw();
         // Where the segment starts in `backing`, by address (a slice of the same bytes).
         let off = (raw.as_ptr() as usize).wrapping_sub(backing.as_ptr() as usize);
-        let inside = off < backing.len() && backing.len() - off >= raw.len();
         let sep = seg.delimiters().element;
         let mut f = Fields { seg: *seg, id: raw, text: None, ends: [0; FIELDS + 1], n: 0, more: false };
+        // Nearly every segment: one 64-byte block read in place, at most `FIELDS` elements.
+        if raw.len() < 64 {
+            if let Some(block) = backing.get(off..).and_then(|b| b.first_chunk::<64>()) {
+                let mut hits = x12::simd::mask64(block, sep) & ((1u64 << raw.len()) - 1);
+                if hits == 0 {
+                    return f;
+                }
+                if (hits.count_ones() as usize) <= FIELDS {
+                    let first = hits.trailing_zeros() as usize;
+                    hits &= hits - 1;
+                    f.id = &raw[..first];
+                    f.ends[0] = first as u16;
+                    let mut n = 0;
+                    while hits != 0 {
+                        n += 1;
+                        f.ends[n] = hits.trailing_zeros() as u16;
+                        hits &= hits - 1;
+                    }
+                    n += 1;
+                    f.ends[n] = raw.len() as u16;
+                    f.n = n as u8;
+                    return f;
+                }
+            }
+        }
+        Fields::within_blocks(f, off, backing)
+    }
+
+    /// [`Fields::within`] for a long segment, one outside `backing`, or one near its end.
+    #[inline(never)]
+    fn within_blocks(mut f: Fields<'a>, off: usize, backing: &'a [u8]) -> Fields<'a> {
+        let raw = f.seg.raw();
+        let inside = off < backing.len() && backing.len() - off >= raw.len();
+        let sep = f.seg.delimiters().element;
         // Separators 64 bytes at a time, with the tokenizer's SIMD kernel on a copy of each
         // block (segments are short: nearly all are one block).
         let mut first = None;
@@ -739,6 +825,57 @@ mod tests {
                 proptest::prop_assert_eq!(parts, want, "components {}", n);
             }
         }
+    }
+
+    /// The one-block split read in place, next to its fallbacks: a short segment with more
+    /// elements than are stored, and one whose block would run past the end of its set.
+    #[test]
+    fn fields_in_place_and_at_the_edges() {
+        let mut raw = b"REF".to_vec();
+        for k in b'A'..=b'Z' {
+            raw.extend_from_slice(&[b'*', k]);
+        }
+        let len = raw.len();
+        assert!(len < 64);
+        raw.extend_from_slice(&[b'~'; 70]);
+        for backing in [&raw[..], &raw[..len + 1], &raw[..len]] {
+            let seg = SegmentRef::new(&raw[..len], x12::Delimiters::default(), 0, 1);
+            let f = Fields::within(&seg, backing);
+            assert_eq!(f.id, b"REF");
+            for n in 0..34 {
+                assert_eq!(f.get(n), seg.get(n), "element {n} of {} backing bytes", backing.len());
+            }
+        }
+        let seg = SegmentRef::new(b"DTM*472*20261102", x12::Delimiters::default(), 0, 1);
+        let set = b"DTM*472*20261102~";
+        for f in [Fields::within(&seg, set), Fields::new(&seg)] {
+            assert_eq!(
+                (f.id, f.get(1), f.get(2), f.get(3), f.n),
+                (&b"DTM"[..], &b"472"[..], &b"20261102"[..], &b""[..], 2)
+            );
+        }
+    }
+
+    /// Sums are exact in ten-thousandths, and unknown (never "same") past them.
+    #[test]
+    fn sums_are_exact_or_unknown() {
+        let d = |s: &str| decimal(s.as_bytes()).expect("a decimal");
+        let mut a = Sum::ZERO;
+        a += d("0.1");
+        a += d("0.2");
+        assert!(a.same(Sum::of(d("0.30"))));
+        assert!(!a.same(Sum::of(d("0.3001"))));
+        assert!(Sum::of(d("100")).minus(Sum::of(d("25.5"))).same(Sum::of(d("74.50"))));
+        // Five decimals, or 15 digits, are not held: never equal, even to themselves.
+        assert!(!Sum::of(d("0.00001")).same(Sum::of(d("0.00001"))));
+        assert!(!Sum::of(d("100000000000000")).same(Sum::of(d("100000000000000"))));
+        assert!(Sum::of(d("1000000000.5")).same(Sum::of(d("1000000000.50"))));
+        assert!(Sum::of(d("-9999999999.9999")).plus(Sum::of(d("9999999999.9999"))).same(Sum::ZERO));
+        let mut many = Sum::ZERO;
+        for _ in 0..1_000_000 {
+            many += d("9999999999.99");
+        }
+        assert!(!many.same(many), "overflow makes the sum unknown");
     }
 
     #[test]

@@ -1,11 +1,11 @@
 //! 835 health care claim payment/advice, 005010X221A1.
 
-use crate::common::{cas_amount, cas_into_with, cas_total_with, Adjustment, Model, Party, Procedure, Text};
+use crate::common::{cas_amount, cas_into_with, cas_sum_with, Adjustment, Model, Party, Procedure, Text};
 use crate::issue::Issue;
 use crate::tree::{
     check_usage, claims_in, loop_key, one_pass, pack_id, s, seg_pack, LoopDef, Node, OnePass, Sink, Trigger,
 };
-use crate::values::{date8, decimal, text, Checks, Fields, Reading};
+use crate::values::{date8, decimal, text, Checks, Fields, Reading, Sum};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -257,8 +257,8 @@ struct Pass<'i, 'a, S> {
     /// and provider adjustments (PLB) so far.
     bpr: Option<(Option<Decimal>, bool)>,
     trn03: Option<S>,
-    clp_paid: Decimal,
-    plb: Decimal,
+    clp_paid: Sum,
+    plb: Sum,
     /// 1000A occurrences, the first one's REF*2U and whether it has a PER*BL; 1000B seen.
     payers: u32,
     ref_2u: Option<S>,
@@ -267,7 +267,7 @@ struct Pass<'i, 'a, S> {
     /// 2100: CLP03 and CLP04 when both valid, claim and line CAS amounts, first DTM*232,
     /// *233, *050 seen, MIA remarks (after MOA's).
     clp: Option<(Decimal, Decimal)>,
-    clp_adj: Decimal,
+    clp_adj: Sum,
     d232: bool,
     d233: bool,
     d050: bool,
@@ -277,11 +277,16 @@ struct Pass<'i, 'a, S> {
     svc: Option<(Decimal, Decimal)>,
     /// The last CAS's amounts and quantities, as its checks parsed them.
     cas: CasAmounts,
-    svc_adj: Decimal,
+    svc_adj: Sum,
     d472: Option<Option<NaiveDate>>,
     d150: Option<Option<NaiveDate>>,
     r6r: bool,
     b6: bool,
+    /// The open claim's service payments and the open service's adjustments, moved into
+    /// right-sized lists when their loop closes (growing them in place moved each service
+    /// two or three times).
+    services: Vec<ServicePayment<S>>,
+    line_adjustments: Vec<Adjustment<S>>,
 }
 
 impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
@@ -298,25 +303,27 @@ impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
             out: Remittance::default(),
             bpr: None,
             trn03: None,
-            clp_paid: Decimal::ZERO,
-            plb: Decimal::ZERO,
+            clp_paid: Sum::ZERO,
+            plb: Sum::ZERO,
             payers: 0,
             ref_2u: None,
             per_bl: false,
             payee: false,
             clp: None,
-            clp_adj: Decimal::ZERO,
+            clp_adj: Sum::ZERO,
             d232: false,
             d233: false,
             d050: false,
             mia: Vec::new(),
             svc: None,
             cas: ([None; 6], [None; 6]),
-            svc_adj: Decimal::ZERO,
+            svc_adj: Sum::ZERO,
             d472: None,
             d150: None,
             r6r: false,
             b6: false,
+            services: Vec::new(),
+            line_adjustments: Vec::new(),
         };
         if extract {
             pass.out.claims.reserve(claims_in(backing.len()));
@@ -360,21 +367,25 @@ impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
         match (key, id, &parsed) {
             (K_2100, ID_CLP, Parsed::Amounts([charge, paid, _])) if opens => {
                 self.clp = charge.zip(*paid);
-                self.clp_adj = Decimal::ZERO;
+                self.clp_adj = Sum::ZERO;
                 self.clp_paid += paid.unwrap_or_default();
             }
             (K_2110, ID_SVC, Parsed::Amounts([charge, paid, _])) if opens => {
                 self.svc = charge.zip(*paid);
-                self.svc_adj = Decimal::ZERO;
+                self.svc_adj = Sum::ZERO;
             }
-            (K_2100, ID_CAS, _) => self.clp_adj += cas_total_with(f, |i| self.cas.0[i]),
+            (K_2100, ID_CAS, _) => self.clp_adj = self.clp_adj.plus(cas_sum_with(f, |i| self.cas.0[i])),
             (K_2110, ID_CAS, _) => {
-                let a = cas_total_with(f, |i| self.cas.0[i]);
-                self.svc_adj += a;
-                self.clp_adj += a;
+                let a = cas_sum_with(f, |i| self.cas.0[i]);
+                self.svc_adj = self.svc_adj.plus(a);
+                self.clp_adj = self.clp_adj.plus(a);
             }
             (K_ROOT, ID_PLB, _) => {
-                self.plb += (0..6).filter_map(|i| decimal(f.get(4 + i * 2))).sum::<Decimal>();
+                for i in 0..6 {
+                    if let Some(d) = decimal(f.get(4 + i * 2)) {
+                        self.plb += d;
+                    }
+                }
             }
             _ => {}
         }
@@ -386,7 +397,7 @@ impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
     }
 
     fn service(&mut self) -> &mut ServicePayment<S> {
-        self.claim().services.last_mut().expect("because a 2110 is open")
+        self.services.last_mut().expect("because a 2110 is open")
     }
 
     /// What a segment gives the model, by its loop.
@@ -466,7 +477,7 @@ impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
                 (self.d472, self.d150, self.r6r, self.b6) = (None, None, false, false);
                 let comp = f.seg.delimiters().component;
                 let submitted = f.get(6);
-                self.claim().services.push(ServicePayment {
+                self.services.push(ServicePayment {
                     procedure: Procedure::from_fields(f, 1, comp),
                     charge: parsed.amount(f, 2, 0).unwrap_or_default(),
                     paid: parsed.amount(f, 3, 1).unwrap_or_default(),
@@ -493,7 +504,7 @@ impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
             }
             (K_2110, ID_CAS) => {
                 let cas = self.cas;
-                cas_into_with(f, &mut self.service().adjustments, |i| (cas.0[i], cas.1[i]));
+                cas_into_with(f, &mut self.line_adjustments, |i| (cas.0[i], cas.1[i]));
             }
             (K_2110, ID_LQ) if f.get(1) == b"HE" => {
                 let code = f.text(2);
@@ -523,7 +534,7 @@ impl<'a, S: Model<'a>> OnePass<'a> for Pass<'_, 'a, S> {
         // SNIP 3: BPR02 = sum of CLP04 - sum of PLB amounts (credit), or the negative for debits.
         if let Some((Some(total), debit)) = self.bpr {
             let signed = if debit { -total } else { total };
-            self.doubt |= signed != self.clp_paid - self.plb;
+            self.doubt |= !Sum::of(signed).same(self.clp_paid.minus(self.plb));
         }
         let r = &mut self.out;
         if r.payer.id.as_ref().is_empty() {
@@ -556,20 +567,26 @@ impl<'a, S: Model<'a>> Sink<'a> for Pass<'_, 'a, S> {
         match key {
             K_2110 => {
                 if let Some((charge, paid)) = self.svc {
-                    self.doubt |= charge - paid != self.svc_adj;
+                    self.doubt |= !Sum::of(charge).minus(Sum::of(paid)).same(self.svc_adj);
                 }
                 if self.r.extract {
                     let date = self.d472.flatten().or(self.d150.flatten());
-                    self.service().service_date = date;
+                    let adjustments = self.line_adjustments.drain(..).collect();
+                    let s = self.service();
+                    s.service_date = date;
+                    s.adjustments = adjustments;
                 }
             }
             K_2100 => {
                 if let Some((charge, paid)) = self.clp {
-                    self.doubt |= charge - paid != self.clp_adj;
+                    self.doubt |= !Sum::of(charge).minus(Sum::of(paid)).same(self.clp_adj);
                 }
                 if self.r.extract {
                     let mut mia = std::mem::take(&mut self.mia);
-                    self.claim().remarks.append(&mut mia);
+                    let services = self.services.drain(..).collect();
+                    let c = self.claim();
+                    c.remarks.append(&mut mia);
+                    c.services = services;
                     self.mia = mia;
                 }
             }

@@ -5,7 +5,7 @@ use crate::issue::{Issue, IssueCode};
 use crate::tree::{
     check_usage, claims_in, l, loop_key, one_pass, pack_id, s, seg_pack, LoopDef, Node, OnePass, Sink, Trigger,
 };
-use crate::values::{dated, decimal, text, Checks, Fields, Reading};
+use crate::values::{dated, decimal, text, Checks, Fields, Reading, Sum};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -426,7 +426,7 @@ struct Pass<'i, 'a, S> {
     f8: bool,
     onset: bool,
     charge: Option<Decimal>,
-    lines_sum: Option<Decimal>,
+    lines_sum: Option<Sum>,
     /// 2320: first AMT*D, *EAF, 2330A and 2330B seen.
     amt_d: bool,
     amt_eaf: bool,
@@ -440,6 +440,9 @@ struct Pass<'i, 'a, S> {
     l_rendering: bool,
     /// 2430: first DTP*573 seen.
     dtp573: bool,
+    /// The open claim's lines, moved into a right-sized list when the claim closes (growing
+    /// it in place moved each line two or three times).
+    lines: Vec<ServiceLine<S>>,
 }
 
 impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
@@ -489,6 +492,7 @@ impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
             line_g1: false,
             l_rendering: false,
             dtp573: false,
+            lines: Vec::new(),
         };
         if extract {
             pass.out.claims.reserve(claims_in(backing.len()));
@@ -501,7 +505,7 @@ impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
     }
 
     fn line(&mut self) -> &mut ServiceLine<S> {
-        self.claim().lines.last_mut().expect("because a 2400 is open")
+        self.lines.last_mut().expect("because a 2400 is open")
     }
 
     /// What a segment gives the model, by its loop.
@@ -674,7 +678,7 @@ impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
                 (self.dtp472, self.r6r, self.line_g1, self.l_rendering) = (false, false, false, false);
                 let number = std::str::from_utf8(f.get(1)).ok().and_then(|n| n.parse().ok()).unwrap_or(0);
                 let line = ServiceLine { number, segment: f.seg.index(), ..ServiceLine::default() };
-                self.claim().lines.push(line);
+                self.lines.push(line);
             }
             (K_2400, ID_SV1) if !self.sv1 => {
                 let comp = f.seg.delimiters().component;
@@ -794,12 +798,12 @@ impl<'a, S: Model<'a>> Sink<'a> for Pass<'_, 'a, S> {
             parsed = check_segment(&mut self.r.c, def.id, id, &f);
             if id == ID_CLM && key == K_2300 {
                 self.charge = parsed.amounts(&f, 2, 0).0;
-                self.lines_sum = Some(Decimal::ZERO);
+                self.lines_sum = Some(Sum::ZERO);
             }
             if id == ID_SV1 && key == K_2400 && !self.sv1 {
                 // The first SV1 of the line (`validate_clm` sums `lx.seg("SV1")`).
                 let charge = parsed.amounts(&f, 2, 4).0;
-                self.lines_sum = self.lines_sum.and_then(|s| charge.map(|d| s + d));
+                self.lines_sum = self.lines_sum.and_then(|s| charge.map(|d| s.plus(Sum::of(d))));
             }
         }
         if keep {
@@ -818,7 +822,11 @@ impl<'a, S: Model<'a>> Sink<'a> for Pass<'_, 'a, S> {
             K_2400 if !self.sv1 => self.lines_sum = None,
             K_2300 => {
                 if let (Some(charge), Some(sum)) = (self.charge, self.lines_sum) {
-                    self.unbalanced |= charge != sum;
+                    self.unbalanced |= !Sum::of(charge).same(sum);
+                }
+                if self.r.extract {
+                    let lines = self.lines.drain(..).collect();
+                    self.claim().lines = lines;
                 }
             }
             K_2000C if self.r.extract => {
