@@ -96,6 +96,16 @@ impl std::ops::AddAssign<Decimal> for Sum {
     }
 }
 
+/// An unsigned number as `str::parse` reads it (an optional `+`, then digits), without
+/// going through `str`.
+pub(crate) fn unsigned<T: TryFrom<u64>>(b: &[u8]) -> Option<T> {
+    let digits = b.strip_prefix(b"+").unwrap_or(b);
+    if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    T::try_from(digits.iter().fold(0u64, |a, &d| a * 10 + u64::from(d - b'0'))).ok()
+}
+
 /// Parses a `D8` date, CCYYMMDD.
 pub fn date8(b: &[u8]) -> Option<NaiveDate> {
     if b.len() != 8 || !b.iter().all(u8::is_ascii_digit) {
@@ -421,6 +431,10 @@ pub trait Elements<'a> {
     fn segment(&self) -> &SegmentRef<'a>;
     /// Element `n` (1-based), empty when absent.
     fn field(&self, n: usize) -> &'a [u8];
+    /// How many elements the segment has (after its id).
+    fn count(&self) -> usize {
+        self.segment().elements().count()
+    }
 }
 
 impl<'a> Elements<'a> for SegmentRef<'a> {
@@ -439,6 +453,15 @@ impl<'a> Elements<'a> for Fields<'a> {
     #[inline]
     fn segment(&self) -> &SegmentRef<'a> {
         &self.seg
+    }
+
+    #[inline]
+    fn count(&self) -> usize {
+        if self.more {
+            self.seg.elements().count()
+        } else {
+            usize::from(self.n)
+        }
     }
 
     #[inline]
@@ -644,6 +667,12 @@ impl<'i> Checks<'i> {
 
     /// A DTP segment: DTP02 format qualifier and DTP03 date or range.
     pub fn dtp<'s>(&mut self, seg: &impl Elements<'s>, l: &'static str) -> Option<(NaiveDate, NaiveDate)> {
+        // A qualified date in its format: nothing below would report.
+        if !seg.field(1).is_empty() {
+            if let Some(d) = dated(seg.field(2), seg.field(3)) {
+                return Some(d);
+            }
+        }
         self.required(seg, l, 1);
         if !self.required(seg, l, 2) || !self.required(seg, l, 3) {
             return None;
@@ -685,18 +714,20 @@ impl<'i> Checks<'i> {
 
     /// An HI segment: each composite's code list qualifier (`allowed(position)` gives the
     /// qualifiers valid at that position, 0-based) and an ICD-10-CM code without its point.
-    pub fn diagnoses(
+    pub fn diagnoses<'s>(
         &mut self,
-        hi: &SegmentRef<'_>,
+        f: &impl Elements<'s>,
         l: &'static str,
         allowed: impl Fn(usize) -> &'static [&'static [u8]],
     ) {
+        let hi = f.segment();
         let comp = hi.delimiters().component;
-        for (i, el) in hi.elements().enumerate() {
+        for i in 0..f.count() {
+            let el = f.field(i + 1);
             if el.is_empty() {
                 continue;
             }
-            let mut parts = x12::components(el, comp);
+            let mut parts = components(el, comp);
             let q = parts.next().unwrap_or(b"");
             let code = parts.next().unwrap_or(b"");
             let n = i as u16 + 1;
@@ -704,7 +735,7 @@ impl<'i> Checks<'i> {
                 let what = format!("HI{n:02}-1 code list qualifier not allowed here");
                 self.issues.push(Issue::element(hi, self.set_start, Some(l), n, Some(1), IssueCode::InvalidCode, what));
             }
-            if code.is_empty() || code.contains(&b'.') || code.len() > 7 {
+            if code.is_empty() || code.len() > 7 || code.contains(&b'.') {
                 let what = format!("HI{n:02}-2 must be an ICD-10-CM code without the decimal point");
                 self.issues.push(Issue::element(hi, self.set_start, Some(l), n, Some(2), IssueCode::InvalidCode, what));
             }
@@ -816,6 +847,7 @@ mod tests {
             let seg = SegmentRef::new(&raw[..len], x12::Delimiters::default(), 0, 1);
             let whole = std::str::from_utf8(&raw[..len]).ok();
             let f = Fields::with_text(&seg, if utf8 { &[] } else { &raw }, whole);
+            proptest::prop_assert_eq!(f.count(), seg.elements().count());
             for n in 0..60 {
                 proptest::prop_assert_eq!(f.get(n), seg.get(n), "element {}", n);
                 proptest::prop_assert_eq!(f.str(n), std::str::from_utf8(seg.get(n)).unwrap_or(""), "text {}", n);

@@ -5,7 +5,7 @@ use crate::issue::{Issue, IssueCode};
 use crate::tree::{
     check_usage, claims_in, l, loop_key, one_pass, pack_id, s, seg_pack, LoopDef, Node, OnePass, Sink, Trigger,
 };
-use crate::values::{dated, decimal, text, Checks, Fields, Reading, Sum};
+use crate::values::{dated, decimal, text, Checks, Elements, Fields, Reading, Sum};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -602,11 +602,11 @@ impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
             (K_2300, ID_HI) => {
                 let comp = f.seg.delimiters().component;
                 let claim = self.claim();
-                for el in f.seg.elements() {
-                    let mut parts = crate::values::components(el, comp);
+                for n in 1..=f.count() {
+                    let mut parts = f.components(n, comp);
                     let _qualifier = parts.next();
-                    if let Some(code) = parts.next().filter(|c| !c.is_empty()) {
-                        claim.diagnoses.push(text(code));
+                    if let Some((_, code)) = parts.next().filter(|c| !c.0.is_empty()) {
+                        claim.diagnoses.push(S::from(code));
                     }
                 }
             }
@@ -676,7 +676,7 @@ impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
             }
             (K_2400, ID_LX) if opens => {
                 (self.dtp472, self.r6r, self.line_g1, self.l_rendering) = (false, false, false, false);
-                let number = std::str::from_utf8(f.get(1)).ok().and_then(|n| n.parse().ok()).unwrap_or(0);
+                let number = crate::values::unsigned(f.get(1)).unwrap_or(0);
                 let line = ServiceLine { number, segment: f.seg.index(), ..ServiceLine::default() };
                 self.lines.push(line);
             }
@@ -689,9 +689,7 @@ impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
                 l.unit_basis = f.text(3);
                 l.units = units.unwrap_or_default();
                 l.place_of_service = f.text(5);
-                l.dx_pointers = crate::values::components(f.get(7), comp)
-                    .filter_map(|p| std::str::from_utf8(p).ok()?.parse().ok())
-                    .collect();
+                l.dx_pointers = crate::values::components(f.get(7), comp).filter_map(crate::values::unsigned).collect();
             }
             (K_2400, ID_DTP) if !self.dtp472 && f.get(1) == b"472" => {
                 self.dtp472 = true;
@@ -972,7 +970,7 @@ fn check_segment(c: &mut Checks<'_>, lid: &'static str, id: u32, f: &Fields<'_>)
             );
         }
         ID_CLM => return Parsed::Amounts(check_clm(c, f), None),
-        ID_HI => validate_hi(c, seg, lid),
+        ID_HI => validate_hi(c, f, lid),
         ID_SV1 => {
             c.required(f, lid, 1);
             // SV101-1 and -2, as `Procedure::from_segment` would read them (text that
@@ -991,7 +989,7 @@ fn check_segment(c: &mut Checks<'_>, lid: &'static str, id: u32, f: &Fields<'_>)
                     "invalid procedure code qualifier in SV101-1".into(),
                 ));
             }
-            if code.is_empty() || std::str::from_utf8(code).is_err() {
+            if code.is_empty() || !code.is_ascii() && std::str::from_utf8(code).is_err() {
                 c.issues.push(Issue::element(
                     seg,
                     c.set_start,
@@ -1096,7 +1094,7 @@ fn check_clm(c: &mut Checks<'_>, f: &Fields<'_>) -> Option<Decimal> {
     charge
 }
 
-fn validate_hi(c: &mut Checks<'_>, hi: &SegmentRef<'_>, lid: &'static str) {
+fn validate_hi(c: &mut Checks<'_>, hi: &Fields<'_>, lid: &'static str) {
     const PRINCIPAL: &[&[u8]] = &[b"ABK", b"BK"];
     const OTHER: &[&[u8]] = &[b"ABF", b"BF", b"ABK", b"BK", b"BP", b"BO", b"BG", b"ABN", b"BN", b"ABJ", b"APR"];
     c.diagnoses(hi, lid, |i| if i == 0 { PRINCIPAL } else { OTHER });
