@@ -1,6 +1,6 @@
 //! Types shared by several transaction sets.
 
-use crate::values::{components, decimal, text, Fields, Sum};
+use crate::values::{components, decimal, text, Elements, Fields, Sum};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use x12::SegmentRef;
@@ -83,13 +83,23 @@ pub(crate) fn cas_into<'a, S: From<&'a str>>(f: &Fields<'a>, out: &mut Vec<Adjus
     cas_into_with(f, out, |i| (decimal(f.get(3 + i * 3)), decimal(f.get(4 + i * 3))));
 }
 
+/// How many of a CAS's six adjustments (reason, amount, quantity from element 2 on) the
+/// segment reaches: the ones after are all empty.
+#[inline]
+pub(crate) fn cas_slots(f: &Fields<'_>) -> usize {
+    match f.count() {
+        0 | 1 => 0,
+        n => ((n - 2) / 3 + 1).min(6),
+    }
+}
+
 /// [`cas_into`] with the amount and quantity of adjustment `i` (0 to 5) already parsed.
 pub(crate) fn cas_into_with<'a, S: From<&'a str>>(
     f: &Fields<'a>,
     out: &mut Vec<Adjustment<S>>,
     parsed: impl Fn(usize) -> (Option<Decimal>, Option<Decimal>),
 ) {
-    for i in 0..6 {
+    for i in 0..cas_slots(f) {
         if f.get(2 + i * 3).is_empty() {
             continue;
         }
@@ -123,12 +133,22 @@ pub(crate) fn cas_total(f: &Fields<'_>) -> Decimal {
 /// [`cas_total`] with the amount of adjustment `i` (0 to 5) already parsed, as a [`Sum`].
 pub(crate) fn cas_sum_with(f: &Fields<'_>, amount: impl Fn(usize) -> Option<Decimal>) -> Sum {
     let mut sum = Sum::ZERO;
-    for i in 0..6 {
+    for i in 0..cas_slots(f) {
         if !f.get(2 + i * 3).is_empty() {
             sum += amount(i).unwrap_or_default();
         }
     }
     sum
+}
+
+/// Moves the items gathered in `scratch` into a list of exactly their number, in one copy
+/// (`drain(..).collect()` copies them one at a time); `scratch` keeps its buffer for the next
+/// loop occurrence.
+#[inline]
+pub(crate) fn take_exact<T>(scratch: &mut Vec<T>) -> Vec<T> {
+    let mut out = Vec::with_capacity(scratch.len());
+    out.append(scratch);
+    out
 }
 
 /// The text type of a model read from a set borrowed for `'a`: owned `Text`, or `&'a str`.

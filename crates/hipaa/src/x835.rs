@@ -1,6 +1,6 @@
 //! 835 health care claim payment/advice, 005010X221A1.
 
-use crate::common::{cas_amount, cas_into_with, cas_sum_with, Adjustment, Model, Party, Procedure, Text};
+use crate::common::{cas_amount, cas_into_with, cas_slots, cas_sum_with, Adjustment, Model, Party, Procedure, Text};
 use crate::issue::Issue;
 use crate::tree::{
     check_usage, claims_in, loop_key, one_pass, pack_id, s, seg_pack, LoopDef, Node, OnePass, Sink, Trigger,
@@ -571,7 +571,7 @@ impl<'a, S: Model<'a>> Sink<'a> for Pass<'_, 'a, S> {
                 }
                 if self.r.extract {
                     let date = self.d472.flatten().or(self.d150.flatten());
-                    let adjustments = self.line_adjustments.drain(..).collect();
+                    let adjustments = crate::common::take_exact(&mut self.line_adjustments);
                     let s = self.service();
                     s.service_date = date;
                     s.adjustments = adjustments;
@@ -583,7 +583,7 @@ impl<'a, S: Model<'a>> Sink<'a> for Pass<'_, 'a, S> {
                 }
                 if self.r.extract {
                     let mut mia = std::mem::take(&mut self.mia);
-                    let services = self.services.drain(..).collect();
+                    let services = crate::common::take_exact(&mut self.services);
                     let c = self.claim();
                     c.remarks.append(&mut mia);
                     c.services = services;
@@ -738,7 +738,9 @@ fn check_cas(c: &mut Checks<'_>, lid: &'static str, f: &Fields<'_>, out: &mut Ca
     c.required(f, lid, 1);
     c.code(f, lid, 1, &["CO", "OA", "PI", "PR"]);
     c.required(f, lid, 2);
-    for i in 0..6 {
+    // Past the last slot every element is empty: nothing to check, and nobody reads `out`
+    // there (its readers stop at the same slot).
+    for i in 0..cas_slots(f) {
         out.0[i] = c.decimal(f, lid, 3 + i * 3);
         out.1[i] = c.decimal(f, lid, 4 + i * 3);
     }

@@ -823,7 +823,7 @@ impl<'a, S: Model<'a>> Sink<'a> for Pass<'_, 'a, S> {
                     self.unbalanced |= !Sum::of(charge).same(sum);
                 }
                 if self.r.extract {
-                    let lines = self.lines.drain(..).collect();
+                    let lines = crate::common::take_exact(&mut self.lines);
                     self.claim().lines = lines;
                 }
             }
