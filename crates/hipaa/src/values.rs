@@ -9,33 +9,35 @@ use x12::SegmentRef;
 /// Parses an X12 `R` (decimal) value: optional minus, digits, at most one point, at most 18
 /// digits. Stricter than `Decimal::from_str`, which also takes `_` and exponents.
 pub fn decimal(b: &[u8]) -> Option<Decimal> {
-    let (negative, digits) = match b.split_first() {
-        Some((b'-', rest)) => (true, rest),
+    let (negative, digits) = match b {
+        [b'-', rest @ ..] => (true, rest),
         _ => (false, b),
     };
-    if digits.is_empty() || digits.len() > 19 {
+    let len = digits.len();
+    if len == 0 || len > 19 {
         return None;
     }
     // At most 19 digits fit a u64, so the mantissa is accumulated before the digit count is
-    // checked; the value is then built directly instead of re-parsing the text.
+    // checked; the value is then built directly instead of re-parsing the text. `point` is
+    // where the decimal point is, `len` for none.
     let mut mantissa = 0u64;
-    let mut n = 0;
-    let mut point = None;
+    let mut point = len;
     for (i, &c) in digits.iter().enumerate() {
-        match c {
-            b'0'..=b'9' => {
-                mantissa = mantissa * 10 + u64::from(c - b'0');
-                n += 1;
-            }
-            b'.' if point.is_none() => point = Some(i),
-            _ => return None,
+        let d = c.wrapping_sub(b'0');
+        if d < 10 {
+            mantissa = mantissa * 10 + u64::from(d);
+        } else if c == b'.' && point == len {
+            point = i;
+        } else {
+            return None;
         }
     }
+    let n = if point == len { len } else { len - 1 };
     if n == 0 || n > 18 {
         return None;
     }
-    let scale = point.map_or(0, |p| digits.len() - p - 1);
-    if scale == 0 && point.is_some() || negative && mantissa == 0 {
+    let scale = if point == len { 0 } else { len - 1 - point };
+    if scale == 0 && point != len || negative && mantissa == 0 {
         // `1.` and negative zero: left to the general parser, which decides their scale and sign.
         return Decimal::from_str(std::str::from_utf8(b).ok()?).ok();
     }
@@ -829,6 +831,24 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// X12 decimals: exactly what `Decimal::from_str` reads (value and scale) for an
+        /// optional minus, digits and at most one point with 1 to 18 digits; nothing else.
+        #[test]
+        fn decimals_read_as_the_general_parser_does(t in "-?[0-9]{0,20}(\\.[0-9]{0,20})?|[-0-9.+eE_ ]{0,8}") {
+            let digits = t.bytes().filter(u8::is_ascii_digit).count();
+            let body = t.strip_prefix('-').unwrap_or(&t);
+            let grammar = body.bytes().all(|c| c.is_ascii_digit() || c == b'.')
+                && body.bytes().filter(|&c| c == b'.').count() <= 1
+                && (1..=18).contains(&digits);
+            let got = decimal(t.as_bytes());
+            if grammar {
+                let want = Decimal::from_str(&t).ok();
+                proptest::prop_assert_eq!(got.map(|d| (d.mantissa(), d.scale())), want.map(|d| (d.mantissa(), d.scale())), "{}", t);
+            } else {
+                proptest::prop_assert_eq!(got, None, "{}", t);
+            }
+        }
+
         /// Any segment, across the 64-byte blocks of the split and past its 24 stored
         /// elements: every element as `SegmentRef::get` reads it, and as text (sliced from the
         /// segment's known text or validated) as `from_utf8` of those bytes reads it.
