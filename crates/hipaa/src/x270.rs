@@ -683,44 +683,11 @@ fn member_inquiry(hl: &Node<'_>, nm1: &Node<'_>, q: &mut Inquiry) {
 
 /// One EB loop (2110C/2110D) as a benefit; its AAA errors go to `errors`.
 fn benefit(node: &Node<'_>, errors: &mut Vec<RequestError>) -> Benefit {
-    let e = Fields::new(node.first());
-    let delims = e.seg.delimiters();
-    let p = e.get(13);
-    let mut b = Benefit {
-        code: text(e.get(1)),
-        coverage_level: text(e.get(2)),
-        service_types: repeats(e.get(3), delims.repetition),
-        insurance_type: text(e.get(4)),
-        plan: text(e.get(5)),
-        period: text(e.get(6)),
-        amount: decimal(e.get(7)),
-        percent: decimal(e.get(8)),
-        quantity_qualifier: text(e.get(9)),
-        quantity: decimal(e.get(10)),
-        auth_required: yes_no(e.get(11)),
-        in_network: yes_no(e.get(12)),
-        procedure: (!p.is_empty()).then(|| Procedure::from_composite(p, delims.component)),
-        ..Benefit::default()
-    };
+    let mut b = benefit_head(&Fields::new(node.first()));
     for s in &node.segments[1..] {
-        match seg_pack(s) {
-            ID_HSD => {
-                let h = Fields::new(s);
-                b.deliveries.push(Delivery {
-                    qualifier: text(h.get(1)),
-                    quantity: decimal(h.get(2)),
-                    period: text(h.get(5)),
-                    periods: decimal(h.get(6)),
-                });
-            }
-            ID_MSG => b.messages.push(text(Fields::new(s).get(1))),
-            ID_DTP => {
-                let d = Fields::new(s);
-                let r = dated(d.get(2), d.get(3));
-                b.dates.push(BenefitDate { qualifier: text(d.get(1)), from: r.map(|x| x.0), to: r.map(|x| x.1) });
-            }
-            ID_AAA => errors.push(aaa(&Fields::new(s), node.def.id)),
-            _ => {}
+        let id = seg_pack(s);
+        if matches!(id, ID_HSD | ID_MSG | ID_DTP | ID_AAA) {
+            benefit_segment(&mut b, errors, id, &Fields::new(s), node.def.id);
         }
     }
     for k in &node.children {
@@ -729,6 +696,48 @@ fn benefit(node: &Node<'_>, errors: &mut Vec<RequestError>) -> Benefit {
         }
     }
     b
+}
+
+/// A benefit from its EB, before the loop's other segments.
+fn benefit_head(e: &Fields<'_>) -> Benefit {
+    let delims = e.seg.delimiters();
+    let p = e.get(13);
+    Benefit {
+        code: e.text(1),
+        coverage_level: e.text(2),
+        service_types: repeats(e.get(3), delims.repetition),
+        insurance_type: e.text(4),
+        plan: e.text(5),
+        period: e.text(6),
+        amount: decimal(e.get(7)),
+        percent: decimal(e.get(8)),
+        quantity_qualifier: e.text(9),
+        quantity: decimal(e.get(10)),
+        auth_required: yes_no(e.get(11)),
+        in_network: yes_no(e.get(12)),
+        procedure: (!p.is_empty()).then(|| Procedure::from_fields(e, 13, delims.component)),
+        ..Benefit::default()
+    }
+}
+
+/// What one of an EB loop's own segments after the EB (an HSD, MSG, DTP or AAA, packed id
+/// `id`) gives its benefit; an AAA goes to `errors` with the loop's id.
+fn benefit_segment(b: &mut Benefit, errors: &mut Vec<RequestError>, id: u32, f: &Fields<'_>, lid: &'static str) {
+    match id {
+        ID_HSD => b.deliveries.push(Delivery {
+            qualifier: f.text(1),
+            quantity: decimal(f.get(2)),
+            period: f.text(5),
+            periods: decimal(f.get(6)),
+        }),
+        ID_MSG => b.messages.push(f.text(1)),
+        ID_DTP => {
+            let r = dated(f.get(2), f.get(3));
+            b.dates.push(BenefitDate { qualifier: f.text(1), from: r.map(|x| x.0), to: r.map(|x| x.1) });
+        }
+        ID_AAA => errors.push(aaa(f, lid)),
+        _ => {}
+    }
 }
 
 const ACTIVE: [&str; 5] = ["1", "2", "3", "4", "5"];
@@ -802,30 +811,15 @@ fn coverage(hl: &Node<'_>, member: &Node<'_>, who: &Who<'_>, dependent: Option<P
         trace: if t.is_empty() { who.trace.clone() } else { t },
         ..Coverage::default()
     };
-    // The first DTP*346, *291, *347 and *356 of the member loop, parsed or not.
-    let (mut begin, mut plan_date, mut end, mut elig) = (None, None, None, None);
+    let mut dates = MemberDates::default();
     for s in &member.segments {
         match seg_pack(s) {
-            ID_DTP => {
-                let d = Fields::new(s);
-                let slot = match d.get(1) {
-                    b"346" => &mut begin,
-                    b"291" => &mut plan_date,
-                    b"347" => &mut end,
-                    b"356" => &mut elig,
-                    _ => continue,
-                };
-                if slot.is_none() {
-                    *slot = Some(dtp_from(&d));
-                }
-            }
+            ID_DTP => dates.see(&Fields::new(s)),
             ID_AAA => c.errors.push(aaa(&Fields::new(s), member.def.id)),
             _ => {}
         }
     }
-    c.plan_begin = begin.flatten().or(plan_date.flatten());
-    c.plan_end = end.flatten();
-    c.eligibility_begin = elig.flatten();
+    dates.set(&mut c);
     c.benefits.reserve_exact(member.children.len());
     for eb in &member.children {
         if eb.def.id == "2110" {
@@ -833,6 +827,39 @@ fn coverage(hl: &Node<'_>, member: &Node<'_>, who: &Who<'_>, dependent: Option<P
             c.benefits.push(b);
         }
     }
+    derive(&mut c);
+    c
+}
+
+/// The first DTP*346, *291, *347 and *356 of a member loop, parsed or not.
+#[derive(Default)]
+struct MemberDates([Option<Option<NaiveDate>>; 4]);
+
+impl MemberDates {
+    fn see(&mut self, d: &Fields<'_>) {
+        let slot = match d.get(1) {
+            b"346" => 0,
+            b"291" => 1,
+            b"347" => 2,
+            b"356" => 3,
+            _ => return,
+        };
+        if self.0[slot].is_none() {
+            self.0[slot] = Some(dtp_from(d));
+        }
+    }
+
+    fn set(self, c: &mut Coverage) {
+        let [begin, plan_date, end, elig] = self.0;
+        c.plan_begin = begin.flatten().or(plan_date.flatten());
+        c.plan_end = end.flatten();
+        c.eligibility_begin = elig.flatten();
+    }
+}
+
+/// What a coverage says from its benefits: active, network, plan, remaining amounts,
+/// procedures and frequency limits.
+fn derive(c: &mut Coverage) {
     let plan_level = |b: &&Benefit| b.procedure.is_none();
     let active = |b: &&Benefit| ACTIVE.contains(&b.code.as_str());
     c.active = c.benefits.iter().any(|b| active(&b))
@@ -862,7 +889,6 @@ fn coverage(hl: &Node<'_>, member: &Node<'_>, who: &Who<'_>, dependent: Option<P
             c.frequency_limits.push(f);
         }
     }
-    c
 }
 
 /// Reads the answers of a built 271 tree.
@@ -1066,15 +1092,19 @@ pub(crate) fn check_procedure(c: &mut Checks<'_>, f: &Fields<'_>, lid: &'static 
     }
 }
 
-fn check_bht(c: &mut Checks<'_>, root: &Node<'_>, lid: &'static str, purpose: &[&str], structure: &str) {
-    if let Some(bht) = root.seg("BHT") {
-        c.code(bht, lid, 1, &[structure]);
-        c.code(bht, lid, 2, purpose);
-        c.required(bht, lid, 3);
-        c.required(bht, lid, 4);
-        c.date(bht, lid, 4);
-        c.required(bht, lid, 5);
-    }
+/// The checks of a set's (first) BHT.
+fn check_bht(c: &mut Checks<'_>, bht: &Fields<'_>, lid: &'static str, purpose: &[&str], structure: &str) {
+    c.code(bht, lid, 1, &[structure]);
+    c.code(bht, lid, 2, purpose);
+    c.required(bht, lid, 3);
+    c.required(bht, lid, 4);
+    c.date(bht, lid, 4);
+    c.required(bht, lid, 5);
+}
+
+/// The checks of the 271's (first) BHT.
+fn check_bht_271(c: &mut Checks<'_>, bht: &Fields<'_>) {
+    check_bht(c, bht, "271", &["06", "11"], "0022");
 }
 
 const EB01: &[&str] = &[
@@ -1090,58 +1120,67 @@ pub fn validate(root: &Node<'_>, set_start: u64, issues: &mut Vec<Issue>) {
     check_usage(root, set_start, issues);
     let response = root.def.id == "271";
     let mut c = Checks::new(set_start, issues);
-    if response {
-        check_bht(&mut c, root, "271", &["06", "11"], "0022");
-    } else {
-        check_bht(&mut c, root, "270", &["01", "13", "36"], "0022");
+    if let Some(bht) = root.seg("BHT") {
+        let bht = &Fields::new(bht);
+        if response {
+            check_bht_271(&mut c, bht);
+        } else {
+            check_bht(&mut c, bht, "270", &["01", "13", "36"], "0022");
+        }
     }
     root.walk(&mut |n: &Node<'_>| {
         let lid = n.def.id;
         for seg in &n.segments {
-            let seg = &Fields::new(seg);
-            if check_common(&mut c, seg, lid) {
-                continue;
-            }
-            match pack_id(seg.id) {
-                ID_EQ => {
-                    if seg.get(1).is_empty() && seg.get(2).is_empty() {
-                        c.required(seg, lid, 1);
-                    }
-                    check_procedure(&mut c, seg, lid, 2);
-                    c.code(seg, lid, 3, COVERAGE_LEVELS);
-                }
-                ID_AMT => {
-                    c.required(seg, lid, 1);
-                    c.req_decimal(seg, lid, 2);
-                }
-                ID_INS => {
-                    c.code(seg, lid, 1, &["Y", "N"]);
-                }
-                ID_EB => {
-                    if c.required(seg, lid, 1) {
-                        c.code(seg, lid, 1, EB01);
-                    }
-                    c.code(seg, lid, 2, COVERAGE_LEVELS);
-                    c.code(seg, lid, 6, PERIODS);
-                    c.decimal(seg, lid, 7);
-                    c.decimal(seg, lid, 8);
-                    c.decimal(seg, lid, 10);
-                    c.code(seg, lid, 11, &["N", "U", "Y"]);
-                    c.code(seg, lid, 12, &["N", "U", "W", "Y"]);
-                    check_procedure(&mut c, seg, lid, 13);
-                }
-                ID_HSD => {
-                    c.decimal(seg, lid, 2);
-                    c.code(seg, lid, 5, PERIODS);
-                    c.decimal(seg, lid, 6);
-                }
-                ID_LS | ID_LE => {
-                    c.code(seg, lid, 1, &["2120"]);
-                }
-                _ => {}
-            }
+            check_segment(&mut c, &Fields::new(seg), lid);
         }
     });
+}
+
+/// The element checks of one 270 or 271 segment in loop `lid`, whatever its loop: what
+/// [`validate`] runs on every segment of the tree (the first BHT aside) and the 271's one
+/// pass on every segment it places.
+fn check_segment(c: &mut Checks<'_>, seg: &Fields<'_>, lid: &'static str) {
+    if check_common(c, seg, lid) {
+        return;
+    }
+    match pack_id(seg.id) {
+        ID_EQ => {
+            if seg.get(1).is_empty() && seg.get(2).is_empty() {
+                c.required(seg, lid, 1);
+            }
+            check_procedure(c, seg, lid, 2);
+            c.code(seg, lid, 3, COVERAGE_LEVELS);
+        }
+        ID_AMT => {
+            c.required(seg, lid, 1);
+            c.req_decimal(seg, lid, 2);
+        }
+        ID_INS => {
+            c.code(seg, lid, 1, &["Y", "N"]);
+        }
+        ID_EB => {
+            if c.required(seg, lid, 1) {
+                c.code(seg, lid, 1, EB01);
+            }
+            c.code(seg, lid, 2, COVERAGE_LEVELS);
+            c.code(seg, lid, 6, PERIODS);
+            c.decimal(seg, lid, 7);
+            c.decimal(seg, lid, 8);
+            c.decimal(seg, lid, 10);
+            c.code(seg, lid, 11, &["N", "U", "Y"]);
+            c.code(seg, lid, 12, &["N", "U", "W", "Y"]);
+            check_procedure(c, seg, lid, 13);
+        }
+        ID_HSD => {
+            c.decimal(seg, lid, 2);
+            c.code(seg, lid, 5, PERIODS);
+            c.decimal(seg, lid, 6);
+        }
+        ID_LS | ID_LE => {
+            c.code(seg, lid, 1, &["2120"]);
+        }
+        _ => {}
+    }
 }
 
 /// Builds, validates and extracts one 270 set from its segments (ST..SE).
