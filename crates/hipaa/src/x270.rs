@@ -12,8 +12,10 @@
 
 use crate::common::{Party, Procedure, Text};
 use crate::issue::{Issue, IssueCode};
-use crate::tree::{build, check_usage, l, pack_id, s, seg_pack, LoopDef, Node, SegSpec, Trigger};
-use crate::values::{components, date8, dated, decimal, text, Checks, Fields};
+use crate::tree::{
+    build, check_usage, l, loop_key, one_pass, pack_id, s, seg_pack, LoopDef, Node, OnePass, SegSpec, Sink, Trigger,
+};
+use crate::values::{components, date8, dated, decimal, text, Checks, Fields, Reading};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -589,8 +591,12 @@ fn dtp_from(f: &Fields<'_>) -> Option<NaiveDate> {
 /// The first of each of BHT03, BHT04 and BHT05 of the root.
 fn bht(root: &Node<'_>) -> Option<(Text, Option<NaiveDate>, Text)> {
     let b = root.segments.iter().find(|s| seg_pack(s) == ID_BHT)?;
-    let f = Fields::new(b);
-    Some((text(f.get(3)), date8(f.get(4)), text(f.get(5))))
+    bht_of(&Fields::new(b))
+}
+
+/// BHT03, BHT04 and BHT05 of a BHT.
+fn bht_of(f: &Fields<'_>) -> Option<(Text, Option<NaiveDate>, Text)> {
+    Some((f.text(3), date8(f.get(4)), f.text(5)))
 }
 
 /// TRN02 of the first TRN*2 (the payer's echo of the request's trace), else of the first TRN.
@@ -970,6 +976,385 @@ fn member_answer(c: Coverage, level: &'static str, answers: &mut Vec<Eligibility
 }
 
 // ---------------------------------------------------------------------------------------------
+// The 271 in one pass
+
+/// Reads the answers of one 271 set and checks it (the checks of [`validate`]) in one pass
+/// over its segments, as they are placed in their loops: no loop tree is built, and each
+/// segment is split once for both. Issues are exactly those of [`validate`] over the tree
+/// from `tree::build`, in its order: the pass only decides whether there are any, and when
+/// there are (or usage needs the full walk) the tree is built and checked for them. The
+/// answers are those [`extract_271`] reads from the tree, whatever the input. With `extract`
+/// false they are left empty (what `validate_set` needs).
+pub(crate) fn read_271(set: &x12::OwnedSet, extract: bool, issues: &mut Vec<Issue>) -> EligibilityResponse {
+    // Text is sliced from the set once it is known to be UTF-8 (only the model reads text).
+    let whole = if extract { std::str::from_utf8(&set.bytes).ok() } else { None };
+    read_271_segments(|| set.segments(), whole, &set.bytes, set.segment, extract, issues)
+}
+
+/// [`read_271`] over the segments `segments` yields (twice when there are issues); `whole` is
+/// the set's text when it is UTF-8 (element text is then sliced from it), `backing` its bytes
+/// (segments are split in place; empty for segments from elsewhere), `set_start` the file
+/// segment number of the ST.
+pub(crate) fn read_271_segments<'a, I: IntoIterator<Item = SegmentRef<'a>>>(
+    segments: impl Fn() -> I,
+    whole: Option<&'a str>,
+    backing: &'a [u8],
+    set_start: u64,
+    extract: bool,
+    issues: &mut Vec<Issue>,
+) -> EligibilityResponse {
+    let mut found = Vec::new();
+    let pass = Pass::new(set_start, &mut found, extract, whole, backing);
+    one_pass(&SCHEMA_271, pass, segments, set_start, validate, issues)
+}
+
+const K_271: u64 = loop_key("271");
+const K_2000A: u64 = loop_key("2000A");
+const K_2100A: u64 = loop_key("2100A");
+const K_2000B: u64 = loop_key("2000B");
+const K_2100B: u64 = loop_key("2100B");
+const K_2000C: u64 = loop_key("2000C");
+const K_2100C: u64 = loop_key("2100C");
+const K_2000D: u64 = loop_key("2000D");
+const K_2100D: u64 = loop_key("2100D");
+const K_2110: u64 = loop_key("2110");
+const K_2120: u64 = loop_key("2120");
+
+/// The TRN of an HL loop that [`trace`] picks: TRN02 of the first TRN*2, else of the first TRN.
+#[derive(Default)]
+struct Trace {
+    echo: Option<Text>,
+    first: Option<Text>,
+}
+
+impl Trace {
+    fn see(&mut self, f: &Fields<'_>) {
+        if f.get(1) == b"2" {
+            if self.echo.is_none() {
+                self.echo = Some(f.text(2));
+            }
+        } else if self.first.is_none() {
+            self.first = Some(f.text(2));
+        }
+    }
+
+    fn take(&mut self) -> Text {
+        self.echo.take().or(self.first.take()).unwrap_or_default()
+    }
+}
+
+/// The state of one pass over a 271 set (see [`read_271`]). "First" below means what
+/// `Node::seg` and `kid` find: the first occurrence within the loop occurrence. A loop's
+/// answers are pushed as its members close and completed when it closes (a party or trace
+/// can come after the loops below it: a loop takes its own segments back after its children).
+struct Pass<'i, 'a> {
+    r: Reading<'i, 'a>,
+    out: EligibilityResponse,
+    /// Root: the first BHT seen.
+    bht: bool,
+    /// 2000A: where its answers start, the first 2100A's party (and whether the open 2100A is
+    /// it), the AAA errors of the 2000A and of its first 2100A.
+    a_from: usize,
+    payer: Option<Party>,
+    in_payer: bool,
+    a_errors: Vec<RequestError>,
+    payer_errors: Vec<RequestError>,
+    /// 2000B: where its answers start, the first 2100B's party and AAA errors.
+    b_from: usize,
+    provider: Option<Party>,
+    in_provider: bool,
+    provider_errors: Vec<RequestError>,
+    /// 2000C: where its answers start (dependents' go in as their 2000D closes, the
+    /// subscriber's is put before them when the 2000C closes), the first 2100C's party and
+    /// coverage, whether a 2000D came, its trace.
+    c_from: usize,
+    subscriber: Option<Party>,
+    sub: Option<Coverage>,
+    dependents: bool,
+    c_trace: Trace,
+    /// 2000D: whether its 2100D came, its coverage, its trace.
+    dep_seen: bool,
+    dep: Option<Coverage>,
+    d_trace: Trace,
+    /// The member loop (2100C/2100D) being read, when it is the first of its HL loop: its
+    /// coverage (member AAA errors included), dates, and its benefits' AAA errors.
+    member: bool,
+    cov: Coverage,
+    dates: MemberDates,
+    eb_errors: Vec<RequestError>,
+}
+
+impl<'i, 'a> Pass<'i, 'a> {
+    fn new(
+        set_start: u64,
+        issues: &'i mut Vec<Issue>,
+        extract: bool,
+        whole: Option<&'a str>,
+        backing: &'a [u8],
+    ) -> Pass<'i, 'a> {
+        Pass {
+            r: Reading::new(set_start, issues, extract, whole, backing),
+            out: EligibilityResponse::default(),
+            bht: false,
+            a_from: 0,
+            payer: None,
+            in_payer: false,
+            a_errors: Vec::new(),
+            payer_errors: Vec::new(),
+            b_from: 0,
+            provider: None,
+            in_provider: false,
+            provider_errors: Vec::new(),
+            c_from: 0,
+            subscriber: None,
+            sub: None,
+            dependents: false,
+            c_trace: Trace::default(),
+            dep_seen: false,
+            dep: None,
+            d_trace: Trace::default(),
+            member: false,
+            cov: Coverage::default(),
+            dates: MemberDates::default(),
+            eb_errors: Vec::new(),
+        }
+    }
+
+    /// Starts reading a member loop's coverage.
+    fn open_member(&mut self, dependent: Option<Party>) {
+        self.member = true;
+        self.cov = Coverage { dependent, ..Coverage::default() };
+        self.dates = MemberDates::default();
+        self.eb_errors.clear();
+    }
+
+    /// The coverage of the member loop now closing, complete but for its parties and trace.
+    fn close_member(&mut self) -> Coverage {
+        self.member = false;
+        let mut c = std::mem::take(&mut self.cov);
+        std::mem::take(&mut self.dates).set(&mut c);
+        c.errors.append(&mut self.eb_errors);
+        derive(&mut c);
+        c
+    }
+
+    /// What a segment gives the model, by its loop.
+    fn extract(&mut self, def: &'static LoopDef, key: u64, id: u32, f: &Fields<'a>, opens: bool) {
+        match (key, id) {
+            (K_271, ID_BHT) => {
+                if let Some((reference, created, _)) = bht_of(f) {
+                    (self.out.reference, self.out.created) = (reference, created);
+                }
+            }
+            (K_2000A, ID_HL) if opens => {
+                self.a_from = self.out.answers.len();
+                self.payer = None;
+                self.a_errors.clear();
+                self.payer_errors.clear();
+            }
+            (K_2000A, ID_AAA) => self.a_errors.push(aaa(f, def.id)),
+            (K_2100A, ID_NM1) if opens => {
+                self.in_payer = self.payer.is_none();
+                if self.in_payer {
+                    self.payer = Some(Party::nm1(f));
+                }
+            }
+            (K_2100A, ID_AAA) if self.in_payer => self.payer_errors.push(aaa(f, def.id)),
+            (K_2000B, ID_HL) if opens => {
+                self.b_from = self.out.answers.len();
+                self.provider = None;
+                self.provider_errors.clear();
+            }
+            (K_2100B, ID_NM1) if opens => {
+                self.in_provider = self.provider.is_none();
+                if self.in_provider {
+                    self.provider = Some(Party::nm1(f));
+                }
+            }
+            (K_2100B, ID_AAA) if self.in_provider => self.provider_errors.push(aaa(f, def.id)),
+            (K_2000C, ID_HL) if opens => {
+                self.c_from = self.out.answers.len();
+                self.subscriber = None;
+                self.sub = None;
+                self.dependents = false;
+                self.c_trace = Trace::default();
+            }
+            (K_2000C, ID_TRN) => self.c_trace.see(f),
+            (K_2100C, ID_NM1) if opens && self.subscriber.is_none() => {
+                self.subscriber = Some(Party::nm1(f));
+                self.open_member(None);
+            }
+            (K_2000D, ID_HL) if opens => {
+                self.dependents = true;
+                self.dep_seen = false;
+                self.dep = None;
+                self.d_trace = Trace::default();
+            }
+            (K_2000D, ID_TRN) => self.d_trace.see(f),
+            (K_2100D, ID_NM1) if opens && !self.dep_seen => {
+                self.dep_seen = true;
+                self.open_member(Some(Party::nm1(f)));
+            }
+            (K_2100C | K_2100D, ID_DTP) if self.member => self.dates.see(f),
+            (K_2100C | K_2100D, ID_AAA) if self.member => self.cov.errors.push(aaa(f, def.id)),
+            (K_2110, ID_EB) if opens && self.member => self.cov.benefits.push(benefit_head(f)),
+            (K_2110, ID_HSD | ID_MSG | ID_DTP | ID_AAA) if self.member => {
+                if let Some(b) = self.cov.benefits.last_mut() {
+                    benefit_segment(b, &mut self.eb_errors, id, f, def.id);
+                }
+            }
+            (K_2120, ID_NM1) if opens && self.member => {
+                if let Some(b) = self.cov.benefits.last_mut() {
+                    b.related.push(Party::nm1(f));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The segments [`Pass`] reads: those [`check_segment`] checks, and the BHT.
+#[inline]
+fn read_by_pass(id: u32) -> bool {
+    matches!(
+        id,
+        ID_HL
+            | ID_NM1
+            | ID_TRN
+            | ID_DMG
+            | ID_DTP
+            | ID_REF
+            | ID_PER
+            | ID_N4
+            | ID_MSG
+            | ID_AAA
+            | ID_HI
+            | ID_EQ
+            | ID_AMT
+            | ID_INS
+            | ID_EB
+            | ID_HSD
+            | ID_LS
+            | ID_LE
+            | ID_BHT
+    )
+}
+
+/// Sets a party on an answer (`set` picks the field).
+fn each_answer(answers: &mut [EligibilityAnswer], mut set: impl FnMut(&mut EligibilityAnswer)) {
+    answers.iter_mut().for_each(&mut set);
+}
+
+impl<'a> OnePass<'a> for Pass<'_, 'a> {
+    type Model = EligibilityResponse;
+
+    /// The answers read, and whether no check found anything.
+    fn finish(self) -> (EligibilityResponse, bool) {
+        let clean = self.r.c.issues.is_empty();
+        (self.out, clean)
+    }
+}
+
+impl<'a> Sink<'a> for Pass<'_, 'a> {
+    #[inline]
+    fn segment(&mut self, def: &'static LoopDef, key: u64, id: u32, seg: &SegmentRef<'a>, opens: bool) {
+        if !read_by_pass(id) {
+            return;
+        }
+        let f = self.r.split(seg);
+        if key == K_271 && id == ID_BHT {
+            // Only the first BHT of the root is checked and read (`Node::seg`).
+            if std::mem::replace(&mut self.bht, true) {
+                return;
+            }
+            check_bht_271(&mut self.r.c, &f);
+        } else {
+            check_segment(&mut self.r.c, &f, def.id);
+        }
+        if self.r.extract {
+            self.extract(def, key, id, &f, opens);
+        }
+    }
+
+    fn close(&mut self, _def: &'static LoopDef, key: u64) {
+        if !self.r.extract {
+            return;
+        }
+        match key {
+            K_2100C if self.member => self.sub = Some(self.close_member()),
+            K_2100D if self.member => self.dep = Some(self.close_member()),
+            K_2000D => {
+                if let Some(mut c) = self.dep.take() {
+                    c.trace = self.d_trace.take();
+                    member_answer(c, "dependent", &mut self.out.answers, false);
+                }
+            }
+            K_2000C => {
+                let trace = self.c_trace.take();
+                if let Some(mut c) = self.sub.take() {
+                    c.trace = trace.clone();
+                    let mut one = Vec::with_capacity(1);
+                    member_answer(c, "subscriber", &mut one, self.dependents);
+                    if let Some(a) = one.pop() {
+                        self.out.answers.insert(self.c_from, a);
+                    }
+                }
+                let subscriber = self.subscriber.take().unwrap_or_default();
+                each_answer(&mut self.out.answers[self.c_from..], |a| match a {
+                    EligibilityAnswer::Coverage(c) => {
+                        c.subscriber = subscriber.clone();
+                        if c.trace.is_empty() {
+                            c.trace = trace.clone();
+                        }
+                    }
+                    EligibilityAnswer::Rejected(r) => {
+                        r.subscriber = Some(subscriber.clone());
+                        if r.trace.is_empty() {
+                            r.trace = trace.clone();
+                        }
+                    }
+                });
+            }
+            K_2000B => {
+                let provider = self.provider.take().unwrap_or_default();
+                each_answer(&mut self.out.answers[self.b_from..], |a| match a {
+                    EligibilityAnswer::Coverage(c) => c.provider = provider.clone(),
+                    EligibilityAnswer::Rejected(r) => r.provider = provider.clone(),
+                });
+                if !self.provider_errors.is_empty() {
+                    let r = EligibilityRejection {
+                        level: Text::const_new("receiver"),
+                        provider,
+                        errors: std::mem::take(&mut self.provider_errors),
+                        ..EligibilityRejection::default()
+                    };
+                    self.out.answers.insert(self.b_from, EligibilityAnswer::Rejected(r));
+                }
+            }
+            K_2000A => {
+                let payer = self.payer.take().unwrap_or_default();
+                each_answer(&mut self.out.answers[self.a_from..], |a| match a {
+                    EligibilityAnswer::Coverage(c) => c.payer = payer.clone(),
+                    EligibilityAnswer::Rejected(r) => r.payer = payer.clone(),
+                });
+                let mut errors = std::mem::take(&mut self.a_errors);
+                errors.append(&mut self.payer_errors);
+                if !errors.is_empty() {
+                    let r = EligibilityRejection {
+                        level: Text::const_new("source"),
+                        payer,
+                        errors,
+                        ..EligibilityRejection::default()
+                    };
+                    self.out.answers.insert(self.a_from, EligibilityAnswer::Rejected(r));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Validation shared by the front-end sets
 
 pub(crate) const ID_QUALIFIERS: &[&str] =
@@ -1295,6 +1680,55 @@ mod tests {
     #[test]
     fn follow_up_codes_match_their_table() {
         assert!(AAA_FOLLOW_UPS.iter().map(|(k, _)| *k).eq(AAA_FOLLOW_UP_CODES));
+    }
+
+    /// Segments a loop takes back after its children (a 2100B after the 2000C, a member's
+    /// AAA after its benefits, a 2000C's TRN after its 2000D, a subscriber after a dependent),
+    /// second occurrences where the tree reads the first, and AAA errors at every level: the
+    /// one pass reads the answers the tree extraction reads.
+    #[test]
+    fn one_pass_reads_late_and_repeated_loops_as_the_tree() {
+        let isa = "ISA*00*          *00*          *ZZ*A              *ZZ*B              *261201*0900*^*00501*000000001*0*T*:~\
+GS*HB*A*B*20261201*0900*1*X*005010X279A1~";
+        let bodies = [
+            // 2100B after the 2000C (clean usage), member AAA after a DMG that closed the 2110.
+            "HL*1**20*1~NM1*PR*2*PAYER*****PI*P1~HL*2*1*21*1~HL*3*2*22*0~TRN*2*T1*1234567890~\
+NM1*IL*1*DOE*JANE****MI*M1~EB*1*IND*30*PR*PLAN~DMG*D8*19700101*F~AAA*Y**72*C~DTP*346*D8*20260101~\
+DTP*346*D8*20250101~NM1*1P*2*CLINIC*****XX*1234567893~AAA*N**43*C~",
+            // Subscriber after its dependent, the 2000C's TRN after the 2000D, a second 2100C,
+            // a 2000D with no 2100D, source errors on 2000A and 2100A.
+            "HL*1**20*1~AAA*Y**42*R~NM1*PR*2*PAYER*****PI*P1~AAA*N**79*C~HL*2*1*21*1~NM1*1P*2*CLINIC~\
+HL*3*2*22*1~HL*4*3*23*0~TRN*1*D1~NM1*03*1*DOE*KID~EB*1*FAM*30~EB*6*IND*30~MSG*GONE~NM1*IL*1*DOE*JANE~\
+EB*C*IND*30*PR**29*100*****N~EB*C*IND*30*PR**29*200*****Y~TRN*1*C1~TRN*2*C2~NM1*IL*1*OTHER~EB*1~\
+HL*5*3*23*0~HL*6*2*22*0~NM1*IL*1*ROE*RICK~AAA*N**75*C~EB*F*IND**PR********Y*HC:62323:50~HSD*VS*4***23~\
+HSD*VS*3***29~LS*2120~NM1*1P*2*OTHER CLINIC~NM1*FA*2*FACILITY~LE*2120~DTP*292*RD8*20260101-20261231~AAA*Y**15*C~",
+            // A subscriber with dependents and no benefits of its own; dependents answering
+            // with errors only.
+            "HL*1**20*1~NM1*PR*2*PAYER~HL*2*1*21*1~NM1*1P*2*CLINIC~HL*3*2*22*1~NM1*IL*1*DOE~\
+HL*4*3*23*0~NM1*03*1*DOE*A~AAA*N**67*C~HL*5*3*23*0~TRN*2*D2~NM1*03*1*DOE*B~NM1*03*1*DOE*C~EB*1~\
+HL*6**20*1~NM1*PR*2*SECOND PAYER~HL*7*6*21*0~NM1*1P*2*CLINIC~AAA*N**51*C~",
+        ];
+        for body in bodies {
+            let n = body.matches('~').count() + 3;
+            let file = format!(
+                "{isa}ST*271*0001*005010X279A1~BHT*0022*11*R1*20261201*0900~{body}SE*{n}*0001~GE*1*1~IEA*1*000000001~"
+            );
+            let set = x12::StreamReader::new(file.as_bytes())
+                .find_map(|e| match e.expect("in memory") {
+                    x12::Event::Set(s) => Some(s),
+                    _ => None,
+                })
+                .expect("one set");
+            let mut tree_issues = Vec::new();
+            let root = build(&SCHEMA_271, set.segments(), &mut tree_issues);
+            validate(&root, set.segment, &mut tree_issues);
+            let want = extract_271(&root);
+            let mut issues = Vec::new();
+            let got = read_271(&set, true, &mut issues);
+            assert_eq!(got, want, "{body}");
+            assert_eq!(issues, tree_issues, "{body}");
+            assert!(want.answers.len() >= 2, "{body}: {:?}", want.answers);
+        }
     }
 
     #[test]
