@@ -689,11 +689,12 @@ fn member_inquiry(hl: &Node<'_>, nm1: &Node<'_>, q: &mut Inquiry) {
 
 /// One EB loop (2110C/2110D) as a benefit; its AAA errors go to `errors`.
 fn benefit(node: &Node<'_>, errors: &mut Vec<RequestError>) -> Benefit {
-    let mut b = benefit_head(&Fields::new(node.first()));
+    let e = Fields::new(node.first());
+    let mut b = benefit_head(&e, [decimal(e.get(7)), decimal(e.get(8)), decimal(e.get(10))]);
     for s in &node.segments[1..] {
         let id = seg_pack(s);
         if matches!(id, ID_HSD | ID_MSG | ID_DTP | ID_AAA) {
-            benefit_segment(&mut b, errors, id, &Fields::new(s), node.def.id);
+            benefit_segment(&mut b, errors, id, &Fields::new(s), node.def.id, Parsed::Unknown);
         }
     }
     for k in &node.children {
@@ -704,8 +705,9 @@ fn benefit(node: &Node<'_>, errors: &mut Vec<RequestError>) -> Benefit {
     b
 }
 
-/// A benefit from its EB, before the loop's other segments.
-fn benefit_head(e: &Fields<'_>) -> Benefit {
+/// A benefit from its EB, before the loop's other segments; `amounts` are EB07, EB08 and
+/// EB10 as `decimal` reads them.
+fn benefit_head(e: &Fields<'_>, [amount, percent, quantity]: [Option<Decimal>; 3]) -> Benefit {
     let delims = e.seg.delimiters();
     let p = e.get(13);
     Benefit {
@@ -715,10 +717,10 @@ fn benefit_head(e: &Fields<'_>) -> Benefit {
         insurance_type: e.text(4),
         plan: e.text(5),
         period: e.text(6),
-        amount: decimal(e.get(7)),
-        percent: decimal(e.get(8)),
+        amount,
+        percent,
         quantity_qualifier: e.text(9),
-        quantity: decimal(e.get(10)),
+        quantity,
         auth_required: yes_no(e.get(11)),
         in_network: yes_no(e.get(12)),
         procedure: (!p.is_empty()).then(|| Procedure::from_fields(e, 13, delims.component)),
@@ -727,18 +729,24 @@ fn benefit_head(e: &Fields<'_>) -> Benefit {
 }
 
 /// What one of an EB loop's own segments after the EB (an HSD, MSG, DTP or AAA, packed id
-/// `id`) gives its benefit; an AAA goes to `errors` with the loop's id.
-fn benefit_segment(b: &mut Benefit, errors: &mut Vec<RequestError>, id: u32, f: &Fields<'_>, lid: &'static str) {
+/// `id`) gives its benefit; an AAA goes to `errors` with the loop's id. `parsed` is what its
+/// checks parsed, when they ran.
+fn benefit_segment(
+    b: &mut Benefit,
+    errors: &mut Vec<RequestError>,
+    id: u32,
+    f: &Fields<'_>,
+    lid: &'static str,
+    parsed: Parsed,
+) {
     match id {
-        ID_HSD => b.deliveries.push(Delivery {
-            qualifier: f.text(1),
-            quantity: decimal(f.get(2)),
-            period: f.text(5),
-            periods: decimal(f.get(6)),
-        }),
+        ID_HSD => {
+            let [quantity, periods, _] = parsed.amounts(|| [decimal(f.get(2)), decimal(f.get(6)), None]);
+            b.deliveries.push(Delivery { qualifier: f.text(1), quantity, period: f.text(5), periods });
+        }
         ID_MSG => b.messages.push(f.text(1)),
         ID_DTP => {
-            let r = dated(f.get(2), f.get(3));
+            let r = parsed.dates(f);
             b.dates.push(BenefitDate { qualifier: f.text(1), from: r.map(|x| x.0), to: r.map(|x| x.1) });
         }
         ID_AAA => errors.push(aaa(f, lid)),
@@ -820,7 +828,7 @@ fn coverage(hl: &Node<'_>, member: &Node<'_>, who: &Who<'_>, dependent: Option<P
     let mut dates = MemberDates::default();
     for s in &member.segments {
         match seg_pack(s) {
-            ID_DTP => dates.see(&Fields::new(s)),
+            ID_DTP => dates.see(&Fields::new(s), Parsed::Unknown),
             ID_AAA => c.errors.push(aaa(&Fields::new(s), member.def.id)),
             _ => {}
         }
@@ -842,7 +850,7 @@ fn coverage(hl: &Node<'_>, member: &Node<'_>, who: &Who<'_>, dependent: Option<P
 struct MemberDates([Option<Option<NaiveDate>>; 4]);
 
 impl MemberDates {
-    fn see(&mut self, d: &Fields<'_>) {
+    fn see(&mut self, d: &Fields<'_>, parsed: Parsed) {
         let slot = match d.get(1) {
             b"346" => 0,
             b"291" => 1,
@@ -851,7 +859,7 @@ impl MemberDates {
             _ => return,
         };
         if self.0[slot].is_none() {
-            self.0[slot] = Some(dtp_from(d));
+            self.0[slot] = Some(parsed.dates(d).map(|r| r.0));
         }
     }
 
@@ -1066,23 +1074,29 @@ struct Pass<'i, 'a> {
     provider_errors: Vec<RequestError>,
     /// 2000C: where its answers start (dependents' go in as their 2000D closes, the
     /// subscriber's is put before them when the 2000C closes), the first 2100C's party and
-    /// coverage, whether a 2000D came, its trace.
+    /// coverage (`sub`: read), whether a 2000D came, its trace.
     c_from: usize,
     subscriber: Option<Party>,
-    sub: Option<Coverage>,
+    sub: bool,
+    sub_cov: Coverage,
     dependents: bool,
     c_trace: Trace,
     /// 2000D: whether its 2100D came, its coverage, its trace.
-    dep_seen: bool,
-    dep: Option<Coverage>,
+    dep: bool,
+    dep_cov: Coverage,
     d_trace: Trace,
-    /// The member loop (2100C/2100D) being read, when it is the first of its HL loop: its
-    /// coverage (member AAA errors included), dates, and its benefits' AAA errors.
-    member: bool,
-    cov: Coverage,
+    /// The member loop (2100C/2100D) being read, when it is the first of its HL loop
+    /// (`SUB` or `DEP`: its coverage is `sub_cov` or `dep_cov`, member AAA errors included):
+    /// its dates and its benefits' AAA errors.
+    member: u8,
     dates: MemberDates,
     eb_errors: Vec<RequestError>,
+    /// Benefits of the last member read, to size the next one's list.
+    benefits: usize,
 }
+
+const SUB: u8 = 1;
+const DEP: u8 = 2;
 
 impl<'i, 'a> Pass<'i, 'a> {
     fn new(
@@ -1092,9 +1106,15 @@ impl<'i, 'a> Pass<'i, 'a> {
         whole: Option<&'a str>,
         backing: &'a [u8],
     ) -> Pass<'i, 'a> {
+        let mut out = EligibilityResponse::default();
+        if extract {
+            // An answer per 512 bytes of the set, so the list (hundreds of bytes an answer)
+            // is not moved as it grows; real answers take more.
+            out.answers.reserve(backing.len() / 512);
+        }
         Pass {
             r: Reading::new(set_start, issues, extract, whole, backing),
-            out: EligibilityResponse::default(),
+            out,
             bht: false,
             a_from: 0,
             payer: None,
@@ -1107,39 +1127,54 @@ impl<'i, 'a> Pass<'i, 'a> {
             provider_errors: Vec::new(),
             c_from: 0,
             subscriber: None,
-            sub: None,
+            sub: false,
+            sub_cov: Coverage::default(),
             dependents: false,
             c_trace: Trace::default(),
-            dep_seen: false,
-            dep: None,
+            dep: false,
+            dep_cov: Coverage::default(),
             d_trace: Trace::default(),
-            member: false,
-            cov: Coverage::default(),
+            member: 0,
             dates: MemberDates::default(),
             eb_errors: Vec::new(),
+            benefits: 0,
         }
     }
 
-    /// Starts reading a member loop's coverage.
-    fn open_member(&mut self, dependent: Option<Party>) {
-        self.member = true;
-        self.cov = Coverage { dependent, ..Coverage::default() };
+    /// The coverage of the member loop being read.
+    #[inline]
+    fn cov(&mut self) -> &mut Coverage {
+        if self.member == SUB {
+            &mut self.sub_cov
+        } else {
+            &mut self.dep_cov
+        }
+    }
+
+    /// Starts reading a member loop's coverage (`SUB` or `DEP`).
+    fn open_member(&mut self, member: u8, dependent: Option<Party>) {
+        self.member = member;
+        let benefits = Vec::with_capacity(self.benefits);
+        *self.cov() = Coverage { dependent, benefits, ..Coverage::default() };
         self.dates = MemberDates::default();
         self.eb_errors.clear();
     }
 
-    /// The coverage of the member loop now closing, complete but for its parties and trace.
-    fn close_member(&mut self) -> Coverage {
-        self.member = false;
-        let mut c = std::mem::take(&mut self.cov);
-        std::mem::take(&mut self.dates).set(&mut c);
-        c.errors.append(&mut self.eb_errors);
-        derive(&mut c);
-        c
+    /// Completes the coverage of the member loop now closing, but for its parties and trace.
+    fn close_member(&mut self) {
+        let dates = std::mem::take(&mut self.dates);
+        let mut eb_errors = std::mem::take(&mut self.eb_errors);
+        let c = self.cov();
+        dates.set(c);
+        c.errors.append(&mut eb_errors);
+        derive(c);
+        self.benefits = c.benefits.len();
+        self.eb_errors = eb_errors;
+        self.member = 0;
     }
 
     /// What a segment gives the model, by its loop.
-    fn extract(&mut self, def: &'static LoopDef, key: u64, id: u32, f: &Fields<'a>, opens: bool) {
+    fn extract(&mut self, def: &'static LoopDef, key: u64, id: u32, f: &Fields<'a>, opens: bool, parsed: Parsed) {
         match (key, id) {
             (K_271, ID_BHT) => {
                 if let Some((reference, created, _)) = bht_of(f) {
@@ -1175,40 +1210,58 @@ impl<'i, 'a> Pass<'i, 'a> {
             (K_2000C, ID_HL) if opens => {
                 self.c_from = self.out.answers.len();
                 self.subscriber = None;
-                self.sub = None;
+                self.sub = false;
                 self.dependents = false;
                 self.c_trace = Trace::default();
             }
             (K_2000C, ID_TRN) => self.c_trace.see(f),
             (K_2100C, ID_NM1) if opens && self.subscriber.is_none() => {
                 self.subscriber = Some(Party::nm1(f));
-                self.open_member(None);
+                self.sub = true;
+                self.open_member(SUB, None);
             }
             (K_2000D, ID_HL) if opens => {
                 self.dependents = true;
-                self.dep_seen = false;
-                self.dep = None;
+                self.dep = false;
                 self.d_trace = Trace::default();
             }
             (K_2000D, ID_TRN) => self.d_trace.see(f),
-            (K_2100D, ID_NM1) if opens && !self.dep_seen => {
-                self.dep_seen = true;
-                self.open_member(Some(Party::nm1(f)));
+            (K_2100D, ID_NM1) if opens && !self.dep => {
+                self.dep = true;
+                self.open_member(DEP, Some(Party::nm1(f)));
             }
-            (K_2100C | K_2100D, ID_DTP) if self.member => self.dates.see(f),
-            (K_2100C | K_2100D, ID_AAA) if self.member => self.cov.errors.push(aaa(f, def.id)),
-            (K_2110, ID_EB) if opens && self.member => self.cov.benefits.push(benefit_head(f)),
-            (K_2110, ID_HSD | ID_MSG | ID_DTP | ID_AAA) if self.member => {
-                if let Some(b) = self.cov.benefits.last_mut() {
-                    benefit_segment(b, &mut self.eb_errors, id, f, def.id);
+            (K_2100C | K_2100D, ID_DTP) if self.member != 0 => self.dates.see(f, parsed),
+            (K_2100C | K_2100D, ID_AAA) if self.member != 0 => {
+                let e = aaa(f, def.id);
+                self.cov().errors.push(e);
+            }
+            (K_2110, ID_EB) if opens && self.member != 0 => {
+                let b = benefit_head(f, parsed.amounts(|| [decimal(f.get(7)), decimal(f.get(8)), decimal(f.get(10))]));
+                self.cov().benefits.push(b);
+            }
+            (K_2110, ID_HSD | ID_MSG | ID_DTP | ID_AAA) if self.member != 0 => {
+                let mut errors = std::mem::take(&mut self.eb_errors);
+                if let Some(b) = self.cov().benefits.last_mut() {
+                    benefit_segment(b, &mut errors, id, f, def.id, parsed);
                 }
+                self.eb_errors = errors;
             }
-            (K_2120, ID_NM1) if opens && self.member => {
-                if let Some(b) = self.cov.benefits.last_mut() {
+            (K_2120, ID_NM1) if opens && self.member != 0 => {
+                if let Some(b) = self.cov().benefits.last_mut() {
                     b.related.push(Party::nm1(f));
                 }
             }
             _ => {}
+        }
+    }
+
+    /// Pushes a member's answer at the end of the answers, or at `at` (before the answers
+    /// pushed since).
+    fn answer(&mut self, c: Coverage, level: &'static str, has_dependents: bool, at: usize) {
+        let n = self.out.answers.len();
+        member_answer(c, level, &mut self.out.answers, has_dependents);
+        if self.out.answers.len() > n && at < n {
+            self.out.answers[at..].rotate_right(1);
         }
     }
 }
@@ -1240,11 +1293,6 @@ fn read_by_pass(id: u32) -> bool {
     )
 }
 
-/// Sets a party on an answer (`set` picks the field).
-fn each_answer(answers: &mut [EligibilityAnswer], mut set: impl FnMut(&mut EligibilityAnswer)) {
-    answers.iter_mut().for_each(&mut set);
-}
-
 impl<'a> OnePass<'a> for Pass<'_, 'a> {
     type Model = EligibilityResponse;
 
@@ -1262,17 +1310,18 @@ impl<'a> Sink<'a> for Pass<'_, 'a> {
             return;
         }
         let f = self.r.split(seg);
-        if key == K_271 && id == ID_BHT {
+        let parsed = if key == K_271 && id == ID_BHT {
             // Only the first BHT of the root is checked and read (`Node::seg`).
             if std::mem::replace(&mut self.bht, true) {
                 return;
             }
             check_bht_271(&mut self.r.c, &f);
+            Parsed::Nothing
         } else {
-            check_segment(&mut self.r.c, &f, def.id);
-        }
+            check_segment(&mut self.r.c, &f, def.id)
+        };
         if self.r.extract {
-            self.extract(def, key, id, &f, opens);
+            self.extract(def, key, id, &f, opens, parsed);
         }
     }
 
@@ -1281,46 +1330,42 @@ impl<'a> Sink<'a> for Pass<'_, 'a> {
             return;
         }
         match key {
-            K_2100C if self.member => self.sub = Some(self.close_member()),
-            K_2100D if self.member => self.dep = Some(self.close_member()),
-            K_2000D => {
-                if let Some(mut c) = self.dep.take() {
-                    c.trace = self.d_trace.take();
-                    member_answer(c, "dependent", &mut self.out.answers, false);
-                }
+            K_2100C | K_2100D if self.member != 0 => self.close_member(),
+            K_2000D if self.dep => {
+                self.dep = false;
+                let mut c = std::mem::take(&mut self.dep_cov);
+                c.trace = self.d_trace.take();
+                let at = self.out.answers.len();
+                self.answer(c, "dependent", false, at);
             }
             K_2000C => {
                 let trace = self.c_trace.take();
-                if let Some(mut c) = self.sub.take() {
+                if self.sub {
+                    self.sub = false;
+                    let mut c = std::mem::take(&mut self.sub_cov);
                     c.trace = trace.clone();
-                    let mut one = Vec::with_capacity(1);
-                    member_answer(c, "subscriber", &mut one, self.dependents);
-                    if let Some(a) = one.pop() {
-                        self.out.answers.insert(self.c_from, a);
-                    }
+                    self.answer(c, "subscriber", self.dependents, self.c_from);
                 }
                 let subscriber = self.subscriber.take().unwrap_or_default();
-                each_answer(&mut self.out.answers[self.c_from..], |a| match a {
-                    EligibilityAnswer::Coverage(c) => {
-                        c.subscriber = subscriber.clone();
-                        if c.trace.is_empty() {
-                            c.trace = trace.clone();
-                        }
+                for a in &mut self.out.answers[self.c_from..] {
+                    let (party, t) = match a {
+                        EligibilityAnswer::Coverage(c) => (&mut c.subscriber, &mut c.trace),
+                        EligibilityAnswer::Rejected(r) => (r.subscriber.insert(Party::default()), &mut r.trace),
+                    };
+                    *party = subscriber.clone();
+                    if t.is_empty() {
+                        *t = trace.clone();
                     }
-                    EligibilityAnswer::Rejected(r) => {
-                        r.subscriber = Some(subscriber.clone());
-                        if r.trace.is_empty() {
-                            r.trace = trace.clone();
-                        }
-                    }
-                });
+                }
             }
             K_2000B => {
                 let provider = self.provider.take().unwrap_or_default();
-                each_answer(&mut self.out.answers[self.b_from..], |a| match a {
-                    EligibilityAnswer::Coverage(c) => c.provider = provider.clone(),
-                    EligibilityAnswer::Rejected(r) => r.provider = provider.clone(),
-                });
+                for a in &mut self.out.answers[self.b_from..] {
+                    match a {
+                        EligibilityAnswer::Coverage(c) => c.provider = provider.clone(),
+                        EligibilityAnswer::Rejected(r) => r.provider = provider.clone(),
+                    }
+                }
                 if !self.provider_errors.is_empty() {
                     let r = EligibilityRejection {
                         level: Text::const_new("receiver"),
@@ -1333,10 +1378,12 @@ impl<'a> Sink<'a> for Pass<'_, 'a> {
             }
             K_2000A => {
                 let payer = self.payer.take().unwrap_or_default();
-                each_answer(&mut self.out.answers[self.a_from..], |a| match a {
-                    EligibilityAnswer::Coverage(c) => c.payer = payer.clone(),
-                    EligibilityAnswer::Rejected(r) => r.payer = payer.clone(),
-                });
+                for a in &mut self.out.answers[self.a_from..] {
+                    match a {
+                        EligibilityAnswer::Coverage(c) => c.payer = payer.clone(),
+                        EligibilityAnswer::Rejected(r) => r.payer = payer.clone(),
+                    }
+                }
                 let mut errors = std::mem::take(&mut self.a_errors);
                 errors.append(&mut self.payer_errors);
                 if !errors.is_empty() {
@@ -1524,9 +1571,34 @@ pub fn validate(root: &Node<'_>, set_start: u64, issues: &mut Vec<Issue>) {
 /// The element checks of one 270 or 271 segment in loop `lid`, whatever its loop: what
 /// [`validate`] runs on every segment of the tree (the first BHT aside) and the 271's one
 /// pass on every segment it places.
-fn check_segment(c: &mut Checks<'_>, seg: &Fields<'_>, lid: &'static str) {
+fn check_segment(c: &mut Checks<'_>, seg: &Fields<'_>, lid: &'static str) -> Parsed {
+    match pack_id(seg.id) {
+        // The DTP's checks are `check_common`'s, here for the dates they parse.
+        ID_DTP => return Parsed::Dates(c.dtp(seg, lid)),
+        ID_EB => {
+            if c.required(seg, lid, 1) {
+                c.code(seg, lid, 1, EB01);
+            }
+            c.code(seg, lid, 2, COVERAGE_LEVELS);
+            c.code(seg, lid, 6, PERIODS);
+            let amount = c.decimal(seg, lid, 7);
+            let percent = c.decimal(seg, lid, 8);
+            let quantity = c.decimal(seg, lid, 10);
+            c.code(seg, lid, 11, &["N", "U", "Y"]);
+            c.code(seg, lid, 12, &["N", "U", "W", "Y"]);
+            check_procedure(c, seg, lid, 13);
+            return Parsed::Amounts([amount, percent, quantity]);
+        }
+        ID_HSD => {
+            let quantity = c.decimal(seg, lid, 2);
+            c.code(seg, lid, 5, PERIODS);
+            let periods = c.decimal(seg, lid, 6);
+            return Parsed::Amounts([quantity, periods, None]);
+        }
+        _ => {}
+    }
     if check_common(c, seg, lid) {
-        return;
+        return Parsed::Nothing;
     }
     match pack_id(seg.id) {
         ID_EQ => {
@@ -1543,28 +1615,43 @@ fn check_segment(c: &mut Checks<'_>, seg: &Fields<'_>, lid: &'static str) {
         ID_INS => {
             c.code(seg, lid, 1, &["Y", "N"]);
         }
-        ID_EB => {
-            if c.required(seg, lid, 1) {
-                c.code(seg, lid, 1, EB01);
-            }
-            c.code(seg, lid, 2, COVERAGE_LEVELS);
-            c.code(seg, lid, 6, PERIODS);
-            c.decimal(seg, lid, 7);
-            c.decimal(seg, lid, 8);
-            c.decimal(seg, lid, 10);
-            c.code(seg, lid, 11, &["N", "U", "Y"]);
-            c.code(seg, lid, 12, &["N", "U", "W", "Y"]);
-            check_procedure(c, seg, lid, 13);
-        }
-        ID_HSD => {
-            c.decimal(seg, lid, 2);
-            c.code(seg, lid, 5, PERIODS);
-            c.decimal(seg, lid, 6);
-        }
         ID_LS | ID_LE => {
             c.code(seg, lid, 1, &["2120"]);
         }
         _ => {}
+    }
+    Parsed::Nothing
+}
+
+/// Values the checks of a segment parsed, handed on so the model does not parse them again.
+/// Each is what `decimal` or `dated` of the elements gives.
+#[derive(Clone, Copy)]
+enum Parsed {
+    /// The checks did not run (the tree route) or parsed nothing.
+    Unknown,
+    Nothing,
+    /// EB07, EB08, EB10; HSD02, HSD06.
+    Amounts([Option<Decimal>; 3]),
+    /// A DTP's DTP03 read by DTP02.
+    Dates(Option<(NaiveDate, NaiveDate)>),
+}
+
+impl Parsed {
+    #[inline]
+    fn amounts(self, parse: impl FnOnce() -> [Option<Decimal>; 3]) -> [Option<Decimal>; 3] {
+        match self {
+            Parsed::Amounts(a) => a,
+            _ => parse(),
+        }
+    }
+
+    /// `dated` of DTP02 and DTP03.
+    #[inline]
+    fn dates(self, f: &Fields<'_>) -> Option<(NaiveDate, NaiveDate)> {
+        match self {
+            Parsed::Dates(d) => d,
+            _ => dated(f.get(2), f.get(3)),
+        }
     }
 }
 
