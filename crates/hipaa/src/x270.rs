@@ -690,7 +690,8 @@ fn member_inquiry(hl: &Node<'_>, nm1: &Node<'_>, q: &mut Inquiry) {
 /// One EB loop (2110C/2110D) as a benefit; its AAA errors go to `errors`.
 fn benefit(node: &Node<'_>, errors: &mut Vec<RequestError>) -> Benefit {
     let e = Fields::new(node.first());
-    let mut b = benefit_head(&e, [decimal(e.get(7)), decimal(e.get(8)), decimal(e.get(10))]);
+    let mut b = Benefit::default();
+    benefit_head(&mut b, &e, [decimal(e.get(7)), decimal(e.get(8)), decimal(e.get(10))]);
     for s in &node.segments[1..] {
         let id = seg_pack(s);
         if matches!(id, ID_HSD | ID_MSG | ID_DTP | ID_AAA) {
@@ -705,26 +706,35 @@ fn benefit(node: &Node<'_>, errors: &mut Vec<RequestError>) -> Benefit {
     b
 }
 
-/// A benefit from its EB, before the loop's other segments; `amounts` are EB07, EB08 and
-/// EB10 as `decimal` reads them.
-fn benefit_head(e: &Fields<'_>, [amount, percent, quantity]: [Option<Decimal>; 3]) -> Benefit {
+/// A benefit from its EB, before the loop's other segments, written over `b` (a default
+/// benefit; filled in place, as a benefit is a few hundred bytes to move); `amounts` are EB07,
+/// EB08 and EB10 as `decimal` reads them.
+fn benefit_head(b: &mut Benefit, e: &Fields<'_>, [amount, percent, quantity]: [Option<Decimal>; 3]) {
     let delims = e.seg.delimiters();
     let p = e.get(13);
-    Benefit {
-        code: e.text(1),
-        coverage_level: e.text(2),
-        service_types: repeats(e.get(3), delims.repetition),
-        insurance_type: e.text(4),
-        plan: e.text(5),
-        period: e.text(6),
-        amount,
-        percent,
-        quantity_qualifier: e.text(9),
-        quantity,
-        auth_required: yes_no(e.get(11)),
-        in_network: yes_no(e.get(12)),
-        procedure: (!p.is_empty()).then(|| Procedure::from_fields(e, 13, delims.component)),
-        ..Benefit::default()
+    b.code = txt(e, 1);
+    b.coverage_level = txt(e, 2);
+    b.service_types = repeats(e.get(3), delims.repetition);
+    b.insurance_type = txt(e, 4);
+    b.plan = txt(e, 5);
+    b.period = txt(e, 6);
+    b.amount = amount;
+    b.percent = percent;
+    b.quantity_qualifier = txt(e, 9);
+    b.quantity = quantity;
+    b.auth_required = yes_no(e.get(11));
+    b.in_network = yes_no(e.get(12));
+    b.procedure = (!p.is_empty()).then(|| Procedure::from_fields(e, 13, delims.component));
+}
+
+/// Element `n` as model text (`Fields::text`), the empty text without copying anything.
+#[inline]
+fn txt(f: &Fields<'_>, n: usize) -> Text {
+    let s = f.str(n);
+    if s.is_empty() {
+        Text::const_new("")
+    } else {
+        Text::from(s)
     }
 }
 
@@ -742,12 +752,12 @@ fn benefit_segment(
     match id {
         ID_HSD => {
             let [quantity, periods, _] = parsed.amounts(|| [decimal(f.get(2)), decimal(f.get(6)), None]);
-            b.deliveries.push(Delivery { qualifier: f.text(1), quantity, period: f.text(5), periods });
+            b.deliveries.push(Delivery { qualifier: txt(f, 1), quantity, period: txt(f, 5), periods });
         }
         ID_MSG => b.messages.push(f.text(1)),
         ID_DTP => {
             let r = parsed.dates(f);
-            b.dates.push(BenefitDate { qualifier: f.text(1), from: r.map(|x| x.0), to: r.map(|x| x.1) });
+            b.dates.push(BenefitDate { qualifier: txt(f, 1), from: r.map(|x| x.0), to: r.map(|x| x.1) });
         }
         ID_AAA => errors.push(aaa(f, lid)),
         _ => {}
@@ -757,16 +767,18 @@ fn benefit_segment(
 const ACTIVE: [&str; 5] = ["1", "2", "3", "4", "5"];
 const INACTIVE: [&str; 3] = ["6", "7", "8"];
 
-/// "2 USED", "USED 2": the count a payer writes into a free-text MSG.
+/// "2 USED", "USED 2": the count a payer writes into a free-text MSG. Words are runs of
+/// ASCII letters and digits (any other character, multibyte ones included, separates them),
+/// read byte by byte.
 fn used_from_messages(messages: &[Text]) -> Option<Decimal> {
     for m in messages {
-        let mut words = m.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty());
-        let mut before: Option<&str> = None;
+        let mut words = ascii_words(m.as_bytes());
+        let mut before: Option<&[u8]> = None;
         while let Some(w) = words.next() {
-            if w.eq_ignore_ascii_case("used") {
+            if w.eq_ignore_ascii_case(b"used") {
                 let after = words.clone().next();
                 for cand in [before, after].into_iter().flatten() {
-                    if let Some(d) = decimal(cand.as_bytes()) {
+                    if let Some(d) = decimal(cand) {
                         return Some(d);
                     }
                 }
@@ -775,6 +787,11 @@ fn used_from_messages(messages: &[Text]) -> Option<Decimal> {
         }
     }
     None
+}
+
+/// The runs of ASCII letters and digits of a text, in order.
+fn ascii_words(b: &[u8]) -> impl Iterator<Item = &[u8]> + Clone {
+    b.split(|c| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty())
 }
 
 fn frequency_limit(b: &Benefit) -> Option<FrequencyLimit> {
@@ -1236,8 +1253,12 @@ impl<'i, 'a> Pass<'i, 'a> {
                 self.cov().errors.push(e);
             }
             (K_2110, ID_EB) if opens && self.member != 0 => {
-                let b = benefit_head(f, parsed.amounts(|| [decimal(f.get(7)), decimal(f.get(8)), decimal(f.get(10))]));
-                self.cov().benefits.push(b);
+                let amounts = parsed.amounts(|| [decimal(f.get(7)), decimal(f.get(8)), decimal(f.get(10))]);
+                let benefits = &mut self.cov().benefits;
+                benefits.push(Benefit::default());
+                if let Some(b) = benefits.last_mut() {
+                    benefit_head(b, f, amounts);
+                }
             }
             (K_2110, ID_HSD | ID_MSG | ID_DTP | ID_AAA) if self.member != 0 => {
                 let mut errors = std::mem::take(&mut self.eb_errors);
@@ -1539,6 +1560,25 @@ fn check_bht_271(c: &mut Checks<'_>, bht: &Fields<'_>) {
     check_bht(c, bht, "271", &["06", "11"], "0022");
 }
 
+/// Values of up to three bytes packed as `pack_id` packs ids, to test a code list with integer
+/// compares before `Checks::code` (which then has nothing to report for a listed value).
+const fn packed<const N: usize>(list: &[&str]) -> [u32; N] {
+    let mut out = [0u32; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = pack_id(list[i].as_bytes());
+        i += 1;
+    }
+    out
+}
+
+/// Whether `v` is one of the packed values (a value that does not pack is not).
+#[inline]
+fn listed(v: &[u8], list: &[u32]) -> bool {
+    let p = pack_id(v);
+    p != 0 && list.contains(&p)
+}
+
 const EB01: &[&str] = &[
     "1", "2", "3", "4", "5", "6", "7", "8", "A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M", "N", "O",
     "P", "Q", "R", "S", "T", "U", "V", "W", "X", "Y", "CB", "MC",
@@ -1546,6 +1586,18 @@ const EB01: &[&str] = &[
 const COVERAGE_LEVELS: &[&str] = &["CHD", "DEP", "ECH", "EMP", "ESP", "FAM", "IND", "SPC", "SPO", "TWO"];
 const PERIODS: &[&str] =
     &["6", "7", "13", "21", "22", "23", "24", "25", "26", "27", "28", "29", "30", "31", "32", "33", "34", "35", "36"];
+const EB01_PACKED: [u32; 35] = packed(EB01);
+const COVERAGE_LEVELS_PACKED: [u32; 10] = packed(COVERAGE_LEVELS);
+const PERIODS_PACKED: [u32; 19] = packed(PERIODS);
+
+/// `Checks::code` against a list, after a packed lookup for the values it lists.
+#[inline]
+fn code_packed(c: &mut Checks<'_>, seg: &Fields<'_>, lid: &'static str, el: usize, list: &[&str], packed: &[u32]) {
+    let v = seg.get(el);
+    if !v.is_empty() && !listed(v, packed) {
+        c.code(seg, lid, el, list);
+    }
+}
 
 /// Implementation-guide (SNIP 2) checks over a built 270 or 271 tree.
 pub fn validate(root: &Node<'_>, set_start: u64, issues: &mut Vec<Issue>) {
@@ -1577,10 +1629,10 @@ fn check_segment(c: &mut Checks<'_>, seg: &Fields<'_>, lid: &'static str) -> Par
         ID_DTP => return Parsed::Dates(c.dtp(seg, lid)),
         ID_EB => {
             if c.required(seg, lid, 1) {
-                c.code(seg, lid, 1, EB01);
+                code_packed(c, seg, lid, 1, EB01, &EB01_PACKED);
             }
-            c.code(seg, lid, 2, COVERAGE_LEVELS);
-            c.code(seg, lid, 6, PERIODS);
+            code_packed(c, seg, lid, 2, COVERAGE_LEVELS, &COVERAGE_LEVELS_PACKED);
+            code_packed(c, seg, lid, 6, PERIODS, &PERIODS_PACKED);
             let amount = c.decimal(seg, lid, 7);
             let percent = c.decimal(seg, lid, 8);
             let quantity = c.decimal(seg, lid, 10);
@@ -1591,7 +1643,7 @@ fn check_segment(c: &mut Checks<'_>, seg: &Fields<'_>, lid: &'static str) -> Par
         }
         ID_HSD => {
             let quantity = c.decimal(seg, lid, 2);
-            c.code(seg, lid, 5, PERIODS);
+            code_packed(c, seg, lid, 5, PERIODS, &PERIODS_PACKED);
             let periods = c.decimal(seg, lid, 6);
             return Parsed::Amounts([quantity, periods, None]);
         }
@@ -1815,6 +1867,34 @@ HL*6**20*1~NM1*PR*2*SECOND PAYER~HL*7*6*21*0~NM1*1P*2*CLINIC~AAA*N**51*C~",
             assert_eq!(got, want, "{body}");
             assert_eq!(issues, tree_issues, "{body}");
             assert!(want.answers.len() >= 2, "{body}: {:?}", want.answers);
+        }
+    }
+
+    proptest::proptest! {
+        /// Words read byte by byte are the words read by characters (the reading before).
+        #[test]
+        fn used_count_by_bytes_reads_as_by_chars(m in "([0-9]{1,3}|USED|used|[a-zé\\.;: ]{1,4}|ü){0,12}") {
+            fn by_chars(messages: &[Text]) -> Option<Decimal> {
+                for m in messages {
+                    let mut words = m.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty());
+                    let mut before: Option<&str> = None;
+                    while let Some(w) = words.next() {
+                        if w.eq_ignore_ascii_case("used") {
+                            let after = words.clone().next();
+                            for cand in [before, after].into_iter().flatten() {
+                                if let Some(d) = decimal(cand.as_bytes()) {
+                                    return Some(d);
+                                }
+                            }
+                        }
+                        before = Some(w);
+                    }
+                }
+                None
+            }
+            let m = vec![Text::from(m.as_str()), Text::from("2 USED")];
+            proptest::prop_assert_eq!(used_from_messages(&m), by_chars(&m));
+            proptest::prop_assert_eq!(used_from_messages(&m[..1]), by_chars(&m[..1]));
         }
     }
 
