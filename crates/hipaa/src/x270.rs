@@ -583,6 +583,67 @@ fn repeats(el: &[u8], rep: Option<u8>) -> Vec<Text> {
     out
 }
 
+/// [`repeats`] with each piece's text from `codes`.
+fn repeats_in(el: &[u8], rep: Option<u8>, codes: &mut Codes) -> Vec<Text> {
+    let Some(r) = rep else {
+        return if el.is_empty() { Vec::new() } else { vec![codes.text(el)] };
+    };
+    if el.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::with_capacity(1 + el.iter().filter(|&&c| c == r).count());
+    for t in el.split(|&c| c == r) {
+        if !t.is_empty() {
+            out.push(codes.text(t));
+        }
+    }
+    out
+}
+
+/// Model text for short values (codes and qualifiers of one to three bytes), cloned from the
+/// ones already built: building a `Text` writes its inline buffer piecewise and reads it
+/// back whole, which stalls on store forwarding (most of building a benefit), while a clone
+/// copies one built long ago. A direct-mapped table keyed by the packed value, so a slot
+/// holds exactly the text of its key; other values are built as `text` builds them.
+struct Codes {
+    slots: [(u32, Text); 64],
+}
+
+impl Default for Codes {
+    fn default() -> Codes {
+        Codes { slots: std::array::from_fn(|_| (0, Text::const_new(""))) }
+    }
+}
+
+impl Codes {
+    /// `text(v)`.
+    #[inline]
+    fn text(&mut self, v: &[u8]) -> Text {
+        let p = pack_id(v);
+        if p == 0 {
+            return if v.is_empty() { Text::const_new("") } else { text(v) };
+        }
+        let slot = &mut self.slots[(p.wrapping_mul(0x9E37_79B1) >> 26) as usize];
+        if slot.0 != p {
+            // A value that is not UTF-8 reads as "" and is not kept.
+            let Ok(t) = std::str::from_utf8(v) else { return Text::const_new("") };
+            *slot = (p, Text::from(t));
+        }
+        slot.1.clone()
+    }
+
+    /// Element `n` of a split segment as model text (`Fields::text`).
+    #[inline]
+    fn of(&mut self, f: &Fields<'_>, n: usize) -> Text {
+        let v = f.get(n);
+        if v.len() <= 3 {
+            self.text(v)
+        } else {
+            Text::from(f.str(n))
+        }
+    }
+}
+
 /// The start date of a DTP already split (`dated` of DTP02/DTP03).
 fn dtp_from(f: &Fields<'_>) -> Option<NaiveDate> {
     dated(f.get(2), f.get(3)).map(|d| d.0)
@@ -688,14 +749,14 @@ fn member_inquiry(hl: &Node<'_>, nm1: &Node<'_>, q: &mut Inquiry) {
 }
 
 /// One EB loop (2110C/2110D) as a benefit; its AAA errors go to `errors`.
-fn benefit(node: &Node<'_>, errors: &mut Vec<RequestError>) -> Benefit {
+fn benefit(node: &Node<'_>, errors: &mut Vec<RequestError>, codes: &mut Codes) -> Benefit {
     let e = Fields::new(node.first());
     let mut b = Benefit::default();
-    benefit_head(&mut b, &e, [decimal(e.get(7)), decimal(e.get(8)), decimal(e.get(10))]);
+    benefit_head(&mut b, &e, [decimal(e.get(7)), decimal(e.get(8)), decimal(e.get(10))], codes);
     for s in &node.segments[1..] {
         let id = seg_pack(s);
         if matches!(id, ID_HSD | ID_MSG | ID_DTP | ID_AAA) {
-            benefit_segment(&mut b, errors, id, &Fields::new(s), node.def.id, Parsed::Unknown);
+            benefit_segment(&mut b, errors, id, &Fields::new(s), node.def.id, Parsed::Unknown, codes);
         }
     }
     for k in &node.children {
@@ -709,18 +770,18 @@ fn benefit(node: &Node<'_>, errors: &mut Vec<RequestError>) -> Benefit {
 /// A benefit from its EB, before the loop's other segments, written over `b` (a default
 /// benefit; filled in place, as a benefit is a few hundred bytes to move); `amounts` are EB07,
 /// EB08 and EB10 as `decimal` reads them.
-fn benefit_head(b: &mut Benefit, e: &Fields<'_>, [amount, percent, quantity]: [Option<Decimal>; 3]) {
+fn benefit_head(b: &mut Benefit, e: &Fields<'_>, [amount, percent, quantity]: [Option<Decimal>; 3], codes: &mut Codes) {
     let delims = e.seg.delimiters();
     let p = e.get(13);
-    b.code = txt(e, 1);
-    b.coverage_level = txt(e, 2);
-    b.service_types = repeats(e.get(3), delims.repetition);
-    b.insurance_type = txt(e, 4);
+    b.code = codes.of(e, 1);
+    b.coverage_level = codes.of(e, 2);
+    b.service_types = repeats_in(e.get(3), delims.repetition, codes);
+    b.insurance_type = codes.of(e, 4);
     b.plan = txt(e, 5);
-    b.period = txt(e, 6);
+    b.period = codes.of(e, 6);
     b.amount = amount;
     b.percent = percent;
-    b.quantity_qualifier = txt(e, 9);
+    b.quantity_qualifier = codes.of(e, 9);
     b.quantity = quantity;
     b.auth_required = yes_no(e.get(11));
     b.in_network = yes_no(e.get(12));
@@ -748,16 +809,17 @@ fn benefit_segment(
     f: &Fields<'_>,
     lid: &'static str,
     parsed: Parsed,
+    codes: &mut Codes,
 ) {
     match id {
         ID_HSD => {
             let [quantity, periods, _] = parsed.amounts(|| [decimal(f.get(2)), decimal(f.get(6)), None]);
-            b.deliveries.push(Delivery { qualifier: txt(f, 1), quantity, period: txt(f, 5), periods });
+            b.deliveries.push(Delivery { qualifier: codes.of(f, 1), quantity, period: codes.of(f, 5), periods });
         }
         ID_MSG => b.messages.push(f.text(1)),
         ID_DTP => {
             let r = parsed.dates(f);
-            b.dates.push(BenefitDate { qualifier: txt(f, 1), from: r.map(|x| x.0), to: r.map(|x| x.1) });
+            b.dates.push(BenefitDate { qualifier: codes.of(f, 1), from: r.map(|x| x.0), to: r.map(|x| x.1) });
         }
         ID_AAA => errors.push(aaa(f, lid)),
         _ => {}
@@ -832,7 +894,7 @@ struct Who<'p> {
     trace: &'p Text,
 }
 
-fn coverage(hl: &Node<'_>, member: &Node<'_>, who: &Who<'_>, dependent: Option<Party>) -> Coverage {
+fn coverage(hl: &Node<'_>, member: &Node<'_>, who: &Who<'_>, dependent: Option<Party>, codes: &mut Codes) -> Coverage {
     let t = trace(hl);
     let mut c = Coverage {
         payer: who.payer.clone(),
@@ -854,7 +916,7 @@ fn coverage(hl: &Node<'_>, member: &Node<'_>, who: &Who<'_>, dependent: Option<P
     c.benefits.reserve_exact(member.children.len());
     for eb in &member.children {
         if eb.def.id == "2110" {
-            let b = benefit(eb, &mut c.errors);
+            let b = benefit(eb, &mut c.errors, codes);
             c.benefits.push(b);
         }
     }
@@ -925,6 +987,7 @@ fn derive(c: &mut Coverage) {
 /// Reads the answers of a built 271 tree.
 pub fn extract_271(root: &Node<'_>) -> EligibilityResponse {
     let mut out = EligibilityResponse::default();
+    let mut codes = Codes::default();
     if let Some((reference, created, _)) = bht(root) {
         (out.reference, out.created) = (reference, created);
     }
@@ -968,12 +1031,14 @@ pub fn extract_271(root: &Node<'_>) -> EligibilityResponse {
                 let trace = trace(c);
                 let who = Who { payer: &payer, provider: &provider, subscriber: &subscriber, trace: &trace };
                 if let Some(n) = sub {
-                    member_answer(coverage(c, n, &who, None), "subscriber", &mut out.answers, has_dependents);
+                    let cov = coverage(c, n, &who, None, &mut codes);
+                    member_answer(cov, "subscriber", &mut out.answers, has_dependents);
                 }
                 for d in c.kids("2000D") {
                     if let Some(n) = d.kid("2100D") {
                         let dependent = Some(party(Some(n)));
-                        member_answer(coverage(d, n, &who, dependent), "dependent", &mut out.answers, false);
+                        let cov = coverage(d, n, &who, dependent, &mut codes);
+                        member_answer(cov, "dependent", &mut out.answers, false);
                     }
                 }
             }
@@ -1110,6 +1175,7 @@ struct Pass<'i, 'a> {
     eb_errors: Vec<RequestError>,
     /// Benefits of the last member read, to size the next one's list.
     benefits: usize,
+    codes: Codes,
 }
 
 const SUB: u8 = 1;
@@ -1155,17 +1221,21 @@ impl<'i, 'a> Pass<'i, 'a> {
             dates: MemberDates::default(),
             eb_errors: Vec::new(),
             benefits: 0,
+            codes: Codes::default(),
         }
     }
 
     /// The coverage of the member loop being read.
     #[inline]
     fn cov(&mut self) -> &mut Coverage {
-        if self.member == SUB {
-            &mut self.sub_cov
-        } else {
-            &mut self.dep_cov
-        }
+        self.cov_codes().0
+    }
+
+    /// The coverage of the member loop being read, and the short texts.
+    #[inline]
+    fn cov_codes(&mut self) -> (&mut Coverage, &mut Codes) {
+        let cov = if self.member == SUB { &mut self.sub_cov } else { &mut self.dep_cov };
+        (cov, &mut self.codes)
     }
 
     /// Starts reading a member loop's coverage (`SUB` or `DEP`).
@@ -1254,16 +1324,19 @@ impl<'i, 'a> Pass<'i, 'a> {
             }
             (K_2110, ID_EB) if opens && self.member != 0 => {
                 let amounts = parsed.amounts(|| [decimal(f.get(7)), decimal(f.get(8)), decimal(f.get(10))]);
-                let benefits = &mut self.cov().benefits;
-                benefits.push(Benefit::default());
+                let (cov, codes) = self.cov_codes();
+                let benefits = &mut cov.benefits;
+                // Written in place (`push` of a default copied it from the stack).
+                benefits.resize_with(benefits.len() + 1, Benefit::default);
                 if let Some(b) = benefits.last_mut() {
-                    benefit_head(b, f, amounts);
+                    benefit_head(b, f, amounts, codes);
                 }
             }
             (K_2110, ID_HSD | ID_MSG | ID_DTP | ID_AAA) if self.member != 0 => {
                 let mut errors = std::mem::take(&mut self.eb_errors);
-                if let Some(b) = self.cov().benefits.last_mut() {
-                    benefit_segment(b, &mut errors, id, f, def.id, parsed);
+                let (cov, codes) = self.cov_codes();
+                if let Some(b) = cov.benefits.last_mut() {
+                    benefit_segment(b, &mut errors, id, f, def.id, parsed, codes);
                 }
                 self.eb_errors = errors;
             }
