@@ -826,9 +826,6 @@ fn benefit_segment(
     }
 }
 
-const ACTIVE: [&str; 5] = ["1", "2", "3", "4", "5"];
-const INACTIVE: [&str; 3] = ["6", "7", "8"];
-
 /// "2 USED", "USED 2": the count a payer writes into a free-text MSG. Words are runs of
 /// ASCII letters and digits (any other character, multibyte ones included, separates them),
 /// read byte by byte.
@@ -872,18 +869,6 @@ fn frequency_limit(b: &Benefit) -> Option<FrequencyLimit> {
         used,
         remaining,
     })
-}
-
-fn remaining(benefits: &[Benefit], code: &str, network: bool) -> Option<Decimal> {
-    let candidates = || {
-        benefits.iter().filter(move |b| {
-            b.code == code && b.period == "29" && b.amount.is_some() && matches!(b.coverage_level.as_str(), "" | "IND")
-        })
-    };
-    candidates()
-        .find(|b| b.in_network == Some(network))
-        .or_else(|| candidates().find(|b| b.in_network.is_none()))
-        .and_then(|b| b.amount)
 }
 
 /// The parties and trace every answer under one subscriber loop shares.
@@ -951,23 +936,55 @@ impl MemberDates {
 }
 
 /// What a coverage says from its benefits: active, network, plan, remaining amounts,
-/// procedures and frequency limits.
+/// procedures and frequency limits. One walk finds, for each, the first benefit that
+/// qualifies, as one search per field did (`remaining`, the `ACTIVE` and `INACTIVE` codes).
 fn derive(c: &mut Coverage) {
-    let plan_level = |b: &&Benefit| b.procedure.is_none();
-    let active = |b: &&Benefit| ACTIVE.contains(&b.code.as_str());
-    c.active = c.benefits.iter().any(|b| active(&b))
-        && !c.benefits.iter().filter(plan_level).any(|b| INACTIVE.contains(&b.code.as_str()));
-    c.in_network = c
-        .benefits
-        .iter()
-        .filter(active)
-        .filter(plan_level)
-        .find_map(|b| b.in_network)
-        .or_else(|| c.benefits.iter().filter(active).find_map(|b| b.in_network));
-    c.plan = c.benefits.iter().filter(active).find(|b| !b.plan.is_empty()).map(|b| b.plan.clone()).unwrap_or_default();
-    let network = c.in_network.unwrap_or(true);
-    c.deductible_remaining = remaining(&c.benefits, "C", network);
-    c.out_of_pocket_remaining = remaining(&c.benefits, "G", network);
+    let (mut active, mut inactive) = (false, false);
+    let (mut network_plan, mut network_any) = (None, None);
+    let mut plan = None;
+    // The first remaining deductible (C) and out-of-pocket (G) amount in network, out of
+    // network and with the network not said.
+    let mut left = [[None::<Decimal>; 3]; 2];
+    for b in &c.benefits {
+        let code = b.code.as_bytes();
+        let plan_level = b.procedure.is_none();
+        if matches!(code, [b'1'..=b'5']) {
+            active = true;
+            if plan_level && network_plan.is_none() {
+                network_plan = b.in_network;
+            }
+            if network_any.is_none() {
+                network_any = b.in_network;
+            }
+            if plan.is_none() && !b.plan.is_empty() {
+                plan = Some(&b.plan);
+            }
+        } else if plan_level && matches!(code, [b'6'..=b'8']) {
+            inactive = true;
+        }
+        let which = match code {
+            b"C" => 0,
+            b"G" => 1,
+            _ => continue,
+        };
+        if b.period == "29" && matches!(b.coverage_level.as_str(), "" | "IND") {
+            if let Some(a) = b.amount {
+                let slot = match b.in_network {
+                    Some(true) => 0,
+                    Some(false) => 1,
+                    None => 2,
+                };
+                left[which][slot].get_or_insert(a);
+            }
+        }
+    }
+    let plan = plan.cloned().unwrap_or_default();
+    c.active = active && !inactive;
+    c.in_network = network_plan.or(network_any);
+    c.plan = plan;
+    let at = if c.in_network.unwrap_or(true) { 0 } else { 1 };
+    c.deductible_remaining = left[0][at].or(left[0][2]);
+    c.out_of_pocket_remaining = left[1][at].or(left[1][2]);
     for b in &c.benefits {
         if let Some(p) = &b.procedure {
             c.procedures.push(ProcedureCoverage {
@@ -1633,25 +1650,6 @@ fn check_bht_271(c: &mut Checks<'_>, bht: &Fields<'_>) {
     check_bht(c, bht, "271", &["06", "11"], "0022");
 }
 
-/// Values of up to three bytes packed as `pack_id` packs ids, to test a code list with integer
-/// compares before `Checks::code` (which then has nothing to report for a listed value).
-const fn packed<const N: usize>(list: &[&str]) -> [u32; N] {
-    let mut out = [0u32; N];
-    let mut i = 0;
-    while i < N {
-        out[i] = pack_id(list[i].as_bytes());
-        i += 1;
-    }
-    out
-}
-
-/// Whether `v` is one of the packed values (a value that does not pack is not).
-#[inline]
-fn listed(v: &[u8], list: &[u32]) -> bool {
-    let p = pack_id(v);
-    p != 0 && list.contains(&p)
-}
-
 const EB01: &[&str] = &[
     "1", "2", "3", "4", "5", "6", "7", "8", "A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M", "N", "O",
     "P", "Q", "R", "S", "T", "U", "V", "W", "X", "Y", "CB", "MC",
@@ -1659,15 +1657,36 @@ const EB01: &[&str] = &[
 const COVERAGE_LEVELS: &[&str] = &["CHD", "DEP", "ECH", "EMP", "ESP", "FAM", "IND", "SPC", "SPO", "TWO"];
 const PERIODS: &[&str] =
     &["6", "7", "13", "21", "22", "23", "24", "25", "26", "27", "28", "29", "30", "31", "32", "33", "34", "35", "36"];
-const EB01_PACKED: [u32; 35] = packed(EB01);
-const COVERAGE_LEVELS_PACKED: [u32; 10] = packed(COVERAGE_LEVELS);
-const PERIODS_PACKED: [u32; 19] = packed(PERIODS);
+/// Whether a value is in `EB01`, `COVERAGE_LEVELS` or `PERIODS`, by byte patterns instead of
+/// a slice compare per entry (a test keeps each in step with its list).
+#[inline(always)]
+fn eb01_listed(v: &[u8]) -> bool {
+    matches!(v, [b'1'..=b'8'] | [b'A'..=b'Y'] | b"CB" | b"MC")
+}
 
-/// `Checks::code` against a list, after a packed lookup for the values it lists.
-#[inline]
-fn code_packed(c: &mut Checks<'_>, seg: &Fields<'_>, lid: &'static str, el: usize, list: &[&str], packed: &[u32]) {
+#[inline(always)]
+fn level_listed(v: &[u8]) -> bool {
+    matches!(v, b"CHD" | b"DEP" | b"ECH" | b"EMP" | b"ESP" | b"FAM" | b"IND" | b"SPC" | b"SPO" | b"TWO")
+}
+
+#[inline(always)]
+fn period_listed(v: &[u8]) -> bool {
+    matches!(v, [b'6' | b'7'] | b"13" | [b'2', b'1'..=b'9'] | [b'3', b'0'..=b'6'])
+}
+
+/// `Checks::code` against a list, unless `listed` (the list's own test) already says the
+/// value is in it, when the check has nothing to report.
+#[inline(always)]
+fn code_listed(
+    c: &mut Checks<'_>,
+    seg: &Fields<'_>,
+    lid: &'static str,
+    el: usize,
+    list: &[&str],
+    listed: fn(&[u8]) -> bool,
+) {
     let v = seg.get(el);
-    if !v.is_empty() && !listed(v, packed) {
+    if !v.is_empty() && !listed(v) {
         c.code(seg, lid, el, list);
     }
 }
@@ -1702,10 +1721,10 @@ fn check_segment(c: &mut Checks<'_>, seg: &Fields<'_>, lid: &'static str) -> Par
         ID_DTP => return Parsed::Dates(c.dtp(seg, lid)),
         ID_EB => {
             if c.required(seg, lid, 1) {
-                code_packed(c, seg, lid, 1, EB01, &EB01_PACKED);
+                code_listed(c, seg, lid, 1, EB01, eb01_listed);
             }
-            code_packed(c, seg, lid, 2, COVERAGE_LEVELS, &COVERAGE_LEVELS_PACKED);
-            code_packed(c, seg, lid, 6, PERIODS, &PERIODS_PACKED);
+            code_listed(c, seg, lid, 2, COVERAGE_LEVELS, level_listed);
+            code_listed(c, seg, lid, 6, PERIODS, period_listed);
             let amount = c.decimal(seg, lid, 7);
             let percent = c.decimal(seg, lid, 8);
             let quantity = c.decimal(seg, lid, 10);
@@ -1716,7 +1735,7 @@ fn check_segment(c: &mut Checks<'_>, seg: &Fields<'_>, lid: &'static str) -> Par
         }
         ID_HSD => {
             let quantity = c.decimal(seg, lid, 2);
-            code_packed(c, seg, lid, 5, PERIODS, &PERIODS_PACKED);
+            code_listed(c, seg, lid, 5, PERIODS, period_listed);
             let periods = c.decimal(seg, lid, 6);
             return Parsed::Amounts([quantity, periods, None]);
         }
@@ -1888,6 +1907,108 @@ pub fn build_270(request: &EligibilityRequest) -> Vec<Segment> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The code lists' byte patterns hold exactly the lists' values, over every value of up
+    /// to three letters and digits.
+    #[test]
+    fn listed_patterns_match_their_lists() {
+        let alphabet: Vec<u8> = (b'0'..=b'9').chain(b'A'..=b'Z').collect();
+        let mut values: Vec<Vec<u8>> = vec![Vec::new()];
+        for len in 1..=3 {
+            let mut next = Vec::new();
+            for v in values.iter().filter(|v| v.len() == len - 1) {
+                for &c in &alphabet {
+                    let mut w = v.clone();
+                    w.push(c);
+                    next.push(w);
+                }
+            }
+            values.extend(next);
+        }
+        for v in &values {
+            let is = |list: &[&str]| list.iter().any(|x| x.as_bytes() == &v[..]);
+            assert_eq!(eb01_listed(v), is(EB01), "{v:?}");
+            assert_eq!(level_listed(v), is(COVERAGE_LEVELS), "{v:?}");
+            assert_eq!(period_listed(v), is(PERIODS), "{v:?}");
+        }
+    }
+
+    /// What `derive` computed before it walked the benefits once: one search per field.
+    fn derive_by_searches(c: &mut Coverage) {
+        const ACTIVE: [&str; 5] = ["1", "2", "3", "4", "5"];
+        const INACTIVE: [&str; 3] = ["6", "7", "8"];
+        fn remaining(benefits: &[Benefit], code: &str, network: bool) -> Option<Decimal> {
+            let candidates = || {
+                benefits.iter().filter(move |b| {
+                    b.code == code
+                        && b.period == "29"
+                        && b.amount.is_some()
+                        && matches!(b.coverage_level.as_str(), "" | "IND")
+                })
+            };
+            candidates()
+                .find(|b| b.in_network == Some(network))
+                .or_else(|| candidates().find(|b| b.in_network.is_none()))
+                .and_then(|b| b.amount)
+        }
+        let plan_level = |b: &&Benefit| b.procedure.is_none();
+        let active = |b: &&Benefit| ACTIVE.contains(&b.code.as_str());
+        c.active = c.benefits.iter().any(|b| active(&b))
+            && !c.benefits.iter().filter(plan_level).any(|b| INACTIVE.contains(&b.code.as_str()));
+        c.in_network = c
+            .benefits
+            .iter()
+            .filter(active)
+            .filter(plan_level)
+            .find_map(|b| b.in_network)
+            .or_else(|| c.benefits.iter().filter(active).find_map(|b| b.in_network));
+        c.plan =
+            c.benefits.iter().filter(active).find(|b| !b.plan.is_empty()).map(|b| b.plan.clone()).unwrap_or_default();
+        let network = c.in_network.unwrap_or(true);
+        c.deductible_remaining = remaining(&c.benefits, "C", network);
+        c.out_of_pocket_remaining = remaining(&c.benefits, "G", network);
+    }
+
+    proptest::proptest! {
+        /// One walk over the benefits says what one search per field said.
+        #[test]
+        fn derive_reads_as_the_searches(
+            bs in proptest::collection::vec(
+                (
+                    proptest::sample::select(vec!["1", "2", "5", "6", "8", "C", "G", "A", "F", "I", "", "CB", "10"]),
+                    proptest::sample::select(vec!["29", "23", "", "2"]),
+                    proptest::sample::select(vec!["", "IND", "FAM"]),
+                    proptest::option::of(0u32..3),
+                    proptest::option::of(proptest::bool::ANY),
+                    proptest::bool::ANY,
+                    proptest::sample::select(vec!["", "P1", "P2"]),
+                ),
+                0..12,
+            )
+        ) {
+            let benefits: Vec<Benefit> = bs
+                .iter()
+                .map(|(code, period, level, amount, in_network, procedure, plan)| Benefit {
+                    code: Text::from(*code),
+                    period: Text::from(*period),
+                    coverage_level: Text::from(*level),
+                    amount: amount.map(Decimal::from),
+                    in_network: *in_network,
+                    procedure: procedure.then(Procedure::default),
+                    plan: Text::from(*plan),
+                    ..Benefit::default()
+                })
+                .collect();
+            let mut got = Coverage { benefits: benefits.clone(), ..Coverage::default() };
+            derive(&mut got);
+            let mut want = Coverage { benefits, ..Coverage::default() };
+            derive_by_searches(&mut want);
+            proptest::prop_assert_eq!(
+                (got.active, got.in_network, &got.plan, got.deductible_remaining, got.out_of_pocket_remaining),
+                (want.active, want.in_network, &want.plan, want.deductible_remaining, want.out_of_pocket_remaining)
+            );
+        }
+    }
 
     #[test]
     fn follow_up_codes_match_their_table() {
