@@ -617,7 +617,7 @@ impl Default for Codes {
 
 impl Codes {
     /// `text(v)`.
-    #[inline]
+    #[inline(always)]
     fn text(&mut self, v: &[u8]) -> Text {
         let p = pack_id(v);
         if p == 0 {
@@ -633,7 +633,7 @@ impl Codes {
     }
 
     /// Element `n` of a split segment as model text (`Fields::text`).
-    #[inline]
+    #[inline(always)]
     fn of(&mut self, f: &Fields<'_>, n: usize) -> Text {
         let v = f.get(n);
         if v.len() <= 3 {
@@ -785,7 +785,16 @@ fn benefit_head(b: &mut Benefit, e: &Fields<'_>, [amount, percent, quantity]: [O
     b.quantity = quantity;
     b.auth_required = yes_no(e.get(11));
     b.in_network = yes_no(e.get(12));
-    b.procedure = (!p.is_empty()).then(|| Procedure::from_fields(e, 13, delims.component));
+    b.procedure = (!p.is_empty()).then(|| procedure_in(e, 13, delims.component, codes));
+}
+
+/// `Procedure::from_fields` with its qualifier from `codes`.
+fn procedure_in(f: &Fields<'_>, n: usize, component: u8, codes: &mut Codes) -> Procedure {
+    let mut parts = f.components(n, component);
+    let qualifier = parts.next().map_or(Text::const_new(""), |p| codes.text(p.0));
+    let code = Text::from(parts.next().map_or("", |p| p.1));
+    let modifiers = parts.take(4).filter(|m| !m.0.is_empty()).map(|m| codes.text(m.0)).collect();
+    Procedure { qualifier, code, modifiers }
 }
 
 /// Element `n` as model text (`Fields::text`), the empty text without copying anything.
