@@ -315,7 +315,7 @@ mod tests {
 
     /// The 271's one pass reads the answers `extract_271` reads from the loop tree, clean or
     /// not, over every shipped and corpus 271 and 400 mutations of each: split in place with
-    /// the set's text, and from segments alone.
+    /// the set's text, and from segments alone; and reports the tree's issues, model or not.
     #[test]
     fn one_pass_271_equals_the_tree_extraction() {
         let (mut sets, mut clean, mut answers) = (0, 0, 0);
@@ -341,6 +341,11 @@ mod tests {
                 assert_eq!(got, want, "{at}");
                 assert_eq!(issues, tree_issues, "{at}");
             }
+            // As `validate_set` reads it: checks only.
+            let mut issues = Vec::new();
+            let none =
+                crate::x270::read_271_segments(|| v.iter().copied(), None, &set.bytes, set.segment, false, &mut issues);
+            assert_eq!((none, issues), (crate::EligibilityResponse::default(), tree_issues.clone()), "{at}");
             sets += 1;
             clean += usize::from(tree_issues.is_empty());
             answers += want.answers.len();
