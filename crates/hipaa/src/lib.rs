@@ -146,10 +146,11 @@ fn checked_tree<'s>(set: &'s OwnedSet, guide: &str, issues: &mut Vec<Issue>) -> 
 pub fn parse_set(set: &OwnedSet) -> ParsedSet {
     let (guide, version) = set_guide(set);
     let mut issues = Vec::new();
-    // The claims and remittances are read in one pass; the other sets from their loop tree.
+    // The claims, remittances and 271s are read in one pass; the other sets from their loop tree.
     let transaction = match guide {
         Some("837P") => Transaction::Claims(x837::read(set, true, &mut issues)),
         Some("835") => Transaction::Remittance(x835::read(set, true, &mut issues)),
+        Some("271") => Transaction::Eligibility(x270::read_271(set, true, &mut issues)),
         _ => tree_transaction(set, guide, version, &mut issues),
     };
     ParsedSet { id: set.id.clone(), control: set.control.clone(), version: version.to_string(), transaction, issues }
@@ -208,6 +209,9 @@ pub fn validate_set(set: &OwnedSet) -> Vec<Issue> {
         }
         Some("835") => {
             x835::read::<&str>(set, false, &mut issues);
+        }
+        Some("271") => {
+            x270::read_271(set, false, &mut issues);
         }
         Some(guide) => {
             checked_tree(set, guide, &mut issues);
@@ -270,7 +274,7 @@ pub fn emit_set(set: &OwnedSet, to: Delimiters, line: LineEnding, out: &mut Vec<
 
 #[cfg(test)]
 mod tests {
-    /// The one-pass readers of the 837P and 835 report exactly what the loop tree and its
+    /// The one-pass readers of the 837P, 835 and 271 report exactly what the loop tree and its
     /// validator report (the pass decides only whether there is anything to report), over
     /// every shipped and corpus set and 60 mutations of each.
     #[test]
@@ -285,6 +289,10 @@ mod tests {
             } else if std::ptr::eq(schema, &crate::x835::SCHEMA) {
                 (crate::x835::validate, |v, start, issues| {
                     crate::x835::read_segments::<&str, _>(|| v.iter().copied(), None, &[], start, true, issues);
+                })
+            } else if std::ptr::eq(schema, &crate::x270::SCHEMA_271) {
+                (crate::x270::validate, |v, start, issues| {
+                    crate::x270::read_271_segments(|| v.iter().copied(), None, &[], start, true, issues);
                 })
             } else {
                 return;
@@ -303,5 +311,45 @@ mod tests {
             sets > 1000 && clean > 100 && with_issues > 500,
             "{sets} sets, {clean} clean, {with_issues} with issues"
         );
+    }
+
+    /// The 271's one pass reads the answers `extract_271` reads from the loop tree, clean or
+    /// not, over every shipped and corpus 271 and 400 mutations of each: split in place with
+    /// the set's text, and from segments alone; and reports the tree's issues, model or not.
+    #[test]
+    fn one_pass_271_equals_the_tree_extraction() {
+        let (mut sets, mut clean, mut answers) = (0, 0, 0);
+        crate::testkit::each_mutated_set(400, &mut |at, set, schema, v| {
+            if !std::ptr::eq(schema, &crate::x270::SCHEMA_271) {
+                return;
+            }
+            let mut tree_issues = Vec::new();
+            let root = crate::tree::build(schema, v.iter().copied(), &mut tree_issues);
+            crate::x270::validate(&root, set.segment, &mut tree_issues);
+            let want = crate::x270::extract_271(&root);
+            let whole = std::str::from_utf8(&set.bytes).ok();
+            for (whole, backing) in [(whole, &set.bytes[..]), (None, &[][..])] {
+                let mut issues = Vec::new();
+                let got = crate::x270::read_271_segments(
+                    || v.iter().copied(),
+                    whole,
+                    backing,
+                    set.segment,
+                    true,
+                    &mut issues,
+                );
+                assert_eq!(got, want, "{at}");
+                assert_eq!(issues, tree_issues, "{at}");
+            }
+            // As `validate_set` reads it: checks only.
+            let mut issues = Vec::new();
+            let none =
+                crate::x270::read_271_segments(|| v.iter().copied(), None, &set.bytes, set.segment, false, &mut issues);
+            assert_eq!((none, issues), (crate::EligibilityResponse::default(), tree_issues.clone()), "{at}");
+            sets += 1;
+            clean += usize::from(tree_issues.is_empty());
+            answers += want.answers.len();
+        });
+        assert!(sets > 2000 && clean > 50 && answers > 1500, "{sets} sets, {clean} clean, {answers} answers");
     }
 }

@@ -12,8 +12,10 @@
 
 use crate::common::{Party, Procedure, Text};
 use crate::issue::{Issue, IssueCode};
-use crate::tree::{build, check_usage, l, pack_id, s, seg_pack, LoopDef, Node, SegSpec, Trigger};
-use crate::values::{components, date8, dated, decimal, text, Checks, Fields};
+use crate::tree::{
+    build, check_usage, l, loop_key, one_pass, pack_id, s, seg_pack, LoopDef, Node, OnePass, SegSpec, Sink, Trigger,
+};
+use crate::values::{components, date8, dated, decimal, text, Checks, Fields, Reading};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -581,6 +583,67 @@ fn repeats(el: &[u8], rep: Option<u8>) -> Vec<Text> {
     out
 }
 
+/// [`repeats`] with each piece's text from `codes`.
+fn repeats_in(el: &[u8], rep: Option<u8>, codes: &mut Codes) -> Vec<Text> {
+    let Some(r) = rep else {
+        return if el.is_empty() { Vec::new() } else { vec![codes.text(el)] };
+    };
+    if el.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::with_capacity(1 + el.iter().filter(|&&c| c == r).count());
+    for t in el.split(|&c| c == r) {
+        if !t.is_empty() {
+            out.push(codes.text(t));
+        }
+    }
+    out
+}
+
+/// Model text for short values (codes and qualifiers of one to three bytes), cloned from the
+/// ones already built: building a `Text` writes its inline buffer piecewise and reads it
+/// back whole, which stalls on store forwarding (most of building a benefit), while a clone
+/// copies one built long ago. A direct-mapped table keyed by the packed value, so a slot
+/// holds exactly the text of its key; other values are built as `text` builds them.
+struct Codes {
+    slots: [(u32, Text); 64],
+}
+
+impl Default for Codes {
+    fn default() -> Codes {
+        Codes { slots: std::array::from_fn(|_| (0, Text::const_new(""))) }
+    }
+}
+
+impl Codes {
+    /// `text(v)`.
+    #[inline(always)]
+    fn text(&mut self, v: &[u8]) -> Text {
+        let p = pack_id(v);
+        if p == 0 {
+            return if v.is_empty() { Text::const_new("") } else { text(v) };
+        }
+        let slot = &mut self.slots[(p.wrapping_mul(0x9E37_79B1) >> 26) as usize];
+        if slot.0 != p {
+            // A value that is not UTF-8 reads as "" and is not kept.
+            let Ok(t) = std::str::from_utf8(v) else { return Text::const_new("") };
+            *slot = (p, Text::from(t));
+        }
+        slot.1.clone()
+    }
+
+    /// Element `n` of a split segment as model text (`Fields::text`).
+    #[inline(always)]
+    fn of(&mut self, f: &Fields<'_>, n: usize) -> Text {
+        let v = f.get(n);
+        if v.len() <= 3 {
+            self.text(v)
+        } else {
+            Text::from(f.str(n))
+        }
+    }
+}
+
 /// The start date of a DTP already split (`dated` of DTP02/DTP03).
 fn dtp_from(f: &Fields<'_>) -> Option<NaiveDate> {
     dated(f.get(2), f.get(3)).map(|d| d.0)
@@ -589,8 +652,12 @@ fn dtp_from(f: &Fields<'_>) -> Option<NaiveDate> {
 /// The first of each of BHT03, BHT04 and BHT05 of the root.
 fn bht(root: &Node<'_>) -> Option<(Text, Option<NaiveDate>, Text)> {
     let b = root.segments.iter().find(|s| seg_pack(s) == ID_BHT)?;
-    let f = Fields::new(b);
-    Some((text(f.get(3)), date8(f.get(4)), text(f.get(5))))
+    bht_of(&Fields::new(b))
+}
+
+/// BHT03, BHT04 and BHT05 of a BHT.
+fn bht_of(f: &Fields<'_>) -> Option<(Text, Option<NaiveDate>, Text)> {
+    Some((f.text(3), date8(f.get(4)), f.text(5)))
 }
 
 /// TRN02 of the first TRN*2 (the payer's echo of the request's trace), else of the first TRN.
@@ -682,45 +749,14 @@ fn member_inquiry(hl: &Node<'_>, nm1: &Node<'_>, q: &mut Inquiry) {
 }
 
 /// One EB loop (2110C/2110D) as a benefit; its AAA errors go to `errors`.
-fn benefit(node: &Node<'_>, errors: &mut Vec<RequestError>) -> Benefit {
+fn benefit(node: &Node<'_>, errors: &mut Vec<RequestError>, codes: &mut Codes) -> Benefit {
     let e = Fields::new(node.first());
-    let delims = e.seg.delimiters();
-    let p = e.get(13);
-    let mut b = Benefit {
-        code: text(e.get(1)),
-        coverage_level: text(e.get(2)),
-        service_types: repeats(e.get(3), delims.repetition),
-        insurance_type: text(e.get(4)),
-        plan: text(e.get(5)),
-        period: text(e.get(6)),
-        amount: decimal(e.get(7)),
-        percent: decimal(e.get(8)),
-        quantity_qualifier: text(e.get(9)),
-        quantity: decimal(e.get(10)),
-        auth_required: yes_no(e.get(11)),
-        in_network: yes_no(e.get(12)),
-        procedure: (!p.is_empty()).then(|| Procedure::from_composite(p, delims.component)),
-        ..Benefit::default()
-    };
+    let mut b = Benefit::default();
+    benefit_head(&mut b, &e, [decimal(e.get(7)), decimal(e.get(8)), decimal(e.get(10))], codes);
     for s in &node.segments[1..] {
-        match seg_pack(s) {
-            ID_HSD => {
-                let h = Fields::new(s);
-                b.deliveries.push(Delivery {
-                    qualifier: text(h.get(1)),
-                    quantity: decimal(h.get(2)),
-                    period: text(h.get(5)),
-                    periods: decimal(h.get(6)),
-                });
-            }
-            ID_MSG => b.messages.push(text(Fields::new(s).get(1))),
-            ID_DTP => {
-                let d = Fields::new(s);
-                let r = dated(d.get(2), d.get(3));
-                b.dates.push(BenefitDate { qualifier: text(d.get(1)), from: r.map(|x| x.0), to: r.map(|x| x.1) });
-            }
-            ID_AAA => errors.push(aaa(&Fields::new(s), node.def.id)),
-            _ => {}
+        let id = seg_pack(s);
+        if matches!(id, ID_HSD | ID_MSG | ID_DTP | ID_AAA) {
+            benefit_segment(&mut b, errors, id, &Fields::new(s), node.def.id, Parsed::Unknown, codes);
         }
     }
     for k in &node.children {
@@ -731,19 +767,86 @@ fn benefit(node: &Node<'_>, errors: &mut Vec<RequestError>) -> Benefit {
     b
 }
 
-const ACTIVE: [&str; 5] = ["1", "2", "3", "4", "5"];
-const INACTIVE: [&str; 3] = ["6", "7", "8"];
+/// A benefit from its EB, before the loop's other segments, written over `b` (a default
+/// benefit; filled in place, as a benefit is a few hundred bytes to move); `amounts` are EB07,
+/// EB08 and EB10 as `decimal` reads them.
+fn benefit_head(b: &mut Benefit, e: &Fields<'_>, [amount, percent, quantity]: [Option<Decimal>; 3], codes: &mut Codes) {
+    let delims = e.seg.delimiters();
+    let p = e.get(13);
+    b.code = codes.of(e, 1);
+    b.coverage_level = codes.of(e, 2);
+    b.service_types = repeats_in(e.get(3), delims.repetition, codes);
+    b.insurance_type = codes.of(e, 4);
+    b.plan = txt(e, 5);
+    b.period = codes.of(e, 6);
+    b.amount = amount;
+    b.percent = percent;
+    b.quantity_qualifier = codes.of(e, 9);
+    b.quantity = quantity;
+    b.auth_required = yes_no(e.get(11));
+    b.in_network = yes_no(e.get(12));
+    b.procedure = (!p.is_empty()).then(|| procedure_in(e, 13, delims.component, codes));
+}
 
-/// "2 USED", "USED 2": the count a payer writes into a free-text MSG.
+/// `Procedure::from_fields` with its qualifier from `codes`.
+fn procedure_in(f: &Fields<'_>, n: usize, component: u8, codes: &mut Codes) -> Procedure {
+    let mut parts = f.components(n, component);
+    let qualifier = parts.next().map_or(Text::const_new(""), |p| codes.text(p.0));
+    let code = Text::from(parts.next().map_or("", |p| p.1));
+    let modifiers = parts.take(4).filter(|m| !m.0.is_empty()).map(|m| codes.text(m.0)).collect();
+    Procedure { qualifier, code, modifiers }
+}
+
+/// Element `n` as model text (`Fields::text`), the empty text without copying anything.
+#[inline]
+fn txt(f: &Fields<'_>, n: usize) -> Text {
+    let s = f.str(n);
+    if s.is_empty() {
+        Text::const_new("")
+    } else {
+        Text::from(s)
+    }
+}
+
+/// What one of an EB loop's own segments after the EB (an HSD, MSG, DTP or AAA, packed id
+/// `id`) gives its benefit; an AAA goes to `errors` with the loop's id. `parsed` is what its
+/// checks parsed, when they ran.
+fn benefit_segment(
+    b: &mut Benefit,
+    errors: &mut Vec<RequestError>,
+    id: u32,
+    f: &Fields<'_>,
+    lid: &'static str,
+    parsed: Parsed,
+    codes: &mut Codes,
+) {
+    match id {
+        ID_HSD => {
+            let [quantity, periods, _] = parsed.amounts(|| [decimal(f.get(2)), decimal(f.get(6)), None]);
+            b.deliveries.push(Delivery { qualifier: codes.of(f, 1), quantity, period: codes.of(f, 5), periods });
+        }
+        ID_MSG => b.messages.push(f.text(1)),
+        ID_DTP => {
+            let r = parsed.dates(f);
+            b.dates.push(BenefitDate { qualifier: codes.of(f, 1), from: r.map(|x| x.0), to: r.map(|x| x.1) });
+        }
+        ID_AAA => errors.push(aaa(f, lid)),
+        _ => {}
+    }
+}
+
+/// "2 USED", "USED 2": the count a payer writes into a free-text MSG. Words are runs of
+/// ASCII letters and digits (any other character, multibyte ones included, separates them),
+/// read byte by byte.
 fn used_from_messages(messages: &[Text]) -> Option<Decimal> {
     for m in messages {
-        let mut words = m.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty());
-        let mut before: Option<&str> = None;
+        let mut words = ascii_words(m.as_bytes());
+        let mut before: Option<&[u8]> = None;
         while let Some(w) = words.next() {
-            if w.eq_ignore_ascii_case("used") {
+            if w.eq_ignore_ascii_case(b"used") {
                 let after = words.clone().next();
                 for cand in [before, after].into_iter().flatten() {
-                    if let Some(d) = decimal(cand.as_bytes()) {
+                    if let Some(d) = decimal(cand) {
                         return Some(d);
                     }
                 }
@@ -752,6 +855,11 @@ fn used_from_messages(messages: &[Text]) -> Option<Decimal> {
         }
     }
     None
+}
+
+/// The runs of ASCII letters and digits of a text, in order.
+fn ascii_words(b: &[u8]) -> impl Iterator<Item = &[u8]> + Clone {
+    b.split(|c| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty())
 }
 
 fn frequency_limit(b: &Benefit) -> Option<FrequencyLimit> {
@@ -772,18 +880,6 @@ fn frequency_limit(b: &Benefit) -> Option<FrequencyLimit> {
     })
 }
 
-fn remaining(benefits: &[Benefit], code: &str, network: bool) -> Option<Decimal> {
-    let candidates = || {
-        benefits.iter().filter(move |b| {
-            b.code == code && b.period == "29" && b.amount.is_some() && matches!(b.coverage_level.as_str(), "" | "IND")
-        })
-    };
-    candidates()
-        .find(|b| b.in_network == Some(network))
-        .or_else(|| candidates().find(|b| b.in_network.is_none()))
-        .and_then(|b| b.amount)
-}
-
 /// The parties and trace every answer under one subscriber loop shares.
 struct Who<'p> {
     payer: &'p Party,
@@ -792,7 +888,7 @@ struct Who<'p> {
     trace: &'p Text,
 }
 
-fn coverage(hl: &Node<'_>, member: &Node<'_>, who: &Who<'_>, dependent: Option<Party>) -> Coverage {
+fn coverage(hl: &Node<'_>, member: &Node<'_>, who: &Who<'_>, dependent: Option<Party>, codes: &mut Codes) -> Coverage {
     let t = trace(hl);
     let mut c = Coverage {
         payer: who.payer.clone(),
@@ -802,52 +898,102 @@ fn coverage(hl: &Node<'_>, member: &Node<'_>, who: &Who<'_>, dependent: Option<P
         trace: if t.is_empty() { who.trace.clone() } else { t },
         ..Coverage::default()
     };
-    // The first DTP*346, *291, *347 and *356 of the member loop, parsed or not.
-    let (mut begin, mut plan_date, mut end, mut elig) = (None, None, None, None);
+    let mut dates = MemberDates::default();
     for s in &member.segments {
         match seg_pack(s) {
-            ID_DTP => {
-                let d = Fields::new(s);
-                let slot = match d.get(1) {
-                    b"346" => &mut begin,
-                    b"291" => &mut plan_date,
-                    b"347" => &mut end,
-                    b"356" => &mut elig,
-                    _ => continue,
-                };
-                if slot.is_none() {
-                    *slot = Some(dtp_from(&d));
-                }
-            }
+            ID_DTP => dates.see(&Fields::new(s), Parsed::Unknown),
             ID_AAA => c.errors.push(aaa(&Fields::new(s), member.def.id)),
             _ => {}
         }
     }
-    c.plan_begin = begin.flatten().or(plan_date.flatten());
-    c.plan_end = end.flatten();
-    c.eligibility_begin = elig.flatten();
+    dates.set(&mut c);
     c.benefits.reserve_exact(member.children.len());
     for eb in &member.children {
         if eb.def.id == "2110" {
-            let b = benefit(eb, &mut c.errors);
+            let b = benefit(eb, &mut c.errors, codes);
             c.benefits.push(b);
         }
     }
-    let plan_level = |b: &&Benefit| b.procedure.is_none();
-    let active = |b: &&Benefit| ACTIVE.contains(&b.code.as_str());
-    c.active = c.benefits.iter().any(|b| active(&b))
-        && !c.benefits.iter().filter(plan_level).any(|b| INACTIVE.contains(&b.code.as_str()));
-    c.in_network = c
-        .benefits
-        .iter()
-        .filter(active)
-        .filter(plan_level)
-        .find_map(|b| b.in_network)
-        .or_else(|| c.benefits.iter().filter(active).find_map(|b| b.in_network));
-    c.plan = c.benefits.iter().filter(active).find(|b| !b.plan.is_empty()).map(|b| b.plan.clone()).unwrap_or_default();
-    let network = c.in_network.unwrap_or(true);
-    c.deductible_remaining = remaining(&c.benefits, "C", network);
-    c.out_of_pocket_remaining = remaining(&c.benefits, "G", network);
+    derive(&mut c);
+    c
+}
+
+/// The first DTP*346, *291, *347 and *356 of a member loop, parsed or not.
+#[derive(Default)]
+struct MemberDates([Option<Option<NaiveDate>>; 4]);
+
+impl MemberDates {
+    fn see(&mut self, d: &Fields<'_>, parsed: Parsed) {
+        let slot = match d.get(1) {
+            b"346" => 0,
+            b"291" => 1,
+            b"347" => 2,
+            b"356" => 3,
+            _ => return,
+        };
+        if self.0[slot].is_none() {
+            self.0[slot] = Some(parsed.dates(d).map(|r| r.0));
+        }
+    }
+
+    fn set(self, c: &mut Coverage) {
+        let [begin, plan_date, end, elig] = self.0;
+        c.plan_begin = begin.flatten().or(plan_date.flatten());
+        c.plan_end = end.flatten();
+        c.eligibility_begin = elig.flatten();
+    }
+}
+
+/// What a coverage says from its benefits: active, network, plan, remaining amounts,
+/// procedures and frequency limits. One walk finds, for each, the first benefit that
+/// qualifies, as one search per field did (`remaining`, the `ACTIVE` and `INACTIVE` codes).
+fn derive(c: &mut Coverage) {
+    let (mut active, mut inactive) = (false, false);
+    let (mut network_plan, mut network_any) = (None, None);
+    let mut plan = None;
+    // The first remaining deductible (C) and out-of-pocket (G) amount in network, out of
+    // network and with the network not said.
+    let mut left = [[None::<Decimal>; 3]; 2];
+    for b in &c.benefits {
+        let code = b.code.as_bytes();
+        let plan_level = b.procedure.is_none();
+        if matches!(code, [b'1'..=b'5']) {
+            active = true;
+            if plan_level && network_plan.is_none() {
+                network_plan = b.in_network;
+            }
+            if network_any.is_none() {
+                network_any = b.in_network;
+            }
+            if plan.is_none() && !b.plan.is_empty() {
+                plan = Some(&b.plan);
+            }
+        } else if plan_level && matches!(code, [b'6'..=b'8']) {
+            inactive = true;
+        }
+        let which = match code {
+            b"C" => 0,
+            b"G" => 1,
+            _ => continue,
+        };
+        if b.period == "29" && matches!(b.coverage_level.as_str(), "" | "IND") {
+            if let Some(a) = b.amount {
+                let slot = match b.in_network {
+                    Some(true) => 0,
+                    Some(false) => 1,
+                    None => 2,
+                };
+                left[which][slot].get_or_insert(a);
+            }
+        }
+    }
+    let plan = plan.cloned().unwrap_or_default();
+    c.active = active && !inactive;
+    c.in_network = network_plan.or(network_any);
+    c.plan = plan;
+    let at = if c.in_network.unwrap_or(true) { 0 } else { 1 };
+    c.deductible_remaining = left[0][at].or(left[0][2]);
+    c.out_of_pocket_remaining = left[1][at].or(left[1][2]);
     for b in &c.benefits {
         if let Some(p) = &b.procedure {
             c.procedures.push(ProcedureCoverage {
@@ -862,12 +1008,12 @@ fn coverage(hl: &Node<'_>, member: &Node<'_>, who: &Who<'_>, dependent: Option<P
             c.frequency_limits.push(f);
         }
     }
-    c
 }
 
 /// Reads the answers of a built 271 tree.
 pub fn extract_271(root: &Node<'_>) -> EligibilityResponse {
     let mut out = EligibilityResponse::default();
+    let mut codes = Codes::default();
     if let Some((reference, created, _)) = bht(root) {
         (out.reference, out.created) = (reference, created);
     }
@@ -911,12 +1057,14 @@ pub fn extract_271(root: &Node<'_>) -> EligibilityResponse {
                 let trace = trace(c);
                 let who = Who { payer: &payer, provider: &provider, subscriber: &subscriber, trace: &trace };
                 if let Some(n) = sub {
-                    member_answer(coverage(c, n, &who, None), "subscriber", &mut out.answers, has_dependents);
+                    let cov = coverage(c, n, &who, None, &mut codes);
+                    member_answer(cov, "subscriber", &mut out.answers, has_dependents);
                 }
                 for d in c.kids("2000D") {
                     if let Some(n) = d.kid("2100D") {
                         let dependent = Some(party(Some(n)));
-                        member_answer(coverage(d, n, &who, dependent), "dependent", &mut out.answers, false);
+                        let cov = coverage(d, n, &who, dependent, &mut codes);
+                        member_answer(cov, "dependent", &mut out.answers, false);
                     }
                 }
             }
@@ -940,6 +1088,436 @@ fn member_answer(c: Coverage, level: &'static str, answers: &mut Vec<Eligibility
         // A subscriber loop with dependents below and no benefits of its own only carries
         // identity: the answer is the dependent's.
         answers.push(EligibilityAnswer::Coverage(c));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The 271 in one pass
+
+/// Reads the answers of one 271 set and checks it (the checks of [`validate`]) in one pass
+/// over its segments, as they are placed in their loops: no loop tree is built, and each
+/// segment is split once for both. Issues are exactly those of [`validate`] over the tree
+/// from `tree::build`, in its order: the pass only decides whether there are any, and when
+/// there are (or usage needs the full walk) the tree is built and checked for them. The
+/// answers are those [`extract_271`] reads from the tree, whatever the input. With `extract`
+/// false they are left empty (what `validate_set` needs).
+pub(crate) fn read_271(set: &x12::OwnedSet, extract: bool, issues: &mut Vec<Issue>) -> EligibilityResponse {
+    // Text is sliced from the set once it is known to be UTF-8 (only the model reads text).
+    let whole = if extract { std::str::from_utf8(&set.bytes).ok() } else { None };
+    read_271_segments(|| set.segments(), whole, &set.bytes, set.segment, extract, issues)
+}
+
+/// [`read_271`] over the segments `segments` yields (twice when there are issues); `whole` is
+/// the set's text when it is UTF-8 (element text is then sliced from it), `backing` its bytes
+/// (segments are split in place; empty for segments from elsewhere), `set_start` the file
+/// segment number of the ST.
+pub(crate) fn read_271_segments<'a, I: IntoIterator<Item = SegmentRef<'a>>>(
+    segments: impl Fn() -> I,
+    whole: Option<&'a str>,
+    backing: &'a [u8],
+    set_start: u64,
+    extract: bool,
+    issues: &mut Vec<Issue>,
+) -> EligibilityResponse {
+    let mut found = Vec::new();
+    let pass = Pass::new(set_start, &mut found, extract, whole, backing);
+    one_pass(&SCHEMA_271, pass, segments, set_start, validate, issues)
+}
+
+const K_271: u64 = loop_key("271");
+const K_2000A: u64 = loop_key("2000A");
+const K_2100A: u64 = loop_key("2100A");
+const K_2000B: u64 = loop_key("2000B");
+const K_2100B: u64 = loop_key("2100B");
+const K_2000C: u64 = loop_key("2000C");
+const K_2100C: u64 = loop_key("2100C");
+const K_2000D: u64 = loop_key("2000D");
+const K_2100D: u64 = loop_key("2100D");
+const K_2110: u64 = loop_key("2110");
+const K_2120: u64 = loop_key("2120");
+
+/// The TRN of an HL loop that [`trace`] picks: TRN02 of the first TRN*2, else of the first TRN.
+#[derive(Default)]
+struct Trace {
+    echo: Option<Text>,
+    first: Option<Text>,
+}
+
+impl Trace {
+    fn see(&mut self, f: &Fields<'_>) {
+        if f.get(1) == b"2" {
+            if self.echo.is_none() {
+                self.echo = Some(f.text(2));
+            }
+        } else if self.first.is_none() {
+            self.first = Some(f.text(2));
+        }
+    }
+
+    fn take(&mut self) -> Text {
+        self.echo.take().or(self.first.take()).unwrap_or_default()
+    }
+}
+
+/// The state of one pass over a 271 set (see [`read_271`]). "First" below means what
+/// `Node::seg` and `kid` find: the first occurrence within the loop occurrence. A loop's
+/// answers are pushed as its members close and completed when it closes (a party or trace
+/// can come after the loops below it: a loop takes its own segments back after its children).
+struct Pass<'i, 'a> {
+    r: Reading<'i, 'a>,
+    out: EligibilityResponse,
+    /// Root: the first BHT seen.
+    bht: bool,
+    /// 2000A: where its answers start, the first 2100A's party (and whether the open 2100A is
+    /// it), the AAA errors of the 2000A and of its first 2100A.
+    a_from: usize,
+    payer: Option<Party>,
+    in_payer: bool,
+    a_errors: Vec<RequestError>,
+    payer_errors: Vec<RequestError>,
+    /// 2000B: where its answers start, the first 2100B's party and AAA errors.
+    b_from: usize,
+    provider: Option<Party>,
+    in_provider: bool,
+    provider_errors: Vec<RequestError>,
+    /// 2000C: where its answers start (dependents' go in as their 2000D closes, the
+    /// subscriber's is put before them when the 2000C closes), the first 2100C's party and
+    /// coverage (`sub`: read), whether a 2000D came, its trace.
+    c_from: usize,
+    subscriber: Option<Party>,
+    sub: bool,
+    sub_cov: Coverage,
+    dependents: bool,
+    c_trace: Trace,
+    /// 2000D: whether its 2100D came, its coverage, its trace.
+    dep: bool,
+    dep_cov: Coverage,
+    d_trace: Trace,
+    /// The member loop (2100C/2100D) being read, when it is the first of its HL loop
+    /// (`SUB` or `DEP`: its coverage is `sub_cov` or `dep_cov`, member AAA errors included):
+    /// its dates and its benefits' AAA errors.
+    member: u8,
+    dates: MemberDates,
+    eb_errors: Vec<RequestError>,
+    /// Benefits of the last member read, to size the next one's list.
+    benefits: usize,
+    codes: Codes,
+}
+
+const SUB: u8 = 1;
+const DEP: u8 = 2;
+
+impl<'i, 'a> Pass<'i, 'a> {
+    fn new(
+        set_start: u64,
+        issues: &'i mut Vec<Issue>,
+        extract: bool,
+        whole: Option<&'a str>,
+        backing: &'a [u8],
+    ) -> Pass<'i, 'a> {
+        let mut out = EligibilityResponse::default();
+        if extract {
+            // An answer per 512 bytes of the set, so the list (hundreds of bytes an answer)
+            // is not moved as it grows; real answers take more.
+            out.answers.reserve(backing.len() / 512);
+        }
+        Pass {
+            r: Reading::new(set_start, issues, extract, whole, backing),
+            out,
+            bht: false,
+            a_from: 0,
+            payer: None,
+            in_payer: false,
+            a_errors: Vec::new(),
+            payer_errors: Vec::new(),
+            b_from: 0,
+            provider: None,
+            in_provider: false,
+            provider_errors: Vec::new(),
+            c_from: 0,
+            subscriber: None,
+            sub: false,
+            sub_cov: Coverage::default(),
+            dependents: false,
+            c_trace: Trace::default(),
+            dep: false,
+            dep_cov: Coverage::default(),
+            d_trace: Trace::default(),
+            member: 0,
+            dates: MemberDates::default(),
+            eb_errors: Vec::new(),
+            benefits: 0,
+            codes: Codes::default(),
+        }
+    }
+
+    /// The coverage of the member loop being read.
+    #[inline]
+    fn cov(&mut self) -> &mut Coverage {
+        self.cov_codes().0
+    }
+
+    /// The coverage of the member loop being read, and the short texts.
+    #[inline]
+    fn cov_codes(&mut self) -> (&mut Coverage, &mut Codes) {
+        let cov = if self.member == SUB { &mut self.sub_cov } else { &mut self.dep_cov };
+        (cov, &mut self.codes)
+    }
+
+    /// Starts reading a member loop's coverage (`SUB` or `DEP`).
+    fn open_member(&mut self, member: u8, dependent: Option<Party>) {
+        self.member = member;
+        let benefits = Vec::with_capacity(self.benefits);
+        *self.cov() = Coverage { dependent, benefits, ..Coverage::default() };
+        self.dates = MemberDates::default();
+        self.eb_errors.clear();
+    }
+
+    /// Completes the coverage of the member loop now closing, but for its parties and trace.
+    fn close_member(&mut self) {
+        let dates = std::mem::take(&mut self.dates);
+        let mut eb_errors = std::mem::take(&mut self.eb_errors);
+        let c = self.cov();
+        dates.set(c);
+        c.errors.append(&mut eb_errors);
+        derive(c);
+        self.benefits = c.benefits.len();
+        self.eb_errors = eb_errors;
+        self.member = 0;
+    }
+
+    /// What a segment gives the model, by its loop.
+    fn extract(&mut self, def: &'static LoopDef, key: u64, id: u32, f: &Fields<'a>, opens: bool, parsed: Parsed) {
+        match (key, id) {
+            (K_271, ID_BHT) => {
+                if let Some((reference, created, _)) = bht_of(f) {
+                    (self.out.reference, self.out.created) = (reference, created);
+                }
+            }
+            (K_2000A, ID_HL) if opens => {
+                self.a_from = self.out.answers.len();
+                self.payer = None;
+                self.a_errors.clear();
+                self.payer_errors.clear();
+            }
+            (K_2000A, ID_AAA) => self.a_errors.push(aaa(f, def.id)),
+            (K_2100A, ID_NM1) if opens => {
+                self.in_payer = self.payer.is_none();
+                if self.in_payer {
+                    self.payer = Some(Party::nm1(f));
+                }
+            }
+            (K_2100A, ID_AAA) if self.in_payer => self.payer_errors.push(aaa(f, def.id)),
+            (K_2000B, ID_HL) if opens => {
+                self.b_from = self.out.answers.len();
+                self.provider = None;
+                self.provider_errors.clear();
+            }
+            (K_2100B, ID_NM1) if opens => {
+                self.in_provider = self.provider.is_none();
+                if self.in_provider {
+                    self.provider = Some(Party::nm1(f));
+                }
+            }
+            (K_2100B, ID_AAA) if self.in_provider => self.provider_errors.push(aaa(f, def.id)),
+            (K_2000C, ID_HL) if opens => {
+                self.c_from = self.out.answers.len();
+                self.subscriber = None;
+                self.sub = false;
+                self.dependents = false;
+                self.c_trace = Trace::default();
+            }
+            (K_2000C, ID_TRN) => self.c_trace.see(f),
+            (K_2100C, ID_NM1) if opens && self.subscriber.is_none() => {
+                self.subscriber = Some(Party::nm1(f));
+                self.sub = true;
+                self.open_member(SUB, None);
+            }
+            (K_2000D, ID_HL) if opens => {
+                self.dependents = true;
+                self.dep = false;
+                self.d_trace = Trace::default();
+            }
+            (K_2000D, ID_TRN) => self.d_trace.see(f),
+            (K_2100D, ID_NM1) if opens && !self.dep => {
+                self.dep = true;
+                self.open_member(DEP, Some(Party::nm1(f)));
+            }
+            (K_2100C | K_2100D, ID_DTP) if self.member != 0 => self.dates.see(f, parsed),
+            (K_2100C | K_2100D, ID_AAA) if self.member != 0 => {
+                let e = aaa(f, def.id);
+                self.cov().errors.push(e);
+            }
+            (K_2110, ID_EB) if opens && self.member != 0 => {
+                let amounts = parsed.amounts(|| [decimal(f.get(7)), decimal(f.get(8)), decimal(f.get(10))]);
+                let (cov, codes) = self.cov_codes();
+                let benefits = &mut cov.benefits;
+                // Written in place (`push` of a default copied it from the stack).
+                benefits.resize_with(benefits.len() + 1, Benefit::default);
+                if let Some(b) = benefits.last_mut() {
+                    benefit_head(b, f, amounts, codes);
+                }
+            }
+            (K_2110, ID_HSD | ID_MSG | ID_DTP | ID_AAA) if self.member != 0 => {
+                let mut errors = std::mem::take(&mut self.eb_errors);
+                let (cov, codes) = self.cov_codes();
+                if let Some(b) = cov.benefits.last_mut() {
+                    benefit_segment(b, &mut errors, id, f, def.id, parsed, codes);
+                }
+                self.eb_errors = errors;
+            }
+            (K_2120, ID_NM1) if opens && self.member != 0 => {
+                if let Some(b) = self.cov().benefits.last_mut() {
+                    b.related.push(Party::nm1(f));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Pushes a member's answer at the end of the answers, or at `at` (before the answers
+    /// pushed since).
+    fn answer(&mut self, c: Coverage, level: &'static str, has_dependents: bool, at: usize) {
+        let n = self.out.answers.len();
+        member_answer(c, level, &mut self.out.answers, has_dependents);
+        if self.out.answers.len() > n && at < n {
+            self.out.answers[at..].rotate_right(1);
+        }
+    }
+}
+
+/// The segments [`Pass`] reads: those [`check_segment`] checks, and the BHT.
+#[inline]
+fn read_by_pass(id: u32) -> bool {
+    matches!(
+        id,
+        ID_HL
+            | ID_NM1
+            | ID_TRN
+            | ID_DMG
+            | ID_DTP
+            | ID_REF
+            | ID_PER
+            | ID_N4
+            | ID_MSG
+            | ID_AAA
+            | ID_HI
+            | ID_EQ
+            | ID_AMT
+            | ID_INS
+            | ID_EB
+            | ID_HSD
+            | ID_LS
+            | ID_LE
+            | ID_BHT
+    )
+}
+
+impl<'a> OnePass<'a> for Pass<'_, 'a> {
+    type Model = EligibilityResponse;
+
+    /// The answers read, and whether no check found anything.
+    fn finish(self) -> (EligibilityResponse, bool) {
+        let clean = self.r.c.issues.is_empty();
+        (self.out, clean)
+    }
+}
+
+impl<'a> Sink<'a> for Pass<'_, 'a> {
+    #[inline]
+    fn segment(&mut self, def: &'static LoopDef, key: u64, id: u32, seg: &SegmentRef<'a>, opens: bool) {
+        if !read_by_pass(id) {
+            return;
+        }
+        let f = self.r.split(seg);
+        let parsed = if key == K_271 && id == ID_BHT {
+            // Only the first BHT of the root is checked and read (`Node::seg`).
+            if std::mem::replace(&mut self.bht, true) {
+                return;
+            }
+            check_bht_271(&mut self.r.c, &f);
+            Parsed::Nothing
+        } else {
+            check_segment(&mut self.r.c, &f, def.id)
+        };
+        if self.r.extract {
+            self.extract(def, key, id, &f, opens, parsed);
+        }
+    }
+
+    fn close(&mut self, _def: &'static LoopDef, key: u64) {
+        if !self.r.extract {
+            return;
+        }
+        match key {
+            K_2100C | K_2100D if self.member != 0 => self.close_member(),
+            K_2000D if self.dep => {
+                self.dep = false;
+                let mut c = std::mem::take(&mut self.dep_cov);
+                c.trace = self.d_trace.take();
+                let at = self.out.answers.len();
+                self.answer(c, "dependent", false, at);
+            }
+            K_2000C => {
+                let trace = self.c_trace.take();
+                if self.sub {
+                    self.sub = false;
+                    let mut c = std::mem::take(&mut self.sub_cov);
+                    c.trace = trace.clone();
+                    self.answer(c, "subscriber", self.dependents, self.c_from);
+                }
+                let subscriber = self.subscriber.take().unwrap_or_default();
+                for a in &mut self.out.answers[self.c_from..] {
+                    let (party, t) = match a {
+                        EligibilityAnswer::Coverage(c) => (&mut c.subscriber, &mut c.trace),
+                        EligibilityAnswer::Rejected(r) => (r.subscriber.insert(Party::default()), &mut r.trace),
+                    };
+                    *party = subscriber.clone();
+                    if t.is_empty() {
+                        *t = trace.clone();
+                    }
+                }
+            }
+            K_2000B => {
+                let provider = self.provider.take().unwrap_or_default();
+                for a in &mut self.out.answers[self.b_from..] {
+                    match a {
+                        EligibilityAnswer::Coverage(c) => c.provider = provider.clone(),
+                        EligibilityAnswer::Rejected(r) => r.provider = provider.clone(),
+                    }
+                }
+                if !self.provider_errors.is_empty() {
+                    let r = EligibilityRejection {
+                        level: Text::const_new("receiver"),
+                        provider,
+                        errors: std::mem::take(&mut self.provider_errors),
+                        ..EligibilityRejection::default()
+                    };
+                    self.out.answers.insert(self.b_from, EligibilityAnswer::Rejected(r));
+                }
+            }
+            K_2000A => {
+                let payer = self.payer.take().unwrap_or_default();
+                for a in &mut self.out.answers[self.a_from..] {
+                    match a {
+                        EligibilityAnswer::Coverage(c) => c.payer = payer.clone(),
+                        EligibilityAnswer::Rejected(r) => r.payer = payer.clone(),
+                    }
+                }
+                let mut errors = std::mem::take(&mut self.a_errors);
+                errors.append(&mut self.payer_errors);
+                if !errors.is_empty() {
+                    let r = EligibilityRejection {
+                        level: Text::const_new("source"),
+                        payer,
+                        errors,
+                        ..EligibilityRejection::default()
+                    };
+                    self.out.answers.insert(self.a_from, EligibilityAnswer::Rejected(r));
+                }
+            }
+            _ => {}
+        }
     }
 }
 
@@ -1066,15 +1644,19 @@ pub(crate) fn check_procedure(c: &mut Checks<'_>, f: &Fields<'_>, lid: &'static 
     }
 }
 
-fn check_bht(c: &mut Checks<'_>, root: &Node<'_>, lid: &'static str, purpose: &[&str], structure: &str) {
-    if let Some(bht) = root.seg("BHT") {
-        c.code(bht, lid, 1, &[structure]);
-        c.code(bht, lid, 2, purpose);
-        c.required(bht, lid, 3);
-        c.required(bht, lid, 4);
-        c.date(bht, lid, 4);
-        c.required(bht, lid, 5);
-    }
+/// The checks of a set's (first) BHT.
+fn check_bht(c: &mut Checks<'_>, bht: &Fields<'_>, lid: &'static str, purpose: &[&str], structure: &str) {
+    c.code(bht, lid, 1, &[structure]);
+    c.code(bht, lid, 2, purpose);
+    c.required(bht, lid, 3);
+    c.required(bht, lid, 4);
+    c.date(bht, lid, 4);
+    c.required(bht, lid, 5);
+}
+
+/// The checks of the 271's (first) BHT.
+fn check_bht_271(c: &mut Checks<'_>, bht: &Fields<'_>) {
+    check_bht(c, bht, "271", &["06", "11"], "0022");
 }
 
 const EB01: &[&str] = &[
@@ -1084,64 +1666,146 @@ const EB01: &[&str] = &[
 const COVERAGE_LEVELS: &[&str] = &["CHD", "DEP", "ECH", "EMP", "ESP", "FAM", "IND", "SPC", "SPO", "TWO"];
 const PERIODS: &[&str] =
     &["6", "7", "13", "21", "22", "23", "24", "25", "26", "27", "28", "29", "30", "31", "32", "33", "34", "35", "36"];
+/// Whether a value is in `EB01`, `COVERAGE_LEVELS` or `PERIODS`, by byte patterns instead of
+/// a slice compare per entry (a test keeps each in step with its list).
+#[inline(always)]
+fn eb01_listed(v: &[u8]) -> bool {
+    matches!(v, [b'1'..=b'8'] | [b'A'..=b'Y'] | b"CB" | b"MC")
+}
+
+#[inline(always)]
+fn level_listed(v: &[u8]) -> bool {
+    matches!(v, b"CHD" | b"DEP" | b"ECH" | b"EMP" | b"ESP" | b"FAM" | b"IND" | b"SPC" | b"SPO" | b"TWO")
+}
+
+#[inline(always)]
+fn period_listed(v: &[u8]) -> bool {
+    matches!(v, [b'6' | b'7'] | b"13" | [b'2', b'1'..=b'9'] | [b'3', b'0'..=b'6'])
+}
+
+/// `Checks::code` against a list, unless `listed` (the list's own test) already says the
+/// value is in it, when the check has nothing to report.
+#[inline(always)]
+fn code_listed(
+    c: &mut Checks<'_>,
+    seg: &Fields<'_>,
+    lid: &'static str,
+    el: usize,
+    list: &[&str],
+    listed: fn(&[u8]) -> bool,
+) {
+    let v = seg.get(el);
+    if !v.is_empty() && !listed(v) {
+        c.code(seg, lid, el, list);
+    }
+}
 
 /// Implementation-guide (SNIP 2) checks over a built 270 or 271 tree.
 pub fn validate(root: &Node<'_>, set_start: u64, issues: &mut Vec<Issue>) {
     check_usage(root, set_start, issues);
     let response = root.def.id == "271";
     let mut c = Checks::new(set_start, issues);
-    if response {
-        check_bht(&mut c, root, "271", &["06", "11"], "0022");
-    } else {
-        check_bht(&mut c, root, "270", &["01", "13", "36"], "0022");
+    if let Some(bht) = root.seg("BHT") {
+        let bht = &Fields::new(bht);
+        if response {
+            check_bht_271(&mut c, bht);
+        } else {
+            check_bht(&mut c, bht, "270", &["01", "13", "36"], "0022");
+        }
     }
     root.walk(&mut |n: &Node<'_>| {
         let lid = n.def.id;
         for seg in &n.segments {
-            let seg = &Fields::new(seg);
-            if check_common(&mut c, seg, lid) {
-                continue;
-            }
-            match pack_id(seg.id) {
-                ID_EQ => {
-                    if seg.get(1).is_empty() && seg.get(2).is_empty() {
-                        c.required(seg, lid, 1);
-                    }
-                    check_procedure(&mut c, seg, lid, 2);
-                    c.code(seg, lid, 3, COVERAGE_LEVELS);
-                }
-                ID_AMT => {
-                    c.required(seg, lid, 1);
-                    c.req_decimal(seg, lid, 2);
-                }
-                ID_INS => {
-                    c.code(seg, lid, 1, &["Y", "N"]);
-                }
-                ID_EB => {
-                    if c.required(seg, lid, 1) {
-                        c.code(seg, lid, 1, EB01);
-                    }
-                    c.code(seg, lid, 2, COVERAGE_LEVELS);
-                    c.code(seg, lid, 6, PERIODS);
-                    c.decimal(seg, lid, 7);
-                    c.decimal(seg, lid, 8);
-                    c.decimal(seg, lid, 10);
-                    c.code(seg, lid, 11, &["N", "U", "Y"]);
-                    c.code(seg, lid, 12, &["N", "U", "W", "Y"]);
-                    check_procedure(&mut c, seg, lid, 13);
-                }
-                ID_HSD => {
-                    c.decimal(seg, lid, 2);
-                    c.code(seg, lid, 5, PERIODS);
-                    c.decimal(seg, lid, 6);
-                }
-                ID_LS | ID_LE => {
-                    c.code(seg, lid, 1, &["2120"]);
-                }
-                _ => {}
-            }
+            check_segment(&mut c, &Fields::new(seg), lid);
         }
     });
+}
+
+/// The element checks of one 270 or 271 segment in loop `lid`, whatever its loop: what
+/// [`validate`] runs on every segment of the tree (the first BHT aside) and the 271's one
+/// pass on every segment it places.
+fn check_segment(c: &mut Checks<'_>, seg: &Fields<'_>, lid: &'static str) -> Parsed {
+    match pack_id(seg.id) {
+        // The DTP's checks are `check_common`'s, here for the dates they parse.
+        ID_DTP => return Parsed::Dates(c.dtp(seg, lid)),
+        ID_EB => {
+            if c.required(seg, lid, 1) {
+                code_listed(c, seg, lid, 1, EB01, eb01_listed);
+            }
+            code_listed(c, seg, lid, 2, COVERAGE_LEVELS, level_listed);
+            code_listed(c, seg, lid, 6, PERIODS, period_listed);
+            let amount = c.decimal(seg, lid, 7);
+            let percent = c.decimal(seg, lid, 8);
+            let quantity = c.decimal(seg, lid, 10);
+            c.code(seg, lid, 11, &["N", "U", "Y"]);
+            c.code(seg, lid, 12, &["N", "U", "W", "Y"]);
+            check_procedure(c, seg, lid, 13);
+            return Parsed::Amounts([amount, percent, quantity]);
+        }
+        ID_HSD => {
+            let quantity = c.decimal(seg, lid, 2);
+            code_listed(c, seg, lid, 5, PERIODS, period_listed);
+            let periods = c.decimal(seg, lid, 6);
+            return Parsed::Amounts([quantity, periods, None]);
+        }
+        _ => {}
+    }
+    if check_common(c, seg, lid) {
+        return Parsed::Nothing;
+    }
+    match pack_id(seg.id) {
+        ID_EQ => {
+            if seg.get(1).is_empty() && seg.get(2).is_empty() {
+                c.required(seg, lid, 1);
+            }
+            check_procedure(c, seg, lid, 2);
+            c.code(seg, lid, 3, COVERAGE_LEVELS);
+        }
+        ID_AMT => {
+            c.required(seg, lid, 1);
+            c.req_decimal(seg, lid, 2);
+        }
+        ID_INS => {
+            c.code(seg, lid, 1, &["Y", "N"]);
+        }
+        ID_LS | ID_LE => {
+            c.code(seg, lid, 1, &["2120"]);
+        }
+        _ => {}
+    }
+    Parsed::Nothing
+}
+
+/// Values the checks of a segment parsed, handed on so the model does not parse them again.
+/// Each is what `decimal` or `dated` of the elements gives.
+#[derive(Clone, Copy)]
+enum Parsed {
+    /// The checks did not run (the tree route) or parsed nothing.
+    Unknown,
+    Nothing,
+    /// EB07, EB08, EB10; HSD02, HSD06.
+    Amounts([Option<Decimal>; 3]),
+    /// A DTP's DTP03 read by DTP02.
+    Dates(Option<(NaiveDate, NaiveDate)>),
+}
+
+impl Parsed {
+    #[inline]
+    fn amounts(self, parse: impl FnOnce() -> [Option<Decimal>; 3]) -> [Option<Decimal>; 3] {
+        match self {
+            Parsed::Amounts(a) => a,
+            _ => parse(),
+        }
+    }
+
+    /// `dated` of DTP02 and DTP03.
+    #[inline]
+    fn dates(self, f: &Fields<'_>) -> Option<(NaiveDate, NaiveDate)> {
+        match self {
+            Parsed::Dates(d) => d,
+            _ => dated(f.get(2), f.get(3)),
+        }
+    }
 }
 
 /// Builds, validates and extracts one 270 set from its segments (ST..SE).
@@ -1253,9 +1917,188 @@ pub fn build_270(request: &EligibilityRequest) -> Vec<Segment> {
 mod tests {
     use super::*;
 
+    /// The code lists' byte patterns hold exactly the lists' values, over every value of up
+    /// to three letters and digits.
+    #[test]
+    fn listed_patterns_match_their_lists() {
+        let alphabet: Vec<u8> = (b'0'..=b'9').chain(b'A'..=b'Z').collect();
+        let mut values: Vec<Vec<u8>> = vec![Vec::new()];
+        for len in 1..=3 {
+            let mut next = Vec::new();
+            for v in values.iter().filter(|v| v.len() == len - 1) {
+                for &c in &alphabet {
+                    let mut w = v.clone();
+                    w.push(c);
+                    next.push(w);
+                }
+            }
+            values.extend(next);
+        }
+        for v in &values {
+            let is = |list: &[&str]| list.iter().any(|x| x.as_bytes() == &v[..]);
+            assert_eq!(eb01_listed(v), is(EB01), "{v:?}");
+            assert_eq!(level_listed(v), is(COVERAGE_LEVELS), "{v:?}");
+            assert_eq!(period_listed(v), is(PERIODS), "{v:?}");
+        }
+    }
+
+    /// What `derive` computed before it walked the benefits once: one search per field.
+    fn derive_by_searches(c: &mut Coverage) {
+        const ACTIVE: [&str; 5] = ["1", "2", "3", "4", "5"];
+        const INACTIVE: [&str; 3] = ["6", "7", "8"];
+        fn remaining(benefits: &[Benefit], code: &str, network: bool) -> Option<Decimal> {
+            let candidates = || {
+                benefits.iter().filter(move |b| {
+                    b.code == code
+                        && b.period == "29"
+                        && b.amount.is_some()
+                        && matches!(b.coverage_level.as_str(), "" | "IND")
+                })
+            };
+            candidates()
+                .find(|b| b.in_network == Some(network))
+                .or_else(|| candidates().find(|b| b.in_network.is_none()))
+                .and_then(|b| b.amount)
+        }
+        let plan_level = |b: &&Benefit| b.procedure.is_none();
+        let active = |b: &&Benefit| ACTIVE.contains(&b.code.as_str());
+        c.active = c.benefits.iter().any(|b| active(&b))
+            && !c.benefits.iter().filter(plan_level).any(|b| INACTIVE.contains(&b.code.as_str()));
+        c.in_network = c
+            .benefits
+            .iter()
+            .filter(active)
+            .filter(plan_level)
+            .find_map(|b| b.in_network)
+            .or_else(|| c.benefits.iter().filter(active).find_map(|b| b.in_network));
+        c.plan =
+            c.benefits.iter().filter(active).find(|b| !b.plan.is_empty()).map(|b| b.plan.clone()).unwrap_or_default();
+        let network = c.in_network.unwrap_or(true);
+        c.deductible_remaining = remaining(&c.benefits, "C", network);
+        c.out_of_pocket_remaining = remaining(&c.benefits, "G", network);
+    }
+
+    proptest::proptest! {
+        /// One walk over the benefits says what one search per field said.
+        #[test]
+        fn derive_reads_as_the_searches(
+            bs in proptest::collection::vec(
+                (
+                    proptest::sample::select(vec!["1", "2", "5", "6", "8", "C", "G", "A", "F", "I", "", "CB", "10"]),
+                    proptest::sample::select(vec!["29", "23", "", "2"]),
+                    proptest::sample::select(vec!["", "IND", "FAM"]),
+                    proptest::option::of(0u32..3),
+                    proptest::option::of(proptest::bool::ANY),
+                    proptest::bool::ANY,
+                    proptest::sample::select(vec!["", "P1", "P2"]),
+                ),
+                0..12,
+            )
+        ) {
+            let benefits: Vec<Benefit> = bs
+                .iter()
+                .map(|(code, period, level, amount, in_network, procedure, plan)| Benefit {
+                    code: Text::from(*code),
+                    period: Text::from(*period),
+                    coverage_level: Text::from(*level),
+                    amount: amount.map(Decimal::from),
+                    in_network: *in_network,
+                    procedure: procedure.then(Procedure::default),
+                    plan: Text::from(*plan),
+                    ..Benefit::default()
+                })
+                .collect();
+            let mut got = Coverage { benefits: benefits.clone(), ..Coverage::default() };
+            derive(&mut got);
+            let mut want = Coverage { benefits, ..Coverage::default() };
+            derive_by_searches(&mut want);
+            proptest::prop_assert_eq!(
+                (got.active, got.in_network, &got.plan, got.deductible_remaining, got.out_of_pocket_remaining),
+                (want.active, want.in_network, &want.plan, want.deductible_remaining, want.out_of_pocket_remaining)
+            );
+        }
+    }
+
     #[test]
     fn follow_up_codes_match_their_table() {
         assert!(AAA_FOLLOW_UPS.iter().map(|(k, _)| *k).eq(AAA_FOLLOW_UP_CODES));
+    }
+
+    /// Segments a loop takes back after its children (a 2100B after the 2000C, a member's
+    /// AAA after its benefits, a 2000C's TRN after its 2000D, a subscriber after a dependent),
+    /// second occurrences where the tree reads the first, and AAA errors at every level: the
+    /// one pass reads the answers the tree extraction reads.
+    #[test]
+    fn one_pass_reads_late_and_repeated_loops_as_the_tree() {
+        let isa = "ISA*00*          *00*          *ZZ*A              *ZZ*B              *261201*0900*^*00501*000000001*0*T*:~\
+GS*HB*A*B*20261201*0900*1*X*005010X279A1~";
+        let bodies = [
+            // 2100B after the 2000C (clean usage), member AAA after a DMG that closed the 2110.
+            "HL*1**20*1~NM1*PR*2*PAYER*****PI*P1~HL*2*1*21*1~HL*3*2*22*0~TRN*2*T1*1234567890~\
+NM1*IL*1*DOE*JANE****MI*M1~EB*1*IND*30*PR*PLAN~DMG*D8*19700101*F~AAA*Y**72*C~DTP*346*D8*20260101~\
+DTP*346*D8*20250101~NM1*1P*2*CLINIC*****XX*1234567893~AAA*N**43*C~",
+            // Subscriber after its dependent, the 2000C's TRN after the 2000D, a second 2100C,
+            // a 2000D with no 2100D, source errors on 2000A and 2100A.
+            "HL*1**20*1~AAA*Y**42*R~NM1*PR*2*PAYER*****PI*P1~AAA*N**79*C~HL*2*1*21*1~NM1*1P*2*CLINIC~\
+HL*3*2*22*1~HL*4*3*23*0~TRN*1*D1~NM1*03*1*DOE*KID~EB*1*FAM*30~EB*6*IND*30~MSG*GONE~NM1*IL*1*DOE*JANE~\
+EB*C*IND*30*PR**29*100*****N~EB*C*IND*30*PR**29*200*****Y~TRN*1*C1~TRN*2*C2~NM1*IL*1*OTHER~EB*1~\
+HL*5*3*23*0~HL*6*2*22*0~NM1*IL*1*ROE*RICK~AAA*N**75*C~EB*F*IND**PR********Y*HC:62323:50~HSD*VS*4***23~\
+HSD*VS*3***29~LS*2120~NM1*1P*2*OTHER CLINIC~NM1*FA*2*FACILITY~LE*2120~DTP*292*RD8*20260101-20261231~AAA*Y**15*C~",
+            // A subscriber with dependents and no benefits of its own; dependents answering
+            // with errors only.
+            "HL*1**20*1~NM1*PR*2*PAYER~HL*2*1*21*1~NM1*1P*2*CLINIC~HL*3*2*22*1~NM1*IL*1*DOE~\
+HL*4*3*23*0~NM1*03*1*DOE*A~AAA*N**67*C~HL*5*3*23*0~TRN*2*D2~NM1*03*1*DOE*B~NM1*03*1*DOE*C~EB*1~\
+HL*6**20*1~NM1*PR*2*SECOND PAYER~HL*7*6*21*0~NM1*1P*2*CLINIC~AAA*N**51*C~",
+        ];
+        for body in bodies {
+            let n = body.matches('~').count() + 3;
+            let file = format!(
+                "{isa}ST*271*0001*005010X279A1~BHT*0022*11*R1*20261201*0900~{body}SE*{n}*0001~GE*1*1~IEA*1*000000001~"
+            );
+            let set = x12::StreamReader::new(file.as_bytes())
+                .find_map(|e| match e.expect("in memory") {
+                    x12::Event::Set(s) => Some(s),
+                    _ => None,
+                })
+                .expect("one set");
+            let mut tree_issues = Vec::new();
+            let root = build(&SCHEMA_271, set.segments(), &mut tree_issues);
+            validate(&root, set.segment, &mut tree_issues);
+            let want = extract_271(&root);
+            let mut issues = Vec::new();
+            let got = read_271(&set, true, &mut issues);
+            assert_eq!(got, want, "{body}");
+            assert_eq!(issues, tree_issues, "{body}");
+            assert!(want.answers.len() >= 2, "{body}: {:?}", want.answers);
+        }
+    }
+
+    proptest::proptest! {
+        /// Words read byte by byte are the words read by characters (the reading before).
+        #[test]
+        fn used_count_by_bytes_reads_as_by_chars(m in "([0-9]{1,3}|USED|used|[a-zé\\.;: ]{1,4}|ü){0,12}") {
+            fn by_chars(messages: &[Text]) -> Option<Decimal> {
+                for m in messages {
+                    let mut words = m.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty());
+                    let mut before: Option<&str> = None;
+                    while let Some(w) = words.next() {
+                        if w.eq_ignore_ascii_case("used") {
+                            let after = words.clone().next();
+                            for cand in [before, after].into_iter().flatten() {
+                                if let Some(d) = decimal(cand.as_bytes()) {
+                                    return Some(d);
+                                }
+                            }
+                        }
+                        before = Some(w);
+                    }
+                }
+                None
+            }
+            let m = vec![Text::from(m.as_str()), Text::from("2 USED")];
+            proptest::prop_assert_eq!(used_from_messages(&m), by_chars(&m));
+            proptest::prop_assert_eq!(used_from_messages(&m[..1]), by_chars(&m[..1]));
+        }
     }
 
     #[test]
