@@ -331,13 +331,197 @@ impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
         pass
     }
 
-    /// The checks and balancing sums of one segment.
-    fn check(&mut self, def: &'static LoopDef, key: u64, id: u32, f: &Fields<'a>, opens: bool) -> Parsed {
-        match (key, id) {
-            (K_ROOT, ID_BPR) if self.bpr.is_none() => {
+    /// The checks, balancing sums and model of one segment: one dispatch on its id, then on
+    /// its loop. Loop opens of the payer and payee are read whatever their trigger.
+    #[inline]
+    fn read(&mut self, def: &'static LoopDef, key: u64, id: u32, f: &Fields<'a>, opens: bool) {
+        let x = self.r.extract;
+        if opens {
+            match key {
+                K_1000A => {
+                    self.payers += 1;
+                    if x && self.payers == 1 {
+                        self.out.payer = Party::n1(f);
+                    }
+                }
+                K_1000B if x && !self.payee => {
+                    self.payee = true;
+                    self.out.payee = Party::n1(f);
+                }
+                _ => {}
+            }
+        }
+        let lid = def.id;
+        match id {
+            ID_CAS => {
+                check_cas(&mut self.r.c, lid, f, &mut self.cas);
+                match key {
+                    K_2110 => {
+                        let a = cas_sum_with(f, |i| self.cas.0[i]);
+                        self.svc_adj = self.svc_adj.plus(a);
+                        self.clp_adj = self.clp_adj.plus(a);
+                        if x {
+                            let cas = &self.cas;
+                            cas_into_with(f, &mut self.line_adjustments, |i| (cas.0[i], cas.1[i]));
+                        }
+                    }
+                    K_2100 => {
+                        self.clp_adj = self.clp_adj.plus(cas_sum_with(f, |i| self.cas.0[i]));
+                        if x {
+                            let cas = self.cas;
+                            cas_into_with(f, &mut self.claim().adjustments, |i| (cas.0[i], cas.1[i]));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            ID_SVC => {
+                let parsed = check_segment(&mut self.r.c, lid, ID_SVC, f);
+                if key == K_2110 && opens {
+                    if let Parsed::Amounts([charge, paid, _]) = parsed {
+                        self.svc = charge.zip(paid);
+                        self.svc_adj = Sum::ZERO;
+                    }
+                    if x {
+                        (self.d472, self.d150, self.r6r, self.b6) = (None, None, false, false);
+                        let comp = f.seg.delimiters().component;
+                        let submitted = f.get(6);
+                        self.services.push(ServicePayment {
+                            procedure: Procedure::from_fields(f, 1, comp),
+                            charge: parsed.amount(f, 2, 0).unwrap_or_default(),
+                            paid: parsed.amount(f, 3, 1).unwrap_or_default(),
+                            revenue_code: f.text(4),
+                            units_paid: parsed.amount(f, 5, 2).unwrap_or(Decimal::ONE),
+                            units_billed: decimal(f.get(7)),
+                            submitted_procedure: (!submitted.is_empty()).then(|| Procedure::from_fields(f, 6, comp)),
+                            segment: f.seg.index(),
+                            ..ServicePayment::default()
+                        });
+                    }
+                }
+            }
+            ID_DTM => {
+                let parsed = check_segment(&mut self.r.c, lid, ID_DTM, f);
+                if !x {
+                    return;
+                }
+                match key {
+                    K_2110 => match f.get(1) {
+                        b"472" if self.d472.is_none() => self.d472 = Some(parsed.date(f)),
+                        b"150" if self.d150.is_none() => self.d150 = Some(parsed.date(f)),
+                        _ => {}
+                    },
+                    K_2100 => {
+                        let first = match f.get(1) {
+                            b"232" => !std::mem::replace(&mut self.d232, true),
+                            b"233" => !std::mem::replace(&mut self.d233, true),
+                            b"050" => !std::mem::replace(&mut self.d050, true),
+                            _ => false,
+                        };
+                        if first {
+                            let d = parsed.date(f);
+                            let c = self.claim();
+                            match f.get(1) {
+                                b"232" => c.service_from = d,
+                                b"233" => c.service_to = d,
+                                _ => c.received = d,
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            ID_CLP => {
+                let parsed = check_segment(&mut self.r.c, lid, ID_CLP, f);
+                if key == K_2100 && opens {
+                    if let Parsed::Amounts([charge, paid, _]) = parsed {
+                        self.clp = charge.zip(paid);
+                        self.clp_adj = Sum::ZERO;
+                        self.clp_paid += paid.unwrap_or_default();
+                    }
+                    if x {
+                        (self.d232, self.d233, self.d050) = (false, false, false);
+                        self.out.claims.push(ClaimPayment {
+                            claim_id: f.text(1),
+                            status: f.text(2),
+                            charge: parsed.amount(f, 3, 0).unwrap_or_default(),
+                            paid: parsed.amount(f, 4, 1).unwrap_or_default(),
+                            patient_responsibility: parsed.amount(f, 5, 2),
+                            filing_indicator: f.text(6),
+                            payer_claim_id: f.text(7),
+                            facility: f.text(8),
+                            frequency: f.text(9),
+                            segment: f.seg.index(),
+                            ..ClaimPayment::default()
+                        });
+                    }
+                }
+            }
+            ID_AMT | ID_QTY => {
+                let parsed = check_segment(&mut self.r.c, lid, id, f);
+                if x && id == ID_AMT && key == K_2110 && !self.b6 && f.get(1) == b"B6" {
+                    self.b6 = true;
+                    self.service().allowed = parsed.amount(f, 2, 0);
+                }
+            }
+            ID_REF if x => match key {
+                K_2110 if !self.r6r && f.get(1) == b"6R" => {
+                    self.r6r = true;
+                    self.service().control = f.text(2);
+                }
+                K_1000A if self.payers == 1 && self.ref_2u.is_none() && f.get(1) == b"2U" => {
+                    self.ref_2u = Some(f.text(2));
+                }
+                _ => {}
+            },
+            ID_NM1 => {
+                check_segment(&mut self.r.c, lid, ID_NM1, f);
+                if x && key == K_2100 {
+                    match f.get(1) {
+                        b"QC" => self.claim().patient = Party::nm1(f),
+                        b"82" => self.claim().rendering_npi = f.text(9),
+                        b"TT" => self.claim().crossover = Some(Party::nm1(f)),
+                        _ => {}
+                    }
+                }
+            }
+            ID_LQ if x && key == K_2110 && f.get(1) == b"HE" => {
+                let code = f.text(2);
+                self.service().remarks.push(code);
+            }
+            ID_MOA if x && key == K_2100 => remarks(&f.seg, &mut self.claim().remarks),
+            ID_MIA if x && key == K_2100 => remarks(&f.seg, &mut self.mia),
+            ID_PLB => {
+                check_segment(&mut self.r.c, lid, ID_PLB, f);
+                if key == K_ROOT {
+                    for i in 0..6 {
+                        if let Some(d) = decimal(f.get(4 + i * 2)) {
+                            self.plb += d;
+                        }
+                    }
+                    if x {
+                        let comp = f.seg.delimiters().component;
+                        for i in 0..6 {
+                            let reason = f.get(3 + i * 2);
+                            if reason.is_empty() {
+                                continue;
+                            }
+                            let mut parts = crate::values::components(reason, comp);
+                            self.out.provider_adjustments.push(ProviderAdjustment {
+                                provider_id: f.text(1),
+                                fiscal_period_end: date8(f.get(2)),
+                                reason: text(parts.next().unwrap_or(b"")),
+                                reference: text(parts.next().unwrap_or(b"")),
+                                amount: decimal(f.get(4 + i * 2)).unwrap_or_default(),
+                            });
+                        }
+                    }
+                }
+            }
+            ID_BPR if key == K_ROOT && self.bpr.is_none() => {
                 check_bpr(&mut self.r.c, f);
                 self.bpr = Some((decimal(f.get(2)), f.get(3) == b"D"));
-                if self.r.extract {
+                if x {
                     let r = &mut self.out;
                     r.handling = f.text(1);
                     r.payment = decimal(f.get(2)).unwrap_or_default();
@@ -346,50 +530,14 @@ impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
                     r.payment_date = date8(f.get(16));
                 }
             }
-            (K_ROOT, ID_TRN) if self.trn03.is_none() => {
+            ID_TRN if key == K_ROOT && self.trn03.is_none() => {
                 check_trn(&mut self.r.c, f);
                 self.trn03 = Some(f.text(3));
                 self.out.trace = f.text(2);
             }
-            (K_1000A, _) if opens => self.payers += 1,
-            (K_1000A, ID_PER) if self.payers == 1 && f.get(1) == b"BL" => self.per_bl = true,
+            ID_PER if key == K_1000A && self.payers == 1 && f.get(1) == b"BL" => self.per_bl = true,
             _ => {}
         }
-        if !checked(id) {
-            return Parsed::Nothing;
-        }
-        let parsed = if id == ID_CAS {
-            check_cas(&mut self.r.c, def.id, f, &mut self.cas);
-            Parsed::Cas
-        } else {
-            check_segment(&mut self.r.c, def.id, id, f)
-        };
-        match (key, id, &parsed) {
-            (K_2100, ID_CLP, Parsed::Amounts([charge, paid, _])) if opens => {
-                self.clp = charge.zip(*paid);
-                self.clp_adj = Sum::ZERO;
-                self.clp_paid += paid.unwrap_or_default();
-            }
-            (K_2110, ID_SVC, Parsed::Amounts([charge, paid, _])) if opens => {
-                self.svc = charge.zip(*paid);
-                self.svc_adj = Sum::ZERO;
-            }
-            (K_2100, ID_CAS, _) => self.clp_adj = self.clp_adj.plus(cas_sum_with(f, |i| self.cas.0[i])),
-            (K_2110, ID_CAS, _) => {
-                let a = cas_sum_with(f, |i| self.cas.0[i]);
-                self.svc_adj = self.svc_adj.plus(a);
-                self.clp_adj = self.clp_adj.plus(a);
-            }
-            (K_ROOT, ID_PLB, _) => {
-                for i in 0..6 {
-                    if let Some(d) = decimal(f.get(4 + i * 2)) {
-                        self.plb += d;
-                    }
-                }
-            }
-            _ => {}
-        }
-        parsed
     }
 
     fn claim(&mut self) -> &mut ClaimPayment<S> {
@@ -398,120 +546,6 @@ impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
 
     fn service(&mut self) -> &mut ServicePayment<S> {
         self.services.last_mut().expect("because a 2110 is open")
-    }
-
-    /// What a segment gives the model, by its loop.
-    fn extract(&mut self, key: u64, id: u32, f: &Fields<'a>, opens: bool, parsed: &Parsed) {
-        match (key, id) {
-            (K_1000A, _) if opens && self.payers == 1 => self.out.payer = Party::n1(f),
-            (K_1000A, ID_REF) if self.payers == 1 && self.ref_2u.is_none() && f.get(1) == b"2U" => {
-                self.ref_2u = Some(f.text(2));
-            }
-            (K_1000B, _) if opens && !self.payee => {
-                self.payee = true;
-                self.out.payee = Party::n1(f);
-            }
-            (K_ROOT, ID_PLB) => {
-                let comp = f.seg.delimiters().component;
-                for i in 0..6 {
-                    let reason = f.get(3 + i * 2);
-                    if reason.is_empty() {
-                        continue;
-                    }
-                    let mut parts = crate::values::components(reason, comp);
-                    self.out.provider_adjustments.push(ProviderAdjustment {
-                        provider_id: f.text(1),
-                        fiscal_period_end: date8(f.get(2)),
-                        reason: text(parts.next().unwrap_or(b"")),
-                        reference: text(parts.next().unwrap_or(b"")),
-                        amount: decimal(f.get(4 + i * 2)).unwrap_or_default(),
-                    });
-                }
-            }
-            (K_2100, ID_CLP) if opens => {
-                (self.d232, self.d233, self.d050) = (false, false, false);
-                self.out.claims.push(ClaimPayment {
-                    claim_id: f.text(1),
-                    status: f.text(2),
-                    charge: parsed.amount(f, 3, 0).unwrap_or_default(),
-                    paid: parsed.amount(f, 4, 1).unwrap_or_default(),
-                    patient_responsibility: parsed.amount(f, 5, 2),
-                    filing_indicator: f.text(6),
-                    payer_claim_id: f.text(7),
-                    facility: f.text(8),
-                    frequency: f.text(9),
-                    segment: f.seg.index(),
-                    ..ClaimPayment::default()
-                });
-            }
-            (K_2100, ID_CAS) => {
-                let cas = self.cas;
-                cas_into_with(f, &mut self.claim().adjustments, |i| (cas.0[i], cas.1[i]));
-            }
-            (K_2100, ID_NM1) => match f.get(1) {
-                b"QC" => self.claim().patient = Party::nm1(f),
-                b"82" => self.claim().rendering_npi = f.text(9),
-                b"TT" => self.claim().crossover = Some(Party::nm1(f)),
-                _ => {}
-            },
-            (K_2100, ID_DTM) => {
-                let first = match f.get(1) {
-                    b"232" => !std::mem::replace(&mut self.d232, true),
-                    b"233" => !std::mem::replace(&mut self.d233, true),
-                    b"050" => !std::mem::replace(&mut self.d050, true),
-                    _ => false,
-                };
-                if first {
-                    let d = parsed.date(f);
-                    let c = self.claim();
-                    match f.get(1) {
-                        b"232" => c.service_from = d,
-                        b"233" => c.service_to = d,
-                        _ => c.received = d,
-                    }
-                }
-            }
-            (K_2100, ID_MOA) => remarks(&f.seg, &mut self.claim().remarks),
-            (K_2100, ID_MIA) => remarks(&f.seg, &mut self.mia),
-            (K_2110, ID_SVC) if opens => {
-                (self.d472, self.d150, self.r6r, self.b6) = (None, None, false, false);
-                let comp = f.seg.delimiters().component;
-                let submitted = f.get(6);
-                self.services.push(ServicePayment {
-                    procedure: Procedure::from_fields(f, 1, comp),
-                    charge: parsed.amount(f, 2, 0).unwrap_or_default(),
-                    paid: parsed.amount(f, 3, 1).unwrap_or_default(),
-                    revenue_code: f.text(4),
-                    units_paid: parsed.amount(f, 5, 2).unwrap_or(Decimal::ONE),
-                    units_billed: decimal(f.get(7)),
-                    submitted_procedure: (!submitted.is_empty()).then(|| Procedure::from_fields(f, 6, comp)),
-                    segment: f.seg.index(),
-                    ..ServicePayment::default()
-                });
-            }
-            (K_2110, ID_DTM) => match f.get(1) {
-                b"472" if self.d472.is_none() => self.d472 = Some(parsed.date(f)),
-                b"150" if self.d150.is_none() => self.d150 = Some(parsed.date(f)),
-                _ => {}
-            },
-            (K_2110, ID_REF) if !self.r6r && f.get(1) == b"6R" => {
-                self.r6r = true;
-                self.service().control = f.text(2);
-            }
-            (K_2110, ID_AMT) if !self.b6 && f.get(1) == b"B6" => {
-                self.b6 = true;
-                self.service().allowed = parsed.amount(f, 2, 0);
-            }
-            (K_2110, ID_CAS) => {
-                let cas = self.cas;
-                cas_into_with(f, &mut self.line_adjustments, |i| (cas.0[i], cas.1[i]));
-            }
-            (K_2110, ID_LQ) if f.get(1) == b"HE" => {
-                let code = f.text(2);
-                self.service().remarks.push(code);
-            }
-            _ => {}
-        }
     }
 }
 
@@ -557,10 +591,7 @@ impl<'a, S: Model<'a>> Sink<'a> for Pass<'_, 'a, S> {
             return;
         }
         let f = self.r.split(seg);
-        let parsed = self.check(def, key, id, &f, opens);
-        if self.r.extract {
-            self.extract(key, id, &f, opens, &parsed);
-        }
+        self.read(def, key, id, &f, opens);
     }
 
     fn close(&mut self, _def: &'static LoopDef, key: u64) {
@@ -706,8 +737,6 @@ enum Parsed {
     Amounts([Option<Decimal>; 3]),
     /// DTM02.
     Date(Option<NaiveDate>),
-    /// CAS: its amounts and quantities are in the pass's `cas`.
-    Cas,
 }
 
 impl Parsed {
