@@ -31,11 +31,41 @@ impl<'a, S: From<&'a str>> Procedure<S> {
     /// Reads element `n` of a split segment as a procedure composite: as
     /// [`Procedure::from_composite`] of its bytes, slicing known text instead of validating it.
     pub(crate) fn from_fields(f: &crate::values::Fields<'a>, n: usize, component_separator: u8) -> Procedure<S> {
+        if let Some(t) = f.known(n) {
+            return Procedure::from_text(t, component_separator);
+        }
         let mut parts = f.components(n, component_separator);
         let qualifier = S::from(parts.next().map_or("", |p| p.1));
         let code = S::from(parts.next().map_or("", |p| p.1));
         let modifiers = parts.take(4).filter(|m| !m.0.is_empty()).map(|m| S::from(m.1)).collect();
         Procedure { qualifier, code, modifiers }
+    }
+
+    /// [`Procedure::from_fields`] of an element whose text is known: the six pieces read
+    /// (qualifier, code, four modifiers) cut in one scan, as `Fields::components` cuts them.
+    fn from_text(t: &'a str, sep: u8) -> Procedure<S> {
+        let b = t.as_bytes();
+        // `ends[k]` is where piece k ends; pieces after the last separator found don't exist.
+        let mut ends = [b.len(); 6];
+        let mut seps = 0;
+        for (i, &c) in b.iter().enumerate() {
+            if c == sep {
+                ends[seps] = i;
+                seps += 1;
+                if seps == ends.len() {
+                    break;
+                }
+            }
+        }
+        let pieces = (seps + 1).min(ends.len());
+        let start = |k: usize| if k == 0 { 0 } else { ends[k - 1] + 1 };
+        let piece = |k: usize| if k < pieces { t.get(start(k)..ends[k]).unwrap_or("") } else { "" };
+        let present = |k: usize| k < pieces && ends[k] > start(k);
+        let mut modifiers = Vec::with_capacity((2..pieces).filter(|&k| present(k)).count());
+        for k in (2..pieces).filter(|&k| present(k)) {
+            modifiers.push(S::from(piece(k)));
+        }
+        Procedure { qualifier: S::from(piece(0)), code: S::from(piece(1)), modifiers }
     }
 
     /// Reads element `n` of a segment as a procedure composite.

@@ -322,7 +322,7 @@ impl<'a> Fields<'a> {
     /// the element is past what was split): a cut inside a multibyte character, which no
     /// `from_utf8` of the bytes would take either, reads as `""`.
     #[inline]
-    fn known(&self, n: usize) -> Option<&'a str> {
+    pub(crate) fn known(&self, n: usize) -> Option<&'a str> {
         let t = self.text?;
         if n == 0 || n > usize::from(self.n) {
             return if n == 0 || !self.more { Some("") } else { None };
@@ -877,6 +877,8 @@ mod tests {
                 let want: Vec<&str> =
                     x12::components(seg.get(n), b':').map(|p| std::str::from_utf8(p).unwrap_or("")).collect();
                 proptest::prop_assert_eq!(parts, want, "components {}", n);
+                let procedure = crate::common::Procedure::<&str>::from_fields(&f, n, b':');
+                proptest::prop_assert_eq!(procedure, crate::common::Procedure::from_composite(seg.get(n), b':'), "procedure {}", n);
             }
         }
     }
