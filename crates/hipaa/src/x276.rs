@@ -10,11 +10,10 @@
 use crate::common::{Party, Procedure, Text};
 use crate::issue::{Issue, IssueCode};
 use crate::tree::{
-    build, check_usage, claims_in, loop_key, one_pass, pack_id, seg_pack, LoopDef, Node, OnePass, SegSpec, Sink,
-    Trigger,
+    build, check_usage, loop_key, one_pass, pack_id, seg_pack, LoopDef, Node, OnePass, SegSpec, Sink, Trigger,
 };
 use crate::tree::{l, s};
-use crate::values::{date8, dated, decimal, text, Checks, Fields, Reading};
+use crate::values::{components, date8, dated, decimal, text, Checks, Fields, Reading};
 use crate::x270::{check_common, check_procedure, d8, hl, nm1, opt_d8, party, procedure_element};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -485,36 +484,63 @@ type Dates = Option<Option<(NaiveDate, NaiveDate)>>;
 
 /// Appends the statuses of one STC (STC01, STC10, STC11 composites), already split.
 fn push_stc(f: &Fields<'_>, out: &mut Vec<Status>) {
-    let values = (date8(f.get(2)), decimal(f.get(4)), decimal(f.get(5)), date8(f.get(6)), date8(f.get(8)));
+    let comp = f.seg.delimiters().component;
+    let category = |el: usize| category_of(components(f.get(el), comp).next().unwrap_or(b""));
+    let values = StcValues {
+        date: date8(f.get(2)),
+        charge: decimal(f.get(4)),
+        paid: decimal(f.get(5)),
+        adjudicated: date8(f.get(6)),
+        check_date: date8(f.get(8)),
+        categories: [category(1), category(10), category(11)],
+    };
     push_stc_with(f, values, out);
 }
 
 /// [`push_stc`] with the STC's dates and amounts already parsed (as its checks give them).
+/// Each status is written in place in `out` (text pushed into its fields, not built apart and
+/// moved: a short string copied into a temporary and read back as words stalls the load).
 fn push_stc_with(f: &Fields<'_>, values: StcValues, out: &mut Vec<Status>) {
-    let (date, charge, paid, adjudicated, check_date) = values;
+    let StcValues { date, charge, paid, adjudicated, check_date, categories } = values;
     let comp = f.seg.delimiters().component;
-    for el in [1usize, 10, 11] {
+    for (el, category) in [1usize, 10, 11].into_iter().zip(categories) {
         if f.get(el).is_empty() {
             continue;
         }
         let mut parts = f.components(el, comp);
-        let category_code = Text::from(parts.next().map_or("", |p| p.1));
-        let code = Text::from(parts.next().map_or("", |p| p.1));
-        let entity = Text::from(parts.next().map_or("", |p| p.1));
+        let category_code = parts.next().map_or("", |p| p.1);
         out.push(Status {
-            category: StatusCategory::from_code(&category_code),
-            meaning: Text::const_new(StatusCategory::meaning(&category_code)),
-            category_code,
-            code,
-            entity,
+            category,
+            meaning: Text::const_new(StatusCategory::meaning(category_code)),
             date,
             charge,
             paid,
             adjudicated,
             check_date,
-            check_number: f.text(9),
+            ..Status::default()
         });
+        let Some(s) = out.last_mut() else { return };
+        s.category_code.push_str(category_code);
+        s.code.push_str(parts.next().map_or("", |p| p.1));
+        s.entity.push_str(parts.next().map_or("", |p| p.1));
+        s.check_number.push_str(f.str(9));
     }
+}
+
+/// An empty party filled from an NM1 already split: `Party::nm1`, written in place.
+fn nm1_into(p: &mut Party, f: &Fields<'_>) {
+    p.entity.push_str(f.str(1));
+    p.last_or_org.push_str(f.str(3));
+    p.first.push_str(f.str(4));
+    p.id_qualifier.push_str(f.str(8));
+    p.id.push_str(f.str(9));
+}
+
+/// An empty text set to `value`, in place.
+#[inline]
+fn put(t: &mut Text, value: &str) {
+    t.clear();
+    t.push_str(value);
 }
 
 /// The parties a status answer carries, borrowed from the loops above it.
@@ -790,13 +816,23 @@ pub fn extract_276(root: &Node<'_>) -> StatusRequest {
 // ---------------------------------------------------------------------------------------------
 // Validation
 
-fn known_category(code: &[u8]) -> bool {
-    std::str::from_utf8(code).is_ok_and(|c| StatusCategory::from_code(c) != StatusCategory::Unknown)
+/// The category of a category code's bytes: `from_code` of its text (`""` when not UTF-8).
+fn category_of(code: &[u8]) -> StatusCategory {
+    StatusCategory::from_code(std::str::from_utf8(code).unwrap_or(""))
 }
 
-/// STC02, STC04, STC05, STC06 and STC08 as the checks parsed them (`date8` and `decimal` of
-/// each, `None` when absent).
-type StcValues = (Option<NaiveDate>, Option<Decimal>, Option<Decimal>, Option<NaiveDate>, Option<NaiveDate>);
+/// What an STC gives each of its statuses, parsed once: STC02, STC04, STC05, STC06 and STC08
+/// (`date8` and `decimal` of each, `None` when absent), and the category of STC01-1, STC10-1
+/// and STC11-1 (`StatusCategory::from_code` of each as text).
+#[derive(Clone, Copy)]
+struct StcValues {
+    date: Option<NaiveDate>,
+    charge: Option<Decimal>,
+    paid: Option<Decimal>,
+    adjudicated: Option<NaiveDate>,
+    check_date: Option<NaiveDate>,
+    categories: [StatusCategory; 3],
+}
 
 /// The checks of an STC, with the dates and amounts they parsed (`None` when STC01 is missing
 /// and the rest is not checked).
@@ -806,7 +842,8 @@ fn check_stc(c: &mut Checks<'_>, f: &Fields<'_>, lid: &'static str) -> Option<St
     }
     let seg = &f.seg;
     let comp = seg.delimiters().component;
-    for el in [1usize, 10, 11] {
+    let mut categories = [StatusCategory::Unknown; 3];
+    for (k, el) in [1usize, 10, 11].into_iter().enumerate() {
         let v = f.get(el);
         if v.is_empty() {
             continue;
@@ -814,7 +851,8 @@ fn check_stc(c: &mut Checks<'_>, f: &Fields<'_>, lid: &'static str) -> Option<St
         let mut parts = x12::components(v, comp);
         let cat = parts.next().unwrap_or(b"");
         let code = parts.next().unwrap_or(b"");
-        if !known_category(cat) {
+        categories[k] = category_of(cat);
+        if categories[k] == StatusCategory::Unknown {
             c.issues.push(Issue::element(
                 seg,
                 c.set_start,
@@ -842,7 +880,7 @@ fn check_stc(c: &mut Checks<'_>, f: &Fields<'_>, lid: &'static str) -> Option<St
     let paid = c.decimal(f, lid, 5);
     let adjudicated = c.date(f, lid, 6);
     let check_date = c.date(f, lid, 8);
-    Some((date, charge, paid, adjudicated, check_date))
+    Some(StcValues { date, charge, paid, adjudicated, check_date, categories })
 }
 
 /// What the checks of a segment parsed, handed on so the model does not parse it again.
@@ -851,15 +889,34 @@ enum Parsed {
     Stc(StcValues),
     /// SVC02, SVC03 and SVC07.
     Svc([Option<Decimal>; 3]),
+    /// A DTP's dates (`dated` of DTP02 and DTP03).
+    Dates(Option<(NaiveDate, NaiveDate)>),
+}
+
+impl Parsed {
+    /// `dated` of a DTP's DTP02 and DTP03, from its checks when they parsed them.
+    #[inline]
+    fn dates(&self, f: &Fields<'_>) -> Option<(NaiveDate, NaiveDate)> {
+        match self {
+            Parsed::Dates(d) => *d,
+            _ => dated(f.get(2), f.get(3)),
+        }
+    }
 }
 
 /// The element checks of one segment of a 276, 277 or 277CA in loop `lid` (every segment
 /// goes through them), with what they parsed.
 fn check_segment(c: &mut Checks<'_>, lid: &'static str, f: &Fields<'_>) -> Parsed {
+    let id = pack_id(f.id);
+    if id == ID_DTP {
+        // What `check_common` does with a DTP, keeping the dates its check parsed
+        // (`Checks::dtp` gives `dated` of DTP02 and DTP03 whatever it reports).
+        return Parsed::Dates(c.dtp(f, lid));
+    }
     if check_common(c, f, lid) {
         return Parsed::Nothing;
     }
-    match pack_id(f.id) {
+    match id {
         ID_STC => {
             if let Some(v) = check_stc(c, f, lid) {
                 return Parsed::Stc(v);
@@ -1020,13 +1077,21 @@ const K_2220: u64 = loop_key("2220");
 #[derive(Default)]
 struct Level {
     from: usize,
-    party: Option<Party>,
+    /// The party (default until `named`).
+    party: Party,
+    named: bool,
     nested: bool,
 }
 
 impl Level {
     fn open(&mut self, from: usize) {
-        *self = Level { from, party: None, nested: false };
+        (self.from, self.named, self.nested) = (from, false, false);
+        self.party = Party::default();
+    }
+
+    /// The party as `kid_party` reads it.
+    fn named(&self) -> Option<Party> {
+        self.named.then(|| self.party.clone())
     }
 }
 
@@ -1084,7 +1149,9 @@ impl<'i, 'a> Pass<'i, 'a> {
     ) -> Pass<'i, 'a> {
         let mut out = ClaimStatusReport { kind: Text::const_new(root.id), ..ClaimStatusReport::default() };
         if extract {
-            out.statuses.reserve(claims_in(backing.len()));
+            // A status answer with its line takes 300 bytes or so (`claims_in` assumes claims of
+            // 512 or more): sized at one per 256 bytes, so the list does not grow and move.
+            out.statuses.reserve(backing.len() / 256);
         }
         Pass {
             r: Reading::new(set_start, issues, extract, whole, backing),
@@ -1128,20 +1195,20 @@ impl<'i, 'a> Pass<'i, 'a> {
             K_2100D => &mut self.d,
             _ => &mut self.e,
         };
-        if level.party.is_some() {
+        if std::mem::replace(&mut level.named, true) {
             return;
         }
-        let p = Party::nm1(f);
+        nm1_into(&mut level.party, f);
+        let p = &level.party;
         for st in &mut self.out.statuses[level.from..] {
             match key {
-                K_2100A => st.payer.clone_from(&p),
-                K_2100B => st.receiver.clone_from(&p),
-                K_2100C => st.provider.clone_from(&p),
+                K_2100A => st.payer.clone_from(p),
+                K_2100B => st.receiver.clone_from(p),
+                K_2100C => st.provider.clone_from(p),
                 K_2100D if !ca => st.subscriber = Some(p.clone()),
                 _ => st.patient = Some(p.clone()),
             }
         }
-        level.party = Some(p);
     }
 
     /// A status tracking loop opens (its TRN): a status answer with the parties known so far.
@@ -1158,27 +1225,24 @@ impl<'i, 'a> Pass<'i, 'a> {
         if !self.r.extract {
             return;
         }
-        let party = |l: &Level| l.party.clone().unwrap_or_default();
-        let mut st = ClaimStatus {
-            level: Text::const_new(level),
-            payer: party(&self.a),
-            receiver: party(&self.b),
-            trace: f.text(2),
-            ..ClaimStatus::default()
-        };
+        // Written in place (see `push_stc_with`).
+        self.out.statuses.push(ClaimStatus { level: Text::const_new(level), ..ClaimStatus::default() });
+        let Some(st) = self.out.statuses.last_mut() else { return };
+        st.payer.clone_from(&self.a.party);
+        st.receiver.clone_from(&self.b.party);
+        st.trace.push_str(f.str(2));
         if key != K_2200B {
-            st.provider = party(&self.c);
+            st.provider.clone_from(&self.c.party);
         }
         match key {
-            K_2200D if self.ca => st.patient = self.d.party.clone(),
-            K_2200D => st.subscriber = self.d.party.clone(),
+            K_2200D if self.ca => st.patient = self.d.named(),
+            K_2200D => st.subscriber = self.d.named(),
             K_2200E => {
-                st.subscriber = self.d.party.clone();
-                st.patient = self.e.party.clone();
+                st.subscriber = self.d.named();
+                st.patient = self.e.named();
             }
             _ => {}
         }
-        self.out.statuses.push(st);
     }
 
     /// What a segment of a status tracking loop gives its status.
@@ -1198,12 +1262,12 @@ impl<'i, 'a> Pass<'i, 'a> {
                     _ => return,
                 };
                 if !std::mem::replace(seen, true) {
-                    *slot = f.text(2);
+                    put(slot, f.str(2));
                 }
             }
             ID_DTP if !self.t472 && f.get(1) == b"472" => {
                 self.t472 = true;
-                self.dates = dated(f.get(2), f.get(3));
+                self.dates = parsed.dates(f);
             }
             _ => {}
         }
@@ -1220,13 +1284,14 @@ impl<'i, 'a> Pass<'i, 'a> {
             Parsed::Svc(a) => a,
             _ => [decimal(f.get(2)), decimal(f.get(3)), decimal(f.get(7))],
         };
-        st.lines.push(LineStatus {
-            procedure: Procedure::from_fields(f, 1, f.seg.delimiters().component),
-            charge,
-            paid,
-            units,
-            ..LineStatus::default()
-        });
+        st.lines.push(LineStatus { charge, paid, units, ..LineStatus::default() });
+        let Some(line) = st.lines.last_mut() else { return };
+        // `Procedure::from_fields`, written in place.
+        let p = &mut line.procedure;
+        let mut parts = f.components(1, f.seg.delimiters().component);
+        p.qualifier.push_str(parts.next().map_or("", |x| x.1));
+        p.code.push_str(parts.next().map_or("", |x| x.1));
+        p.modifiers.extend(parts.take(4).filter(|m| !m.0.is_empty()).map(|m| Text::from(m.1)));
     }
 
     /// What a segment of a service line gives it.
@@ -1239,11 +1304,11 @@ impl<'i, 'a> Pass<'i, 'a> {
             },
             ID_REF if !self.fj && f.get(1) == b"FJ" => {
                 self.fj = true;
-                line.control = f.text(2);
+                put(&mut line.control, f.str(2));
             }
             ID_DTP if !self.l472 && f.get(1) == b"472" => {
                 self.l472 = true;
-                let r = dated(f.get(2), f.get(3));
+                let r = parsed.dates(f);
                 (line.from, line.to) = (r.map(|x| x.0), r.map(|x| x.1));
             }
             _ => {}
@@ -1309,7 +1374,7 @@ impl<'a> Sink<'a> for Pass<'_, 'a> {
                     _ => return,
                 };
                 if slot.is_none() {
-                    *slot = Some(dated(f.get(2), f.get(3)).map(|r| r.0));
+                    *slot = Some(parsed.dates(&f).map(|r| r.0));
                 }
             }
             K_2200B | K_2200C | K_2200D | K_2200E => {
