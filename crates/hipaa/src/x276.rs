@@ -503,23 +503,21 @@ fn push_stc(f: &Fields<'_>, out: &mut Vec<Status>) {
 fn push_stc_with(f: &Fields<'_>, values: StcValues, out: &mut Vec<Status>) {
     let StcValues { date, charge, paid, adjudicated, check_date, categories } = values;
     let comp = f.seg.delimiters().component;
+    if out.is_empty() {
+        // Most answers carry one status: sized exactly (a first push would reserve four).
+        out.reserve_exact([1, 10, 11].iter().filter(|&&el| !f.get(el).is_empty()).count());
+    }
     for (el, category) in [1usize, 10, 11].into_iter().zip(categories) {
         if f.get(el).is_empty() {
             continue;
         }
         let mut parts = f.components(el, comp);
         let category_code = parts.next().map_or("", |p| p.1);
-        out.push(Status {
-            category,
-            meaning: Text::const_new(StatusCategory::meaning(category_code)),
-            date,
-            charge,
-            paid,
-            adjudicated,
-            check_date,
-            ..Status::default()
-        });
+        out.push(Status::default());
         let Some(s) = out.last_mut() else { return };
+        s.category = category;
+        s.meaning = Text::const_new(StatusCategory::meaning(category_code));
+        (s.date, s.charge, s.paid, s.adjudicated, s.check_date) = (date, charge, paid, adjudicated, check_date);
         s.category_code.push_str(category_code);
         s.code.push_str(parts.next().map_or("", |p| p.1));
         s.entity.push_str(parts.next().map_or("", |p| p.1));
@@ -1226,8 +1224,9 @@ impl<'i, 'a> Pass<'i, 'a> {
             return;
         }
         // Written in place (see `push_stc_with`).
-        self.out.statuses.push(ClaimStatus { level: Text::const_new(level), ..ClaimStatus::default() });
+        self.out.statuses.push(ClaimStatus::default());
         let Some(st) = self.out.statuses.last_mut() else { return };
+        st.level = Text::const_new(level);
         st.payer.clone_from(&self.a.party);
         st.receiver.clone_from(&self.b.party);
         st.trace.push_str(f.str(2));
@@ -1284,8 +1283,13 @@ impl<'i, 'a> Pass<'i, 'a> {
             Parsed::Svc(a) => a,
             _ => [decimal(f.get(2)), decimal(f.get(3)), decimal(f.get(7))],
         };
-        st.lines.push(LineStatus { charge, paid, units, ..LineStatus::default() });
+        if st.lines.is_empty() {
+            // Most answers carry one line (as `tracking` reserves them exactly).
+            st.lines.reserve_exact(1);
+        }
+        st.lines.push(LineStatus::default());
         let Some(line) = st.lines.last_mut() else { return };
+        (line.charge, line.paid, line.units) = (charge, paid, units);
         // `Procedure::from_fields`, written in place.
         let p = &mut line.procedure;
         let mut parts = f.components(1, f.seg.delimiters().component);
