@@ -494,14 +494,14 @@ fn push_stc(f: &Fields<'_>, out: &mut Vec<Status>) {
         check_date: date8(f.get(8)),
         categories: [category(1), category(10), category(11)],
     };
-    push_stc_with(f, values, out);
+    push_stc_with(f, &values, out);
 }
 
 /// [`push_stc`] with the STC's dates and amounts already parsed (as its checks give them).
 /// Each status is written in place in `out` (text pushed into its fields, not built apart and
 /// moved: a short string copied into a temporary and read back as words stalls the load).
-fn push_stc_with(f: &Fields<'_>, values: StcValues, out: &mut Vec<Status>) {
-    let StcValues { date, charge, paid, adjudicated, check_date, categories } = values;
+fn push_stc_with(f: &Fields<'_>, values: &StcValues, out: &mut Vec<Status>) {
+    let StcValues { date, charge, paid, adjudicated, check_date, categories } = *values;
     let comp = f.seg.delimiters().component;
     if out.is_empty() {
         // Most answers carry one status: sized exactly (a first push would reserve four).
@@ -842,14 +842,15 @@ fn check_stc(c: &mut Checks<'_>, f: &Fields<'_>, lid: &'static str) -> Option<St
     let comp = seg.delimiters().component;
     let mut categories = [StatusCategory::Unknown; 3];
     for (k, el) in [1usize, 10, 11].into_iter().enumerate() {
-        let v = f.get(el);
-        if v.is_empty() {
+        if f.get(el).is_empty() {
             continue;
         }
-        let mut parts = x12::components(v, comp);
-        let cat = parts.next().unwrap_or(b"");
-        let code = parts.next().unwrap_or(b"");
-        categories[k] = category_of(cat);
+        // Each piece's bytes, and its text as `from_utf8` of them reads it (sliced from the
+        // set's text when known): the category is `category_of` the first.
+        let mut parts = f.components(el, comp);
+        let (_, cat) = parts.next().unwrap_or((b"", ""));
+        let (code, _) = parts.next().unwrap_or((b"", ""));
+        categories[k] = StatusCategory::from_code(cat);
         if categories[k] == StatusCategory::Unknown {
             c.issues.push(Issue::element(
                 seg,
@@ -1024,7 +1025,9 @@ pub fn parse_277<'a>(
 /// `validate_set` needs).
 pub(crate) fn read_277(set: &x12::OwnedSet, ca: bool, extract: bool, issues: &mut Vec<Issue>) -> ClaimStatusReport {
     // Text is sliced from the set once it is known to be UTF-8 (only the model reads text).
-    let whole = if extract { std::str::from_utf8(&set.bytes).ok() } else { None };
+    // (A set is UTF-8 only with an ASCII element separator, as `ST*` shows: element text is
+    // never cut inside a character, so its components read as from their bytes.)
+    let whole = if extract && set.delimiters.element.is_ascii() { std::str::from_utf8(&set.bytes).ok() } else { None };
     read_277_segments(|| set.segments(), whole, &set.bytes, set.segment, ca, extract, issues)
 }
 
@@ -1245,7 +1248,7 @@ impl<'i, 'a> Pass<'i, 'a> {
     }
 
     /// What a segment of a status tracking loop gives its status.
-    fn tracking_segment(&mut self, id: u32, f: &Fields<'a>, parsed: Parsed) {
+    fn tracking_segment(&mut self, id: u32, f: &Fields<'a>, parsed: &Parsed) {
         let Some(st) = self.out.statuses.last_mut() else { return };
         match id {
             ID_STC => match parsed {
@@ -1273,14 +1276,14 @@ impl<'i, 'a> Pass<'i, 'a> {
     }
 
     /// A service line opens (its SVC) in the open status tracking loop.
-    fn line(&mut self, f: &Fields<'a>, parsed: Parsed) {
+    fn line(&mut self, f: &Fields<'a>, parsed: &Parsed) {
         (self.fj, self.l472, self.line_stc) = (false, false, false);
         if !self.r.extract {
             return;
         }
         let Some(st) = self.out.statuses.last_mut() else { return };
         let [charge, paid, units] = match parsed {
-            Parsed::Svc(a) => a,
+            Parsed::Svc(a) => *a,
             _ => [decimal(f.get(2)), decimal(f.get(3)), decimal(f.get(7))],
         };
         if st.lines.is_empty() {
@@ -1299,7 +1302,7 @@ impl<'i, 'a> Pass<'i, 'a> {
     }
 
     /// What a segment of a service line gives it.
-    fn line_segment(&mut self, id: u32, f: &Fields<'a>, parsed: Parsed) {
+    fn line_segment(&mut self, id: u32, f: &Fields<'a>, parsed: &Parsed) {
         let Some(line) = self.out.statuses.last_mut().and_then(|st| st.lines.last_mut()) else { return };
         match id {
             ID_STC => match parsed {
@@ -1387,17 +1390,17 @@ impl<'a> Sink<'a> for Pass<'_, 'a> {
                 } else {
                     self.stc |= id == ID_STC;
                     if self.r.extract {
-                        self.tracking_segment(id, &f, parsed);
+                        self.tracking_segment(id, &f, &parsed);
                     }
                 }
             }
             K_2220 => {
                 if opens {
-                    self.line(&f, parsed);
+                    self.line(&f, &parsed);
                 } else {
                     self.line_stc |= id == ID_STC;
                     if self.r.extract {
-                        self.line_segment(id, &f, parsed);
+                        self.line_segment(id, &f, &parsed);
                     }
                 }
             }
