@@ -501,13 +501,12 @@ fn push_stc(f: &Fields<'_>, out: &mut Vec<Status>) {
 /// Each status is written in place in `out` (text pushed into its fields, not built apart and
 /// moved: a short string copied into a temporary and read back as words stalls the load).
 fn push_stc_with(f: &Fields<'_>, values: &StcValues, out: &mut Vec<Status>) {
-    let StcValues { date, charge, paid, adjudicated, check_date, categories } = *values;
     let comp = f.seg.delimiters().component;
     if out.is_empty() {
         // Most answers carry one status: sized exactly (a first push would reserve four).
         out.reserve_exact([1, 10, 11].iter().filter(|&&el| !f.get(el).is_empty()).count());
     }
-    for (el, category) in [1usize, 10, 11].into_iter().zip(categories) {
+    for (el, &category) in [1usize, 10, 11].into_iter().zip(&values.categories) {
         if f.get(el).is_empty() {
             continue;
         }
@@ -517,7 +516,11 @@ fn push_stc_with(f: &Fields<'_>, values: &StcValues, out: &mut Vec<Status>) {
         let Some(s) = out.last_mut() else { return };
         s.category = category;
         s.meaning = Text::const_new(StatusCategory::meaning(category_code));
-        (s.date, s.charge, s.paid, s.adjudicated, s.check_date) = (date, charge, paid, adjudicated, check_date);
+        s.date = values.date;
+        s.charge = values.charge;
+        s.paid = values.paid;
+        s.adjudicated = values.adjudicated;
+        s.check_date = values.check_date;
         s.category_code.push_str(category_code);
         s.code.push_str(parts.next().map_or("", |p| p.1));
         s.entity.push_str(parts.next().map_or("", |p| p.1));
@@ -1096,6 +1099,12 @@ impl Level {
     }
 }
 
+/// The levels of a status answer, built at compile time (`const_new` at run time copies the
+/// text byte by byte).
+const RECEIVER: Text = Text::const_new("receiver");
+const PROVIDER: Text = Text::const_new("provider");
+const CLAIM: Text = Text::const_new("claim");
+
 /// The state of one pass over a 277 or 277CA set (see [`read_277`]). "First" below means what
 /// `Node::seg`, `seg_q` and `kid` find: the first occurrence within the loop occurrence.
 struct Pass<'i, 'a> {
@@ -1217,10 +1226,10 @@ impl<'i, 'a> Pass<'i, 'a> {
         (self.ej, self.k1, self.d9, self.blt, self.t472, self.dates, self.stc) =
             (false, false, false, false, false, None, false);
         let (level, nested) = match key {
-            K_2200B => ("receiver", self.b.nested),
-            K_2200C => ("provider", self.c.nested),
-            K_2200D => ("claim", self.d.nested),
-            _ => ("claim", false),
+            K_2200B => (&RECEIVER, self.b.nested),
+            K_2200C => (&PROVIDER, self.c.nested),
+            K_2200D => (&CLAIM, self.d.nested),
+            _ => (&CLAIM, false),
         };
         self.disorder |= nested;
         if !self.r.extract {
@@ -1229,7 +1238,7 @@ impl<'i, 'a> Pass<'i, 'a> {
         // Written in place (see `push_stc_with`).
         self.out.statuses.push(ClaimStatus::default());
         let Some(st) = self.out.statuses.last_mut() else { return };
-        st.level = Text::const_new(level);
+        st.level = level.clone();
         st.payer.clone_from(&self.a.party);
         st.receiver.clone_from(&self.b.party);
         st.trace.push_str(f.str(2));
