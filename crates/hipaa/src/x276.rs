@@ -1034,8 +1034,8 @@ pub(crate) fn read_277(set: &x12::OwnedSet, ca: bool, extract: bool, issues: &mu
     read_277_segments(|| set.segments(), whole, &set.bytes, set.segment, ca, extract, issues)
 }
 
-/// [`read_277`] over the segments `segments` yields (twice when there are issues, or when the
-/// statuses are not in file order); `whole` is the set's text when it is UTF-8 (element text
+/// [`read_277`] over the segments `segments` yields (once more when there are issues, and once
+/// more when the statuses are not in the tree's order); `whole` is the set's text when it is UTF-8 (element text
 /// is then sliced from it), `backing` its bytes (segments are split in place; empty for
 /// segments from elsewhere), `set_start` the file segment number of the ST.
 pub(crate) fn read_277_segments<'a, I: IntoIterator<Item = SegmentRef<'a>>>(
@@ -1160,8 +1160,9 @@ impl<'i, 'a> Pass<'i, 'a> {
         let mut out = ClaimStatusReport { kind: Text::const_new(root.id), ..ClaimStatusReport::default() };
         if extract {
             // A status answer with its line takes 300 bytes or so (`claims_in` assumes claims of
-            // 512 or more): sized at one per 256 bytes, so the list does not grow and move.
-            out.statuses.reserve(backing.len() / 256);
+            // 512 or more): sized at one per 256 bytes, so the list does not grow and move; at
+            // most 65,536 up front (~50 MiB), past which a huge set's list grows as usual.
+            out.statuses.reserve((backing.len() / 256).min(1 << 16));
         }
         Pass {
             r: Reading::new(set_start, issues, extract, whole, backing),
