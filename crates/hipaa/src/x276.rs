@@ -13,7 +13,7 @@ use crate::tree::{
     build, check_usage, loop_key, one_pass, pack_id, seg_pack, LoopDef, Node, OnePass, SegSpec, Sink, Trigger,
 };
 use crate::tree::{l, s};
-use crate::values::{components, date8, dated, decimal, text, Checks, Fields, Reading};
+use crate::values::{date8, dated, decimal, text, Checks, Fields, Reading};
 use crate::x270::{check_common, check_procedure, d8, hl, nm1, opt_d8, party, procedure_element};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -484,15 +484,13 @@ type Dates = Option<Option<(NaiveDate, NaiveDate)>>;
 
 /// Appends the statuses of one STC (STC01, STC10, STC11 composites), already split.
 fn push_stc(f: &Fields<'_>, out: &mut Vec<Status>) {
-    let comp = f.seg.delimiters().component;
-    let category = |el: usize| category_of(components(f.get(el), comp).next().unwrap_or(b""));
     let values = StcValues {
         date: date8(f.get(2)),
         charge: decimal(f.get(4)),
         paid: decimal(f.get(5)),
         adjudicated: date8(f.get(6)),
         check_date: date8(f.get(8)),
-        categories: [category(1), category(10), category(11)],
+        composites: [composite(f, 1), composite(f, 10), composite(f, 11)],
     };
     push_stc_with(f, &values, out);
 }
@@ -500,21 +498,16 @@ fn push_stc(f: &Fields<'_>, out: &mut Vec<Status>) {
 /// [`push_stc`] with the STC's dates and amounts already parsed (as its checks give them).
 /// Each status is written in place in `out` (text pushed into its fields, not built apart and
 /// moved: a short string copied into a temporary and read back as words stalls the load).
-fn push_stc_with(f: &Fields<'_>, values: &StcValues, out: &mut Vec<Status>) {
-    let comp = f.seg.delimiters().component;
+fn push_stc_with(f: &Fields<'_>, values: &StcValues<'_>, out: &mut Vec<Status>) {
     if out.is_empty() {
         // Most answers carry one status: sized exactly (a first push would reserve four).
-        out.reserve_exact([1, 10, 11].iter().filter(|&&el| !f.get(el).is_empty()).count());
+        out.reserve_exact(values.composites.iter().flatten().count());
     }
-    for (el, &category) in [1usize, 10, 11].into_iter().zip(&values.categories) {
-        if f.get(el).is_empty() {
-            continue;
-        }
-        let mut parts = f.components(el, comp);
-        let category_code = parts.next().map_or("", |p| p.1);
+    for c in values.composites.iter().flatten() {
+        let [category_code, code, entity] = c.text;
         out.push(Status::default());
         let Some(s) = out.last_mut() else { return };
-        s.category = category;
+        s.category = c.category;
         s.meaning = Text::const_new(StatusCategory::meaning(category_code));
         s.date = values.date;
         s.charge = values.charge;
@@ -522,8 +515,8 @@ fn push_stc_with(f: &Fields<'_>, values: &StcValues, out: &mut Vec<Status>) {
         s.adjudicated = values.adjudicated;
         s.check_date = values.check_date;
         s.category_code.push_str(category_code);
-        s.code.push_str(parts.next().map_or("", |p| p.1));
-        s.entity.push_str(parts.next().map_or("", |p| p.1));
+        s.code.push_str(code);
+        s.entity.push_str(entity);
         s.check_number.push_str(f.str(9));
     }
 }
@@ -817,44 +810,57 @@ pub fn extract_276(root: &Node<'_>) -> StatusRequest {
 // ---------------------------------------------------------------------------------------------
 // Validation
 
-/// The category of a category code's bytes: `from_code` of its text (`""` when not UTF-8).
-fn category_of(code: &[u8]) -> StatusCategory {
-    StatusCategory::from_code(std::str::from_utf8(code).unwrap_or(""))
+/// One status composite of an STC (STC01, STC10 or STC11), split once: the text of its
+/// category code, status code and entity (each as `text` of its bytes reads it), the category
+/// (`StatusCategory::from_code` of the first) and whether the status code's bytes are empty.
+#[derive(Clone, Copy)]
+struct Composite<'a> {
+    text: [&'a str; 3],
+    category: StatusCategory,
+    no_code: bool,
+}
+
+/// Element `el` of an STC as a status composite, `None` when it is empty.
+fn composite<'a>(f: &Fields<'a>, el: usize) -> Option<Composite<'a>> {
+    if f.get(el).is_empty() {
+        return None;
+    }
+    // Each piece's bytes, and its text as `from_utf8` of them reads it (sliced from the set's
+    // text when known).
+    let mut parts = f.components(el, f.seg.delimiters().component);
+    let (_, category_code) = parts.next().unwrap_or((b"", ""));
+    let (code, code_text) = parts.next().unwrap_or((b"", ""));
+    let (_, entity) = parts.next().unwrap_or((b"", ""));
+    Some(Composite {
+        text: [category_code, code_text, entity],
+        category: StatusCategory::from_code(category_code),
+        no_code: code.is_empty(),
+    })
 }
 
 /// What an STC gives each of its statuses, parsed once: STC02, STC04, STC05, STC06 and STC08
-/// (`date8` and `decimal` of each, `None` when absent), and the category of STC01-1, STC10-1
-/// and STC11-1 (`StatusCategory::from_code` of each as text).
+/// (`date8` and `decimal` of each, `None` when absent), and its status composites.
 #[derive(Clone, Copy)]
-struct StcValues {
+struct StcValues<'a> {
     date: Option<NaiveDate>,
     charge: Option<Decimal>,
     paid: Option<Decimal>,
     adjudicated: Option<NaiveDate>,
     check_date: Option<NaiveDate>,
-    categories: [StatusCategory; 3],
+    composites: [Option<Composite<'a>>; 3],
 }
 
 /// The checks of an STC, with the dates and amounts they parsed (`None` when STC01 is missing
 /// and the rest is not checked).
-fn check_stc(c: &mut Checks<'_>, f: &Fields<'_>, lid: &'static str) -> Option<StcValues> {
+fn check_stc<'a>(c: &mut Checks<'_>, f: &Fields<'a>, lid: &'static str) -> Option<StcValues<'a>> {
     if !c.required(f, lid, 1) {
         return None;
     }
     let seg = &f.seg;
-    let comp = seg.delimiters().component;
-    let mut categories = [StatusCategory::Unknown; 3];
-    for (k, el) in [1usize, 10, 11].into_iter().enumerate() {
-        if f.get(el).is_empty() {
-            continue;
-        }
-        // Each piece's bytes, and its text as `from_utf8` of them reads it (sliced from the
-        // set's text when known): the category is `category_of` the first.
-        let mut parts = f.components(el, comp);
-        let (_, cat) = parts.next().unwrap_or((b"", ""));
-        let (code, _) = parts.next().unwrap_or((b"", ""));
-        categories[k] = StatusCategory::from_code(cat);
-        if categories[k] == StatusCategory::Unknown {
+    let composites = [composite(f, 1), composite(f, 10), composite(f, 11)];
+    for (el, k) in [1usize, 10, 11].into_iter().zip(&composites) {
+        let Some(k) = k else { continue };
+        if k.category == StatusCategory::Unknown {
             c.issues.push(Issue::element(
                 seg,
                 c.set_start,
@@ -865,7 +871,7 @@ fn check_stc(c: &mut Checks<'_>, f: &Fields<'_>, lid: &'static str) -> Option<St
                 format!("invalid claim status category code in STC{el:02}-1"),
             ));
         }
-        if code.is_empty() {
+        if k.no_code {
             c.issues.push(Issue::element(
                 seg,
                 c.set_start,
@@ -882,20 +888,20 @@ fn check_stc(c: &mut Checks<'_>, f: &Fields<'_>, lid: &'static str) -> Option<St
     let paid = c.decimal(f, lid, 5);
     let adjudicated = c.date(f, lid, 6);
     let check_date = c.date(f, lid, 8);
-    Some(StcValues { date, charge, paid, adjudicated, check_date, categories })
+    Some(StcValues { date, charge, paid, adjudicated, check_date, composites })
 }
 
 /// What the checks of a segment parsed, handed on so the model does not parse it again.
-enum Parsed {
+enum Parsed<'a> {
     Nothing,
-    Stc(StcValues),
+    Stc(StcValues<'a>),
     /// SVC02, SVC03 and SVC07.
     Svc([Option<Decimal>; 3]),
     /// A DTP's dates (`dated` of DTP02 and DTP03).
     Dates(Option<(NaiveDate, NaiveDate)>),
 }
 
-impl Parsed {
+impl Parsed<'_> {
     /// `dated` of a DTP's DTP02 and DTP03, from its checks when they parsed them.
     #[inline]
     fn dates(&self, f: &Fields<'_>) -> Option<(NaiveDate, NaiveDate)> {
@@ -908,7 +914,7 @@ impl Parsed {
 
 /// The element checks of one segment of a 276, 277 or 277CA in loop `lid` (every segment
 /// goes through them), with what they parsed.
-fn check_segment(c: &mut Checks<'_>, lid: &'static str, f: &Fields<'_>) -> Parsed {
+fn check_segment<'a>(c: &mut Checks<'_>, lid: &'static str, f: &Fields<'a>) -> Parsed<'a> {
     let id = pack_id(f.id);
     if id == ID_DTP {
         // What `check_common` does with a DTP, keeping the dates its check parsed
@@ -1258,7 +1264,7 @@ impl<'i, 'a> Pass<'i, 'a> {
     }
 
     /// What a segment of a status tracking loop gives its status.
-    fn tracking_segment(&mut self, id: u32, f: &Fields<'a>, parsed: &Parsed) {
+    fn tracking_segment(&mut self, id: u32, f: &Fields<'a>, parsed: &Parsed<'a>) {
         let Some(st) = self.out.statuses.last_mut() else { return };
         match id {
             ID_STC => match parsed {
@@ -1286,7 +1292,7 @@ impl<'i, 'a> Pass<'i, 'a> {
     }
 
     /// A service line opens (its SVC) in the open status tracking loop.
-    fn line(&mut self, f: &Fields<'a>, parsed: &Parsed) {
+    fn line(&mut self, f: &Fields<'a>, parsed: &Parsed<'a>) {
         (self.fj, self.l472, self.line_stc) = (false, false, false);
         if !self.r.extract {
             return;
@@ -1312,7 +1318,7 @@ impl<'i, 'a> Pass<'i, 'a> {
     }
 
     /// What a segment of a service line gives it.
-    fn line_segment(&mut self, id: u32, f: &Fields<'a>, parsed: &Parsed) {
+    fn line_segment(&mut self, id: u32, f: &Fields<'a>, parsed: &Parsed<'a>) {
         let Some(line) = self.out.statuses.last_mut().and_then(|st| st.lines.last_mut()) else { return };
         match id {
             ID_STC => match parsed {
