@@ -146,11 +146,13 @@ fn checked_tree<'s>(set: &'s OwnedSet, guide: &str, issues: &mut Vec<Issue>) -> 
 pub fn parse_set(set: &OwnedSet) -> ParsedSet {
     let (guide, version) = set_guide(set);
     let mut issues = Vec::new();
-    // The claims, remittances and 271s are read in one pass; the other sets from their loop tree.
+    // The claims, remittances, 271s and claim statuses are read in one pass; the other sets
+    // from their loop tree.
     let transaction = match guide {
         Some("837P") => Transaction::Claims(x837::read(set, true, &mut issues)),
         Some("835") => Transaction::Remittance(x835::read(set, true, &mut issues)),
         Some("271") => Transaction::Eligibility(x270::read_271(set, true, &mut issues)),
+        Some(g @ ("277" | "277CA")) => Transaction::ClaimStatus(x276::read_277(set, g == "277CA", true, &mut issues)),
         _ => tree_transaction(set, guide, version, &mut issues),
     };
     ParsedSet { id: set.id.clone(), control: set.control.clone(), version: version.to_string(), transaction, issues }
@@ -213,6 +215,9 @@ pub fn validate_set(set: &OwnedSet) -> Vec<Issue> {
         Some("271") => {
             x270::read_271(set, false, &mut issues);
         }
+        Some(g @ ("277" | "277CA")) => {
+            x276::read_277(set, g == "277CA", false, &mut issues);
+        }
         Some(guide) => {
             checked_tree(set, guide, &mut issues);
         }
@@ -274,9 +279,9 @@ pub fn emit_set(set: &OwnedSet, to: Delimiters, line: LineEnding, out: &mut Vec<
 
 #[cfg(test)]
 mod tests {
-    /// The one-pass readers of the 837P, 835 and 271 report exactly what the loop tree and its
-    /// validator report (the pass decides only whether there is anything to report), over
-    /// every shipped and corpus set and 60 mutations of each.
+    /// The one-pass readers of the 837P, 835, 271, 277 and 277CA report exactly what the loop
+    /// tree and its validator report (the pass decides only whether there is anything to
+    /// report), over every shipped and corpus set and 60 mutations of each.
     #[test]
     fn one_pass_issues_equal_the_tree_validators() {
         let (mut sets, mut clean, mut with_issues) = (0, 0, 0);
@@ -293,6 +298,14 @@ mod tests {
             } else if std::ptr::eq(schema, &crate::x270::SCHEMA_271) {
                 (crate::x270::validate, |v, start, issues| {
                     crate::x270::read_271_segments(|| v.iter().copied(), None, &[], start, true, issues);
+                })
+            } else if std::ptr::eq(schema, &crate::x276::SCHEMA_277) {
+                (crate::x276::validate, |v, start, issues| {
+                    crate::x276::read_277_segments(|| v.iter().copied(), None, &[], start, false, true, issues);
+                })
+            } else if std::ptr::eq(schema, &crate::x276::SCHEMA_277CA) {
+                (crate::x276::validate, |v, start, issues| {
+                    crate::x276::read_277_segments(|| v.iter().copied(), None, &[], start, true, true, issues);
                 })
             } else {
                 return;
@@ -351,5 +364,116 @@ mod tests {
             answers += want.answers.len();
         });
         assert!(sets > 2000 && clean > 50 && answers > 1500, "{sets} sets, {clean} clean, {answers} answers");
+    }
+
+    /// The one-pass reader of the 277 and 277CA gives exactly what `extract_277` reads from the
+    /// loop tree, over every shipped and corpus set and 60 mutations of each, with the set's
+    /// text known (sliced) and unknown (validated element by element); and with the model
+    /// off it reports the same issues.
+    #[test]
+    fn one_pass_claim_status_equals_the_tree_extraction() {
+        let (mut sets, mut statuses, mut lines, mut from_tree) = (0, 0, 0, 0);
+        crate::testkit::each_mutated_set(60, &mut |at, set, schema, v| {
+            let ca = if std::ptr::eq(schema, &crate::x276::SCHEMA_277) {
+                false
+            } else if std::ptr::eq(schema, &crate::x276::SCHEMA_277CA) {
+                true
+            } else {
+                return;
+            };
+            let root = crate::tree::build(schema, v.iter().copied(), &mut Vec::new());
+            let want = crate::x276::extract_277(&root);
+            let whole = std::str::from_utf8(&set.bytes).ok();
+            let segs = || v.iter().copied();
+            let mut issues = Vec::new();
+            let sliced = crate::x276::read_277_segments(segs, whole, &set.bytes, set.segment, ca, true, &mut issues);
+            assert_eq!(sliced, want, "{at}");
+            let mut again = Vec::new();
+            let copied = crate::x276::read_277_segments(segs, None, &[], set.segment, ca, true, &mut again);
+            assert_eq!(copied, want, "{at}");
+            assert_eq!(again, issues, "{at}");
+            let mut checked = Vec::new();
+            let empty = crate::x276::read_277_segments(segs, whole, &set.bytes, set.segment, ca, false, &mut checked);
+            assert_eq!(checked, issues, "{at}");
+            assert!(empty.statuses.is_empty(), "{at}");
+            // Whether the pass had to read the statuses from the tree (out of file order).
+            let mut order = Vec::new();
+            root.walk(&mut |n| {
+                if n.def.id.starts_with("22") && n.def.id != "2220" && n.def.id != "2200A" {
+                    order.push(n.first().index());
+                }
+            });
+            from_tree += usize::from(order.windows(2).any(|w| w[0] > w[1]));
+            sets += 1;
+            statuses += want.statuses.len();
+            lines += want.statuses.iter().map(|s| s.lines.len()).sum::<usize>();
+        });
+        assert!(
+            sets > 300 && statuses > 500 && lines > 50 && from_tree > 0,
+            "{sets} sets, {statuses} statuses, {lines} lines, {from_tree} out of file order"
+        );
+    }
+
+    /// Each segment of every shipped and corpus 277 and 277CA followed by a copy of itself with
+    /// other values, then with another qualifier: what catches a reader that keeps the last
+    /// "first REF*EJ" instead of the first, or reads a party from the wrong name loop.
+    #[test]
+    fn one_pass_claim_status_keeps_the_first_of_each() {
+        /// The last byte of each element from `from` on moved to the next digit or letter.
+        fn other(raw: &[u8], sep: u8, from: usize) -> Vec<u8> {
+            let mut out = raw.to_vec();
+            let mut el = 0;
+            for i in 0..out.len() {
+                let end = i + 1 == out.len() || out[i + 1] == sep;
+                if out[i] == sep {
+                    el += 1;
+                } else if end && el >= from {
+                    out[i] = match out[i] {
+                        b'9' => b'0',
+                        b'Z' => b'A',
+                        c if c.is_ascii_alphanumeric() => c + 1,
+                        c => c,
+                    };
+                }
+            }
+            out
+        }
+        let mut variants = 0;
+        crate::testkit::each_mutated_set(0, &mut |at, set, schema, v| {
+            let ca = if std::ptr::eq(schema, &crate::x276::SCHEMA_277) {
+                false
+            } else if std::ptr::eq(schema, &crate::x276::SCHEMA_277CA) {
+                true
+            } else {
+                return;
+            };
+            for i in 1..v.len().saturating_sub(1) {
+                for from in [2, 1] {
+                    let d = v[i].delimiters();
+                    let mut raws: Vec<Vec<u8>> = v.iter().map(|s| s.raw().to_vec()).collect();
+                    raws.insert(i + 1, other(v[i].raw(), d.element, from));
+                    let segs: Vec<x12::SegmentRef<'_>> = raws
+                        .iter()
+                        .enumerate()
+                        .map(|(n, r)| x12::SegmentRef::new(r, d, 0, set.segment + n as u64))
+                        .collect();
+                    let root = crate::tree::build(schema, segs.iter().copied(), &mut Vec::new());
+                    let want = crate::x276::extract_277(&root);
+                    let mut issues = Vec::new();
+                    let got = crate::x276::read_277_segments(
+                        || segs.iter().copied(),
+                        None,
+                        &[],
+                        set.segment,
+                        ca,
+                        true,
+                        &mut issues,
+                    );
+                    assert_eq!(got, want, "{at} segment {i} from {from}");
+                    variants += 1;
+                }
+            }
+        });
+        assert!(variants > 300, "{variants} variants");
     }
 }

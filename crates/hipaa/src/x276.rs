@@ -9,9 +9,11 @@
 
 use crate::common::{Party, Procedure, Text};
 use crate::issue::{Issue, IssueCode};
-use crate::tree::{build, check_usage, pack_id, seg_pack, LoopDef, Node, SegSpec, Trigger};
+use crate::tree::{
+    build, check_usage, loop_key, one_pass, pack_id, seg_pack, LoopDef, Node, OnePass, SegSpec, Sink, Trigger,
+};
 use crate::tree::{l, s};
-use crate::values::{components, date8, dated, decimal, text, Checks, Fields};
+use crate::values::{date8, dated, decimal, text, Checks, Fields, Reading};
 use crate::x270::{check_common, check_procedure, d8, hl, nm1, opt_d8, party, procedure_element};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -482,33 +484,57 @@ type Dates = Option<Option<(NaiveDate, NaiveDate)>>;
 
 /// Appends the statuses of one STC (STC01, STC10, STC11 composites), already split.
 fn push_stc(f: &Fields<'_>, out: &mut Vec<Status>) {
-    let comp = f.seg.delimiters().component;
-    let (date, charge, paid) = (date8(f.get(2)), decimal(f.get(4)), decimal(f.get(5)));
-    let (adjudicated, check_date) = (date8(f.get(6)), date8(f.get(8)));
-    let number = f.get(9);
-    for el in [1usize, 10, 11] {
-        let v = f.get(el);
-        if v.is_empty() {
-            continue;
-        }
-        let mut parts = components(v, comp);
-        let category_code: Text = text(parts.next().unwrap_or(b""));
-        let code = text(parts.next().unwrap_or(b""));
-        let entity = text(parts.next().unwrap_or(b""));
-        out.push(Status {
-            category: StatusCategory::from_code(&category_code),
-            meaning: Text::const_new(StatusCategory::meaning(&category_code)),
-            category_code,
-            code,
-            entity,
-            date,
-            charge,
-            paid,
-            adjudicated,
-            check_date,
-            check_number: text(number),
-        });
+    let values = StcValues {
+        date: date8(f.get(2)),
+        charge: decimal(f.get(4)),
+        paid: decimal(f.get(5)),
+        adjudicated: date8(f.get(6)),
+        check_date: date8(f.get(8)),
+        composites: [composite(f, 1), composite(f, 10), composite(f, 11)],
+    };
+    push_stc_with(f, &values, out);
+}
+
+/// [`push_stc`] with the STC's dates and amounts already parsed (as its checks give them).
+/// Each status is written in place in `out` (text pushed into its fields, not built apart and
+/// moved: a short string copied into a temporary and read back as words stalls the load).
+fn push_stc_with(f: &Fields<'_>, values: &StcValues<'_>, out: &mut Vec<Status>) {
+    if out.is_empty() {
+        // Most answers carry one status: sized exactly (a first push would reserve four).
+        out.reserve_exact(values.composites.iter().flatten().count());
     }
+    for c in values.composites.iter().flatten() {
+        let [category_code, code, entity] = c.text;
+        out.push(Status::default());
+        let Some(s) = out.last_mut() else { return };
+        s.category = c.category;
+        s.meaning = Text::const_new(StatusCategory::meaning(category_code));
+        s.date = values.date;
+        s.charge = values.charge;
+        s.paid = values.paid;
+        s.adjudicated = values.adjudicated;
+        s.check_date = values.check_date;
+        s.category_code.push_str(category_code);
+        s.code.push_str(code);
+        s.entity.push_str(entity);
+        s.check_number.push_str(f.str(9));
+    }
+}
+
+/// An empty party filled from an NM1 already split: `Party::nm1`, written in place.
+fn nm1_into(p: &mut Party, f: &Fields<'_>) {
+    p.entity.push_str(f.str(1));
+    p.last_or_org.push_str(f.str(3));
+    p.first.push_str(f.str(4));
+    p.id_qualifier.push_str(f.str(8));
+    p.id.push_str(f.str(9));
+}
+
+/// An empty text set to `value`, in place.
+#[inline]
+fn put(t: &mut Text, value: &str) {
+    t.clear();
+    t.push_str(value);
 }
 
 /// The parties a status answer carries, borrowed from the loops above it.
@@ -784,25 +810,57 @@ pub fn extract_276(root: &Node<'_>) -> StatusRequest {
 // ---------------------------------------------------------------------------------------------
 // Validation
 
-fn known_category(code: &[u8]) -> bool {
-    std::str::from_utf8(code).is_ok_and(|c| StatusCategory::from_code(c) != StatusCategory::Unknown)
+/// One status composite of an STC (STC01, STC10 or STC11), split once: the text of its
+/// category code, status code and entity (each as `text` of its bytes reads it), the category
+/// (`StatusCategory::from_code` of the first) and whether the status code's bytes are empty.
+#[derive(Clone, Copy)]
+struct Composite<'a> {
+    text: [&'a str; 3],
+    category: StatusCategory,
+    no_code: bool,
 }
 
-fn check_stc(c: &mut Checks<'_>, f: &Fields<'_>, lid: &'static str) {
+/// Element `el` of an STC as a status composite, `None` when it is empty.
+fn composite<'a>(f: &Fields<'a>, el: usize) -> Option<Composite<'a>> {
+    if f.get(el).is_empty() {
+        return None;
+    }
+    // Each piece's bytes, and its text as `from_utf8` of them reads it (sliced from the set's
+    // text when known).
+    let mut parts = f.components(el, f.seg.delimiters().component);
+    let (_, category_code) = parts.next().unwrap_or((b"", ""));
+    let (code, code_text) = parts.next().unwrap_or((b"", ""));
+    let (_, entity) = parts.next().unwrap_or((b"", ""));
+    Some(Composite {
+        text: [category_code, code_text, entity],
+        category: StatusCategory::from_code(category_code),
+        no_code: code.is_empty(),
+    })
+}
+
+/// What an STC gives each of its statuses, parsed once: STC02, STC04, STC05, STC06 and STC08
+/// (`date8` and `decimal` of each, `None` when absent), and its status composites.
+#[derive(Clone, Copy)]
+struct StcValues<'a> {
+    date: Option<NaiveDate>,
+    charge: Option<Decimal>,
+    paid: Option<Decimal>,
+    adjudicated: Option<NaiveDate>,
+    check_date: Option<NaiveDate>,
+    composites: [Option<Composite<'a>>; 3],
+}
+
+/// The checks of an STC, with the dates and amounts they parsed (`None` when STC01 is missing
+/// and the rest is not checked).
+fn check_stc<'a>(c: &mut Checks<'_>, f: &Fields<'a>, lid: &'static str) -> Option<StcValues<'a>> {
     if !c.required(f, lid, 1) {
-        return;
+        return None;
     }
     let seg = &f.seg;
-    let comp = seg.delimiters().component;
-    for el in [1usize, 10, 11] {
-        let v = f.get(el);
-        if v.is_empty() {
-            continue;
-        }
-        let mut parts = x12::components(v, comp);
-        let cat = parts.next().unwrap_or(b"");
-        let code = parts.next().unwrap_or(b"");
-        if !known_category(cat) {
+    let composites = [composite(f, 1), composite(f, 10), composite(f, 11)];
+    for (el, k) in [1usize, 10, 11].into_iter().zip(&composites) {
+        let Some(k) = k else { continue };
+        if k.category == StatusCategory::Unknown {
             c.issues.push(Issue::element(
                 seg,
                 c.set_start,
@@ -813,7 +871,7 @@ fn check_stc(c: &mut Checks<'_>, f: &Fields<'_>, lid: &'static str) {
                 format!("invalid claim status category code in STC{el:02}-1"),
             ));
         }
-        if code.is_empty() {
+        if k.no_code {
             c.issues.push(Issue::element(
                 seg,
                 c.set_start,
@@ -825,11 +883,101 @@ fn check_stc(c: &mut Checks<'_>, f: &Fields<'_>, lid: &'static str) {
             ));
         }
     }
-    c.date(f, lid, 2);
-    c.decimal(f, lid, 4);
-    c.decimal(f, lid, 5);
-    c.date(f, lid, 6);
-    c.date(f, lid, 8);
+    let date = c.date(f, lid, 2);
+    let charge = c.decimal(f, lid, 4);
+    let paid = c.decimal(f, lid, 5);
+    let adjudicated = c.date(f, lid, 6);
+    let check_date = c.date(f, lid, 8);
+    Some(StcValues { date, charge, paid, adjudicated, check_date, composites })
+}
+
+/// What the checks of a segment parsed, handed on so the model does not parse it again.
+enum Parsed<'a> {
+    Nothing,
+    Stc(StcValues<'a>),
+    /// SVC02, SVC03 and SVC07.
+    Svc([Option<Decimal>; 3]),
+    /// A DTP's dates (`dated` of DTP02 and DTP03).
+    Dates(Option<(NaiveDate, NaiveDate)>),
+}
+
+impl Parsed<'_> {
+    /// `dated` of a DTP's DTP02 and DTP03, from its checks when they parsed them.
+    #[inline]
+    fn dates(&self, f: &Fields<'_>) -> Option<(NaiveDate, NaiveDate)> {
+        match self {
+            Parsed::Dates(d) => *d,
+            _ => dated(f.get(2), f.get(3)),
+        }
+    }
+}
+
+/// The element checks of one segment of a 276, 277 or 277CA in loop `lid` (every segment
+/// goes through them), with what they parsed.
+fn check_segment<'a>(c: &mut Checks<'_>, lid: &'static str, f: &Fields<'a>) -> Parsed<'a> {
+    let id = pack_id(f.id);
+    if id == ID_DTP {
+        // What `check_common` does with a DTP, keeping the dates its check parsed
+        // (`Checks::dtp` gives `dated` of DTP02 and DTP03 whatever it reports).
+        return Parsed::Dates(c.dtp(f, lid));
+    }
+    if check_common(c, f, lid) {
+        return Parsed::Nothing;
+    }
+    match id {
+        ID_STC => {
+            if let Some(v) = check_stc(c, f, lid) {
+                return Parsed::Stc(v);
+            }
+        }
+        ID_SVC => {
+            c.required(f, lid, 1);
+            check_procedure(c, f, lid, 1);
+            let charge = c.decimal(f, lid, 2);
+            let paid = c.decimal(f, lid, 3);
+            let units = c.decimal(f, lid, 7);
+            return Parsed::Svc([charge, paid, units]);
+        }
+        ID_AMT | ID_QTY => {
+            c.required(f, lid, 1);
+            c.req_decimal(f, lid, 2);
+        }
+        _ => {}
+    }
+    Parsed::Nothing
+}
+
+/// The checks of the set's (first) BHT.
+fn check_bht(c: &mut Checks<'_>, set: &'static str, bht: &Fields<'_>) {
+    match set {
+        "276" => {
+            c.code(bht, set, 1, &["0010"]);
+            c.code(bht, set, 2, &["13"]);
+        }
+        "277" => {
+            c.code(bht, set, 1, &["0010"]);
+            c.code(bht, set, 2, &["08"]);
+            c.code(bht, set, 6, &["DG"]);
+        }
+        _ => {
+            c.code(bht, set, 1, &["0085"]);
+            c.code(bht, set, 2, &["08"]);
+            c.code(bht, set, 6, &["TH"]);
+        }
+    }
+    c.required(bht, set, 3);
+    c.required(bht, set, 4);
+    c.date(bht, set, 4);
+}
+
+/// Whether a loop of set `set` must carry an STC: every status tracking loop of a response
+/// (in a 277CA the provider level 2200C carries STC only when the provider is rejected).
+fn needs_stc(set: &str, lid: &str) -> bool {
+    match set {
+        "276" => false,
+        "277" => lid.starts_with("22"),
+        _ => matches!(lid, "2200B" | "2200D"),
+    }
 }
 
 /// Implementation-guide (SNIP 2) checks over a built 276, 277 or 277CA tree.
@@ -838,57 +986,15 @@ pub fn validate(root: &Node<'_>, set_start: u64, issues: &mut Vec<Issue>) {
     let set = root.def.id;
     let mut c = Checks::new(set_start, issues);
     if let Some(bht) = root.seg("BHT") {
-        match set {
-            "276" => {
-                c.code(bht, set, 1, &["0010"]);
-                c.code(bht, set, 2, &["13"]);
-            }
-            "277" => {
-                c.code(bht, set, 1, &["0010"]);
-                c.code(bht, set, 2, &["08"]);
-                c.code(bht, set, 6, &["DG"]);
-            }
-            _ => {
-                c.code(bht, set, 1, &["0085"]);
-                c.code(bht, set, 2, &["08"]);
-                c.code(bht, set, 6, &["TH"]);
-            }
-        }
-        c.required(bht, set, 3);
-        c.required(bht, set, 4);
-        c.date(bht, set, 4);
+        check_bht(&mut c, set, &Fields::new(bht));
     }
     root.walk(&mut |n: &Node<'_>| {
         let lid = n.def.id;
         for seg in &n.segments {
-            let seg = &Fields::new(seg);
-            if check_common(&mut c, seg, lid) {
-                continue;
-            }
-            match pack_id(seg.id) {
-                ID_STC => check_stc(&mut c, seg, lid),
-                ID_SVC => {
-                    c.required(seg, lid, 1);
-                    check_procedure(&mut c, seg, lid, 1);
-                    c.decimal(seg, lid, 2);
-                    c.decimal(seg, lid, 3);
-                    c.decimal(seg, lid, 7);
-                }
-                ID_AMT | ID_QTY => {
-                    c.required(seg, lid, 1);
-                    c.req_decimal(seg, lid, 2);
-                }
-                _ => {}
-            }
+            check_segment(&mut c, lid, &Fields::new(seg));
         }
         // Every status tracking loop of a response carries at least one STC.
-        // (In a 277CA the provider level 2200C carries STC only when the provider is rejected.)
-        let needs_stc = match set {
-            "276" => false,
-            "277" => lid.starts_with("22"),
-            _ => matches!(lid, "2200B" | "2200D"),
-        };
-        if needs_stc && n.seg("STC").is_none() {
+        if needs_stc(set, lid) && n.seg("STC").is_none() {
             c.issues.push(Issue::missing_segment(Some(n.first()), set_start, lid, "STC"));
         }
     });
@@ -914,6 +1020,435 @@ pub fn parse_277<'a>(
     let root = build(if ca { &SCHEMA_277CA } else { &SCHEMA_277 }, segs, issues);
     validate(&root, start, issues);
     extract_277(&root)
+}
+
+// ---------------------------------------------------------------------------------------------
+// One pass (277, 277CA)
+
+/// Reads one 277 (`ca = false`) or 277CA set and checks it (the checks of [`validate`]) in one
+/// pass over its segments, as they are placed in their loops: no loop tree is built, and each
+/// segment is split once for both. Issues are exactly those of [`validate`] over the tree from
+/// `tree::build`, in its order: the pass only decides whether there are any, and when there
+/// are (or usage needs the full walk) the tree is built and checked for them. The report is
+/// exactly [`extract_277`] of that tree. With `extract` false the report is left empty (what
+/// `validate_set` needs).
+pub(crate) fn read_277(set: &x12::OwnedSet, ca: bool, extract: bool, issues: &mut Vec<Issue>) -> ClaimStatusReport {
+    // Text is sliced from the set once it is known to be UTF-8 (only the model reads text).
+    // (A set is UTF-8 only with an ASCII element separator, as `ST*` shows: element text is
+    // never cut inside a character, so its components read as from their bytes.)
+    let whole = if extract && set.delimiters.element.is_ascii() { std::str::from_utf8(&set.bytes).ok() } else { None };
+    read_277_segments(|| set.segments(), whole, &set.bytes, set.segment, ca, extract, issues)
+}
+
+/// [`read_277`] over the segments `segments` yields (once more when there are issues, and once
+/// more when the statuses are not in the tree's order); `whole` is the set's text when it is UTF-8 (element text
+/// is then sliced from it), `backing` its bytes (segments are split in place; empty for
+/// segments from elsewhere), `set_start` the file segment number of the ST.
+pub(crate) fn read_277_segments<'a, I: IntoIterator<Item = SegmentRef<'a>>>(
+    segments: impl Fn() -> I,
+    whole: Option<&'a str>,
+    backing: &'a [u8],
+    set_start: u64,
+    ca: bool,
+    extract: bool,
+    issues: &mut Vec<Issue>,
+) -> ClaimStatusReport {
+    let root = if ca { &SCHEMA_277CA } else { &SCHEMA_277 };
+    let mut found = Vec::new();
+    let pass = Pass::new(root, set_start, &mut found, extract, whole, backing);
+    match one_pass(root, pass, &segments, set_start, validate, issues) {
+        Some(report) => report,
+        // The statuses came in another order than the tree lists them: read from the tree.
+        None => extract_277(&build(root, segments(), &mut Vec::new())),
+    }
+}
+
+const K_2000A: u64 = loop_key("2000A");
+const K_2100A: u64 = loop_key("2100A");
+const K_2200A: u64 = loop_key("2200A");
+const K_2000B: u64 = loop_key("2000B");
+const K_2100B: u64 = loop_key("2100B");
+const K_2200B: u64 = loop_key("2200B");
+const K_2000C: u64 = loop_key("2000C");
+const K_2100C: u64 = loop_key("2100C");
+const K_2200C: u64 = loop_key("2200C");
+const K_2000D: u64 = loop_key("2000D");
+const K_2100D: u64 = loop_key("2100D");
+const K_2200D: u64 = loop_key("2200D");
+const K_2000E: u64 = loop_key("2000E");
+const K_2100E: u64 = loop_key("2100E");
+const K_2200E: u64 = loop_key("2200E");
+const K_2220: u64 = loop_key("2220");
+
+/// One open HL level (2000A to 2000E) as the pass reads it: where its statuses start in the
+/// report, its first name loop's party once seen (`kid("2100x")`), and whether a nested HL
+/// level has opened in it (a status tracking loop after that would be listed by the tree
+/// before statuses that came earlier in the file).
+#[derive(Default)]
+struct Level {
+    from: usize,
+    /// The party (default until `named`).
+    party: Party,
+    named: bool,
+    nested: bool,
+}
+
+impl Level {
+    fn open(&mut self, from: usize) {
+        (self.from, self.named, self.nested) = (from, false, false);
+        self.party = Party::default();
+    }
+
+    /// The party as `kid_party` reads it.
+    fn named(&self) -> Option<Party> {
+        self.named.then(|| self.party.clone())
+    }
+}
+
+/// The levels of a status answer, built at compile time (`const_new` at run time copies the
+/// text byte by byte).
+const RECEIVER: Text = Text::const_new("receiver");
+const PROVIDER: Text = Text::const_new("provider");
+const CLAIM: Text = Text::const_new("claim");
+
+/// The state of one pass over a 277 or 277CA set (see [`read_277`]). "First" below means what
+/// `Node::seg`, `seg_q` and `kid` find: the first occurrence within the loop occurrence.
+struct Pass<'i, 'a> {
+    r: Reading<'i, 'a>,
+    set: &'static str,
+    ca: bool,
+    root_key: u64,
+    /// A rule the checks do not report failed (a tracking loop without its STC): the tree
+    /// decides the issues.
+    doubt: bool,
+    /// A status tracking loop came after a nested HL level of its own level: the tree orders
+    /// the statuses otherwise, so the report is read from the tree.
+    disorder: bool,
+    out: ClaimStatusReport,
+    /// Root: the first BHT seen.
+    bht: bool,
+    /// The open HL levels 2000A to 2000E.
+    a: Level,
+    b: Level,
+    c: Level,
+    d: Level,
+    e: Level,
+    /// 2000A: its first 2200A seen; the open 2200A is that first one; its first DTP*050 and
+    /// DTP*009 start dates.
+    a_2200a: bool,
+    first_2200a: bool,
+    d050: Option<Option<NaiveDate>>,
+    d009: Option<Option<NaiveDate>>,
+    /// The open status tracking loop (2200B to 2200E): first REF*EJ, *1K, *D9, *BLT and
+    /// DTP*472 seen, its dates, an STC seen.
+    ej: bool,
+    k1: bool,
+    d9: bool,
+    blt: bool,
+    t472: bool,
+    dates: Option<(NaiveDate, NaiveDate)>,
+    stc: bool,
+    /// The open service line (2220): first REF*FJ and DTP*472 seen, an STC seen.
+    fj: bool,
+    l472: bool,
+    line_stc: bool,
+}
+
+impl<'i, 'a> Pass<'i, 'a> {
+    fn new(
+        root: &'static LoopDef,
+        set_start: u64,
+        issues: &'i mut Vec<Issue>,
+        extract: bool,
+        whole: Option<&'a str>,
+        backing: &'a [u8],
+    ) -> Pass<'i, 'a> {
+        let mut out = ClaimStatusReport { kind: Text::const_new(root.id), ..ClaimStatusReport::default() };
+        if extract {
+            // A status answer with its line takes 300 bytes or so (`claims_in` assumes claims of
+            // 512 or more): sized at one per 256 bytes, so the list does not grow and move; at
+            // most 65,536 up front (~50 MiB), past which a huge set's list grows as usual.
+            out.statuses.reserve((backing.len() / 256).min(1 << 16));
+        }
+        Pass {
+            r: Reading::new(set_start, issues, extract, whole, backing),
+            set: root.id,
+            ca: root.id == "277CA",
+            root_key: loop_key(root.id),
+            doubt: false,
+            disorder: false,
+            out,
+            bht: false,
+            a: Level::default(),
+            b: Level::default(),
+            c: Level::default(),
+            d: Level::default(),
+            e: Level::default(),
+            a_2200a: false,
+            first_2200a: false,
+            d050: None,
+            d009: None,
+            ej: false,
+            k1: false,
+            d9: false,
+            blt: false,
+            t472: false,
+            dates: None,
+            stc: false,
+            fj: false,
+            l472: false,
+            line_stc: false,
+        }
+    }
+
+    /// The first name loop of an HL level: its party goes to the statuses read under that
+    /// level so far, and to those read later as they open.
+    fn party(&mut self, key: u64, f: &Fields<'a>) {
+        let ca = self.ca;
+        let level = match key {
+            K_2100A => &mut self.a,
+            K_2100B => &mut self.b,
+            K_2100C => &mut self.c,
+            K_2100D => &mut self.d,
+            _ => &mut self.e,
+        };
+        if std::mem::replace(&mut level.named, true) {
+            return;
+        }
+        nm1_into(&mut level.party, f);
+        let p = &level.party;
+        for st in &mut self.out.statuses[level.from..] {
+            match key {
+                K_2100A => st.payer.clone_from(p),
+                K_2100B => st.receiver.clone_from(p),
+                K_2100C => st.provider.clone_from(p),
+                K_2100D if !ca => st.subscriber = Some(p.clone()),
+                _ => st.patient = Some(p.clone()),
+            }
+        }
+    }
+
+    /// A status tracking loop opens (its TRN): a status answer with the parties known so far.
+    fn tracking(&mut self, key: u64, f: &Fields<'a>) {
+        (self.ej, self.k1, self.d9, self.blt, self.t472, self.dates, self.stc) =
+            (false, false, false, false, false, None, false);
+        let (level, nested) = match key {
+            K_2200B => (&RECEIVER, self.b.nested),
+            K_2200C => (&PROVIDER, self.c.nested),
+            K_2200D => (&CLAIM, self.d.nested),
+            _ => (&CLAIM, false),
+        };
+        self.disorder |= nested;
+        if !self.r.extract {
+            return;
+        }
+        // Written in place (see `push_stc_with`).
+        self.out.statuses.push(ClaimStatus::default());
+        let Some(st) = self.out.statuses.last_mut() else { return };
+        st.level = level.clone();
+        st.payer.clone_from(&self.a.party);
+        st.receiver.clone_from(&self.b.party);
+        st.trace.push_str(f.str(2));
+        if key != K_2200B {
+            st.provider.clone_from(&self.c.party);
+        }
+        match key {
+            K_2200D if self.ca => st.patient = self.d.named(),
+            K_2200D => st.subscriber = self.d.named(),
+            K_2200E => {
+                st.subscriber = self.d.named();
+                st.patient = self.e.named();
+            }
+            _ => {}
+        }
+    }
+
+    /// What a segment of a status tracking loop gives its status.
+    fn tracking_segment(&mut self, id: u32, f: &Fields<'a>, parsed: &Parsed<'a>) {
+        let Some(st) = self.out.statuses.last_mut() else { return };
+        match id {
+            ID_STC => match parsed {
+                Parsed::Stc(v) => push_stc_with(f, v, &mut st.statuses),
+                _ => push_stc(f, &mut st.statuses),
+            },
+            ID_REF => {
+                let (seen, slot) = match f.get(1) {
+                    b"EJ" => (&mut self.ej, &mut st.claim_id),
+                    b"1K" => (&mut self.k1, &mut st.payer_claim_id),
+                    b"D9" => (&mut self.d9, &mut st.clearinghouse_trace),
+                    b"BLT" => (&mut self.blt, &mut st.bill_type),
+                    _ => return,
+                };
+                if !std::mem::replace(seen, true) {
+                    put(slot, f.str(2));
+                }
+            }
+            ID_DTP if !self.t472 && f.get(1) == b"472" => {
+                self.t472 = true;
+                self.dates = parsed.dates(f);
+            }
+            _ => {}
+        }
+    }
+
+    /// A service line opens (its SVC) in the open status tracking loop.
+    fn line(&mut self, f: &Fields<'a>, parsed: &Parsed<'a>) {
+        (self.fj, self.l472, self.line_stc) = (false, false, false);
+        if !self.r.extract {
+            return;
+        }
+        let Some(st) = self.out.statuses.last_mut() else { return };
+        let [charge, paid, units] = match parsed {
+            Parsed::Svc(a) => *a,
+            _ => [decimal(f.get(2)), decimal(f.get(3)), decimal(f.get(7))],
+        };
+        if st.lines.is_empty() {
+            // Most answers carry one line (as `tracking` reserves them exactly).
+            st.lines.reserve_exact(1);
+        }
+        st.lines.push(LineStatus::default());
+        let Some(line) = st.lines.last_mut() else { return };
+        (line.charge, line.paid, line.units) = (charge, paid, units);
+        // `Procedure::from_fields`, written in place.
+        let p = &mut line.procedure;
+        let mut parts = f.components(1, f.seg.delimiters().component);
+        p.qualifier.push_str(parts.next().map_or("", |x| x.1));
+        p.code.push_str(parts.next().map_or("", |x| x.1));
+        p.modifiers.extend(parts.take(4).filter(|m| !m.0.is_empty()).map(|m| Text::from(m.1)));
+    }
+
+    /// What a segment of a service line gives it.
+    fn line_segment(&mut self, id: u32, f: &Fields<'a>, parsed: &Parsed<'a>) {
+        let Some(line) = self.out.statuses.last_mut().and_then(|st| st.lines.last_mut()) else { return };
+        match id {
+            ID_STC => match parsed {
+                Parsed::Stc(v) => push_stc_with(f, v, &mut line.statuses),
+                _ => push_stc(f, &mut line.statuses),
+            },
+            ID_REF if !self.fj && f.get(1) == b"FJ" => {
+                self.fj = true;
+                put(&mut line.control, f.str(2));
+            }
+            ID_DTP if !self.l472 && f.get(1) == b"472" => {
+                self.l472 = true;
+                let r = parsed.dates(f);
+                (line.from, line.to) = (r.map(|x| x.0), r.map(|x| x.1));
+            }
+            _ => {}
+        }
+    }
+}
+
+impl<'a> OnePass<'a> for Pass<'_, 'a> {
+    /// `None` when the statuses must be read from the tree.
+    type Model = Option<ClaimStatusReport>;
+
+    /// The report read, and whether nothing was found and every rule held.
+    fn finish(self) -> (Option<ClaimStatusReport>, bool) {
+        let clean = !self.doubt && self.r.c.issues.is_empty();
+        ((!self.disorder || !self.r.extract).then_some(self.out), clean)
+    }
+}
+
+impl<'a> Sink<'a> for Pass<'_, 'a> {
+    #[inline]
+    fn segment(&mut self, def: &'static LoopDef, key: u64, id: u32, seg: &SegmentRef<'a>, opens: bool) {
+        // Every segment goes through the checks, as the tree validator's walk does.
+        let f = self.r.split(seg);
+        let parsed = check_segment(&mut self.r.c, def.id, &f);
+        if id == ID_BHT && key == self.root_key && !std::mem::replace(&mut self.bht, true) {
+            check_bht(&mut self.r.c, self.set, &f);
+            if self.r.extract {
+                (self.out.reference, self.out.created) = (f.text(3), date8(f.get(4)));
+            }
+            return;
+        }
+        let from = self.out.statuses.len();
+        match key {
+            K_2000A if opens => {
+                self.a.open(from);
+                self.a_2200a = false;
+            }
+            K_2000B if opens => {
+                self.a.nested = true;
+                self.b.open(from);
+            }
+            K_2000C if opens => {
+                self.b.nested = true;
+                self.c.open(from);
+            }
+            K_2000D if opens => {
+                self.c.nested = true;
+                self.d.open(from);
+            }
+            K_2000E if opens => {
+                self.d.nested = true;
+                self.e.open(from);
+            }
+            K_2100A | K_2100B | K_2100C | K_2100D | K_2100E if opens && self.r.extract => self.party(key, &f),
+            K_2200A if opens => {
+                self.first_2200a = !std::mem::replace(&mut self.a_2200a, true);
+                (self.d050, self.d009) = (None, None);
+            }
+            K_2200A if self.first_2200a && id == ID_DTP => {
+                let slot = match f.get(1) {
+                    b"050" => &mut self.d050,
+                    b"009" => &mut self.d009,
+                    _ => return,
+                };
+                if slot.is_none() {
+                    *slot = Some(parsed.dates(&f).map(|r| r.0));
+                }
+            }
+            K_2200B | K_2200C | K_2200D | K_2200E => {
+                if opens {
+                    self.tracking(key, &f);
+                } else {
+                    self.stc |= id == ID_STC;
+                    if self.r.extract {
+                        self.tracking_segment(id, &f, &parsed);
+                    }
+                }
+            }
+            K_2220 => {
+                if opens {
+                    self.line(&f, &parsed);
+                } else {
+                    self.line_stc |= id == ID_STC;
+                    if self.r.extract {
+                        self.line_segment(id, &f, &parsed);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn close(&mut self, def: &'static LoopDef, key: u64) {
+        match key {
+            K_2200A if self.first_2200a && self.r.extract => {
+                self.out.received = self.d050.flatten();
+                self.out.processed = self.d009.flatten();
+            }
+            K_2200B | K_2200C | K_2200D | K_2200E => {
+                self.doubt |= !self.stc && needs_stc(self.set, def.id);
+                if !self.r.extract {
+                    return;
+                }
+                let (ca, dates) = (self.ca, self.dates);
+                let Some(st) = self.out.statuses.last_mut() else { return };
+                st.category = st.statuses.first().map(|s| s.category).unwrap_or_default();
+                if st.claim_id.is_empty() && ca && st.level == "claim" {
+                    st.claim_id = st.trace.clone();
+                }
+                if let Some((a, b)) = dates {
+                    (st.from, st.to) = (Some(a), Some(b));
+                }
+            }
+            K_2220 => self.doubt |= !self.line_stc && needs_stc(self.set, def.id),
+            _ => {}
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
