@@ -1,6 +1,6 @@
 //! Types shared by several transaction sets.
 
-use crate::values::{components, decimal, text, Elements, Fields, Sum};
+use crate::values::{components, decimal, text, Elements, Fields};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use x12::SegmentRef;
@@ -155,17 +155,6 @@ pub(crate) fn cas_total(f: &Fields<'_>) -> Decimal {
     for i in 0..6 {
         if !f.get(2 + i * 3).is_empty() {
             sum += decimal(f.get(3 + i * 3)).unwrap_or_default();
-        }
-    }
-    sum
-}
-
-/// [`cas_total`] with the amount of adjustment `i` (0 to 5) already parsed, as a [`Sum`].
-pub(crate) fn cas_sum_with(f: &Fields<'_>, amount: impl Fn(usize) -> Option<Decimal>) -> Sum {
-    let mut sum = Sum::ZERO;
-    for i in 0..cas_slots(f) {
-        if !f.get(2 + i * 3).is_empty() {
-            sum += amount(i).unwrap_or_default();
         }
     }
     sum

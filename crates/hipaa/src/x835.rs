@@ -1,6 +1,6 @@
 //! 835 health care claim payment/advice, 005010X221A1.
 
-use crate::common::{cas_amount, cas_into_with, cas_slots, cas_sum_with, Adjustment, Model, Party, Procedure, Text};
+use crate::common::{cas_amount, cas_slots, Adjustment, Model, Party, Procedure, Text};
 use crate::issue::Issue;
 use crate::tree::{
     check_usage, claims_in, loop_key, one_pass, pack_id, s, seg_pack, LoopDef, Node, OnePass, Sink, Trigger,
@@ -275,8 +275,6 @@ struct Pass<'i, 'a, S> {
     /// 2110: SVC02 and SVC03 when both valid, its CAS amounts; first DTM*472 and *150 (with
     /// their dates), REF*6R and AMT*B6 seen.
     svc: Option<(Decimal, Decimal)>,
-    /// The last CAS's amounts and quantities, as its checks parsed them.
-    cas: CasAmounts,
     svc_adj: Sum,
     d472: Option<Option<NaiveDate>>,
     d150: Option<Option<NaiveDate>>,
@@ -316,7 +314,6 @@ impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
             d050: false,
             mia: Vec::new(),
             svc: None,
-            cas: ([None; 6], [None; 6]),
             svc_adj: Sum::ZERO,
             d472: None,
             d150: None,
@@ -354,24 +351,41 @@ impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
         let lid = def.id;
         match id {
             ID_CAS => {
-                check_cas(&mut self.r.c, lid, f, &mut self.cas);
+                // `check_cas`, the adjustments' sum and `cas_into` in one walk over the slots
+                // (same checks in the same order).
+                let c = &mut self.r.c;
+                c.required(f, lid, 1);
+                c.code(f, lid, 1, &["CO", "OA", "PI", "PR"]);
+                c.required(f, lid, 2);
+                let into = match key {
+                    K_2110 if x => Some(&mut self.line_adjustments),
+                    K_2100 if x => self.out.claims.last_mut().map(|claim| &mut claim.adjustments),
+                    _ => None,
+                };
+                let mut into = into;
+                let mut sum = Sum::ZERO;
+                for i in 0..cas_slots(f) {
+                    let amount = c.decimal(f, lid, 3 + i * 3);
+                    let quantity = c.decimal(f, lid, 4 + i * 3);
+                    if f.get(2 + i * 3).is_empty() {
+                        continue;
+                    }
+                    sum += amount.unwrap_or_default();
+                    if let Some(out) = into.as_deref_mut() {
+                        out.push(Adjustment {
+                            group: f.text(1),
+                            reason: f.text(2 + i * 3),
+                            amount: amount.unwrap_or_default(),
+                            quantity,
+                        });
+                    }
+                }
                 match key {
                     K_2110 => {
-                        let a = cas_sum_with(f, |i| self.cas.0[i]);
-                        self.svc_adj = self.svc_adj.plus(a);
-                        self.clp_adj = self.clp_adj.plus(a);
-                        if x {
-                            let cas = &self.cas;
-                            cas_into_with(f, &mut self.line_adjustments, |i| (cas.0[i], cas.1[i]));
-                        }
+                        self.svc_adj = self.svc_adj.plus(sum);
+                        self.clp_adj = self.clp_adj.plus(sum);
                     }
-                    K_2100 => {
-                        self.clp_adj = self.clp_adj.plus(cas_sum_with(f, |i| self.cas.0[i]));
-                        if x {
-                            let cas = self.cas;
-                            cas_into_with(f, &mut self.claim().adjustments, |i| (cas.0[i], cas.1[i]));
-                        }
-                    }
+                    K_2100 => self.clp_adj = self.clp_adj.plus(sum),
                     _ => {}
                 }
             }
