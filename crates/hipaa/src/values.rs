@@ -38,12 +38,19 @@ pub fn decimal(b: &[u8]) -> Option<Decimal> {
     }
     let scale = if point == len { 0 } else { len - 1 - point };
     if scale == 0 && point != len || negative && mantissa == 0 {
-        // `1.` and negative zero: left to the general parser, which decides their scale and sign.
-        return Decimal::from_str(std::str::from_utf8(b).ok()?).ok();
+        return general_decimal(b);
     }
     // < 10^18 with a scale of at most 18: `Decimal::from_parts` takes it as is (and, unlike
     // `Decimal::new`, is inlined).
     Some(Decimal::from_parts(mantissa as u32, (mantissa >> 32) as u32, 0, negative, scale as u32))
+}
+
+/// `1.` and negative zero: left to the general parser, which decides their scale and sign.
+/// Out of line, so [`decimal`]'s common path saves fewer registers.
+#[cold]
+#[inline(never)]
+fn general_decimal(b: &[u8]) -> Option<Decimal> {
+    Decimal::from_str(std::str::from_utf8(b).ok()?).ok()
 }
 
 /// An exact running sum of amounts for the one-pass balancing checks, held as an integer count
