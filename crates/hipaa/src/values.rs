@@ -941,6 +941,15 @@ mod tests {
         assert!(!many.same(many), "overflow makes the sum unknown");
     }
 
+    /// Line numbers and diagnosis pointers read as `str::parse` reads them.
+    #[test]
+    fn unsigned_numbers_read_as_str_parse_does() {
+        for t in ["1", "01", "+4", "255", "256", "", "+", "-1", "1.0", " 1", "99999999999999999999"] {
+            assert_eq!(unsigned::<u8>(t.as_bytes()), t.parse::<u8>().ok(), "{t:?} as u8");
+            assert_eq!(unsigned::<u32>(t.as_bytes()), t.parse::<u32>().ok(), "{t:?} as u32");
+        }
+    }
+
     #[test]
     fn dates_and_ranges() {
         assert_eq!(date8(b"20261127"), NaiveDate::from_ymd_opt(2026, 11, 27));
