@@ -778,8 +778,17 @@ impl<'a, S: Model<'a>> OnePass<'a> for Pass<'_, 'a, S> {
 impl<'a, S: Model<'a>> Sink<'a> for Pass<'_, 'a, S> {
     #[inline]
     fn segment(&mut self, def: &'static LoopDef, key: u64, id: u32, seg: &SegmentRef<'a>, opens: bool) {
-        let check = checked(id) || id == ID_BHT;
-        let keep = self.r.extract && (opens || extracted(id));
+        // `checked(id) || id == ID_BHT` and `extracted(id)` in one match.
+        let (check, read) = match id {
+            ID_BHT | ID_NM1 | ID_REF | ID_SBR | ID_CLM | ID_HI | ID_DTP | ID_SV1 | ID_SVD | ID_CAS | ID_AMT => {
+                (true, true)
+            }
+            ID_HL => (true, false),
+            ID_DMG | ID_LX => (false, true),
+            _ => (false, false),
+        };
+        debug_assert_eq!((check, read), (checked(id) || id == ID_BHT, extracted(id)));
+        let keep = self.r.extract && (opens || read);
         if opens && id == ID_LX {
             self.sv1 = false;
         }
