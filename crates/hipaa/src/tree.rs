@@ -561,7 +561,9 @@ pub(crate) fn place<'a>(
             let cl = stack[k].cl;
             let Some(slot) = cl.slot(id) else { continue };
             let kids = &cl.by_id[usize::from(slot.from)..usize::from(slot.to)];
-            if let Some(&j) = kids.iter().find(|&&j| cl.kids[usize::from(j)].matches(id, &mut q)) {
+            // (A trigger with no qualifier, most of them, needs no call.)
+            let takes = |kid: &Kid, q: &mut Qualifier<'_>| kid.id == id && (kid.element == 0 || kid.matches(id, q));
+            if let Some(&j) = kids.iter().find(|&&j| takes(&cl.kids[usize::from(j)], &mut q)) {
                 placed = Some((k, Some(usize::from(j))));
                 break;
             }
