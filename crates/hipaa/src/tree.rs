@@ -251,6 +251,8 @@ struct Kid {
     raw_values: &'static [&'static str],
     /// Index of the child in `Compiled::loops`.
     at: usize,
+    /// The child's spec index counting its own trigger (`NONE` when it lists none).
+    trigger_spec: u16,
 }
 
 impl Kid {
@@ -435,13 +437,17 @@ impl Compiled {
         let mut kids = Vec::with_capacity(def.children.len());
         for child in def.children {
             let packed: Vec<Option<u64>> = child.trigger.values.iter().map(|v| pack_value(v.as_bytes())).collect();
+            let id = pack_spec(child.trigger.segment);
+            let at = self.add(child);
+            let trigger_spec = self.loops[at].spec_of(id).map_or(NONE, |s| s as u16);
             kids.push(Kid {
-                id: pack_spec(child.trigger.segment),
+                id,
                 element: child.trigger.element,
                 long: packed.iter().any(Option::is_none),
                 values: packed.into_iter().flatten().collect(),
                 raw_values: child.trigger.values,
-                at: self.add(child),
+                at,
+                trigger_spec,
             });
         }
         self.loops[at].kids = kids.into_boxed_slice();
@@ -564,16 +570,16 @@ pub(crate) fn place<'a>(
             // (A trigger with no qualifier, most of them, needs no call.)
             let takes = |kid: &Kid, q: &mut Qualifier<'_>| kid.id == id && (kid.element == 0 || kid.matches(id, q));
             if let Some(&j) = kids.iter().find(|&&j| takes(&cl.kids[usize::from(j)], &mut q)) {
-                placed = Some((k, Some(usize::from(j))));
+                placed = Some((k, Some(usize::from(j)), NONE));
                 break;
             }
             if slot.spec != NONE {
-                placed = Some((k, None));
+                placed = Some((k, None, slot.spec));
                 break;
             }
         }
         match placed {
-            Some((k, opens)) => {
+            Some((k, opens, spec)) => {
                 while stack.len() > k + 1 {
                     let done = stack.pop().expect("because len > k + 1");
                     let cl = done.cl;
@@ -590,15 +596,16 @@ pub(crate) fn place<'a>(
                         let inner = &comp.loops[at];
                         let child = counts.open(inner);
                         // A loop that also lists its trigger's id counts the trigger.
-                        if let Some(spec) = inner.spec_of(id) {
-                            usage_met &= counts.segment(child, inner, spec);
+                        let trigger_spec = cl.kids[j].trigger_spec;
+                        if trigger_spec != NONE {
+                            usage_met &= counts.segment(child, inner, usize::from(trigger_spec));
                         }
                         stack.push(child);
                         sink.segment(inner.def, inner.key, id, &seg, true);
                     }
                     None => {
-                        let spec = cl.spec_of(id).expect("because the slot has a spec");
-                        usage_met &= counts.segment(frame, cl, spec);
+                        // The spec of the slot found above.
+                        usage_met &= counts.segment(frame, cl, usize::from(spec));
                         sink.segment(cl.def, cl.key, id, &seg, false);
                     }
                 }
