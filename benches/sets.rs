@@ -66,6 +66,18 @@ fn file(gs: &str, header: &str, per_set: usize, item: fn(&mut String, usize, usi
     out.into_bytes()
 }
 
+/// The 277 file: sets of 200 claim statuses under one payer, receiver and provider.
+fn file_277() -> Vec<u8> {
+    file(
+        "GS*HN*PAYER*PAINCLINIC*20261201*0900*1*X*005010X212~\n",
+        "BHT*0010*08*B1*20261201*0900*DG~\nHL*1**20*1~\nNM1*PR*2*SYNTHETIC PAYER*****PI*PAYER01~\n\
+HL*2*1*21*1~\nNM1*41*2*SYNTHETIC PAIN CENTER*****46*TIN000001~\nHL*3*2*19*1~\n\
+NM1*1P*2*SYNTHETIC PAIN CENTER*****XX*1747000010~\n",
+        MEMBERS_PER_SET,
+        claim,
+    )
+}
+
 fn sets(bytes: &[u8]) -> Vec<OwnedSet> {
     StreamReader::new(bytes)
         .filter_map(|e| match e {
@@ -95,17 +107,7 @@ HL*2*1*21*1~\nNM1*1P*2*SYNTHETIC PAIN CENTER*****XX*1747000010~\n",
                 subscriber,
             ),
         ),
-        (
-            "277",
-            file(
-                "GS*HN*PAYER*PAINCLINIC*20261201*0900*1*X*005010X212~\n",
-                "BHT*0010*08*B1*20261201*0900*DG~\nHL*1**20*1~\nNM1*PR*2*SYNTHETIC PAYER*****PI*PAYER01~\n\
-HL*2*1*21*1~\nNM1*41*2*SYNTHETIC PAIN CENTER*****46*TIN000001~\nHL*3*2*19*1~\n\
-NM1*1P*2*SYNTHETIC PAIN CENTER*****XX*1747000010~\n",
-                MEMBERS_PER_SET,
-                claim,
-            ),
-        ),
+        ("277", file_277()),
     ];
     let mut g = c.benchmark_group("sets");
     g.sample_size(10);
@@ -131,5 +133,26 @@ NM1*1P*2*SYNTHETIC PAIN CENTER*****XX*1747000010~\n",
     g.finish();
 }
 
-criterion_group!(benches, bench);
+/// `277_view`: the 277 read into its borrowed view (`hipaa::view_set`: the same one pass and
+/// checks as `277_typed`, the `ClaimStatusReport<&str>` borrowing its text from the set), over
+/// the same sets already read.
+fn bench_277_view(c: &mut Criterion) {
+    let bytes = file_277();
+    let read = sets(&bytes);
+    check(&read);
+    for s in read.iter().take(2) {
+        let (view, issues) = hipaa::view_set(s).expect("a 277 has a view");
+        assert!(issues.is_empty() && matches!(view, hipaa::View::ClaimStatus(_)));
+    }
+    let mut g = c.benchmark_group("sets");
+    g.sample_size(10);
+    g.measurement_time(std::time::Duration::from_secs(8));
+    g.throughput(Throughput::Bytes(bytes.len() as u64));
+    g.bench_function("277_view", |b| {
+        b.iter(|| read.iter().map(|s| hipaa::view_set(black_box(s)).map_or(0, |v| v.1.len())).sum::<usize>())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench, bench_277_view);
 criterion_main!(benches);

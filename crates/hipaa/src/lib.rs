@@ -177,24 +177,28 @@ fn tree_transaction(
     }
 }
 
-/// The typed content of a claims or remittance set with its text borrowed from the set's
-/// bytes: the hot path's view. Same fields, values and JSON as the owned models, without
-/// copying any text; `Claims837<&str>` and `Remittance<&str>` are the owned types' borrowed
-/// instances.
+/// The typed content of a claims, remittance or claim status set with its text borrowed from
+/// the set's bytes: the hot path's view. Same fields, values and JSON as the owned models,
+/// without copying any text; `Claims837<&str>`, `Remittance<&str>` and
+/// `ClaimStatusReport<&str>` are the owned types' borrowed instances.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum View<'a> {
     Claims(Claims837<&'a str>),
     Remittance(Remittance<&'a str>),
+    /// 277 claim status response or 277CA claim acknowledgment.
+    ClaimStatus(ClaimStatusReport<&'a str>),
 }
 
-/// Reads and validates an 837P or 835 set into a borrowed [`View`] (`None` for other sets),
-/// in the same one pass as [`parse_set`]: the issues are exactly `parse_set(set).issues`.
+/// Reads and validates an 837P, 835, 277 or 277CA set into a borrowed [`View`] (`None` for
+/// other sets), in the same one pass as [`parse_set`]: the issues are exactly
+/// `parse_set(set).issues`.
 pub fn view_set(set: &OwnedSet) -> Option<(View<'_>, Vec<Issue>)> {
     let mut issues = Vec::new();
     let view = match set_guide(set).0 {
         Some("837P") => View::Claims(x837::read(set, true, &mut issues)),
         Some("835") => View::Remittance(x835::read(set, true, &mut issues)),
+        Some(g @ ("277" | "277CA")) => View::ClaimStatus(x276::read_277(set, g == "277CA", true, &mut issues)),
         _ => return None,
     };
     Some((view, issues))
@@ -216,7 +220,7 @@ pub fn validate_set(set: &OwnedSet) -> Vec<Issue> {
             x270::read_271(set, false, &mut issues);
         }
         Some(g @ ("277" | "277CA")) => {
-            x276::read_277(set, g == "277CA", false, &mut issues);
+            x276::read_277::<&str>(set, g == "277CA", false, &mut issues);
         }
         Some(guide) => {
             checked_tree(set, guide, &mut issues);
@@ -301,11 +305,27 @@ mod tests {
                 })
             } else if std::ptr::eq(schema, &crate::x276::SCHEMA_277) {
                 (crate::x276::validate, |v, start, issues| {
-                    crate::x276::read_277_segments(|| v.iter().copied(), None, &[], start, false, true, issues);
+                    crate::x276::read_277_segments::<&str, _>(
+                        || v.iter().copied(),
+                        None,
+                        &[],
+                        start,
+                        false,
+                        true,
+                        issues,
+                    );
                 })
             } else if std::ptr::eq(schema, &crate::x276::SCHEMA_277CA) {
                 (crate::x276::validate, |v, start, issues| {
-                    crate::x276::read_277_segments(|| v.iter().copied(), None, &[], start, true, true, issues);
+                    crate::x276::read_277_segments::<&str, _>(
+                        || v.iter().copied(),
+                        None,
+                        &[],
+                        start,
+                        true,
+                        true,
+                        issues,
+                    );
                 })
             } else {
                 return;
@@ -393,7 +413,15 @@ mod tests {
             assert_eq!(copied, want, "{at}");
             assert_eq!(again, issues, "{at}");
             let mut checked = Vec::new();
-            let empty = crate::x276::read_277_segments(segs, whole, &set.bytes, set.segment, ca, false, &mut checked);
+            let empty = crate::x276::read_277_segments::<crate::Text, _>(
+                segs,
+                whole,
+                &set.bytes,
+                set.segment,
+                ca,
+                false,
+                &mut checked,
+            );
             assert_eq!(checked, issues, "{at}");
             assert!(empty.statuses.is_empty(), "{at}");
             // Whether the pass had to read the statuses from the tree (out of file order).
@@ -411,6 +439,73 @@ mod tests {
         assert!(
             sets > 300 && statuses > 500 && lines > 50 && from_tree > 0,
             "{sets} sets, {statuses} statuses, {lines} lines, {from_tree} out of file order"
+        );
+    }
+
+    /// The borrowed view of a 277 or 277CA (`ClaimStatusReport<&str>`) serializes to exactly the
+    /// JSON of the owned model with the same issues, over every shipped and corpus set and 60
+    /// mutations of each, with the set's text known (sliced) and unknown (validated element by
+    /// element), through the pass and through the tree when the pass gives up on the model;
+    /// and `view_set` of each set as read gives what `parse_set` gives.
+    #[test]
+    fn claim_status_view_equals_the_owned_model() {
+        fn json(t: &impl serde::Serialize) -> String {
+            serde_json::to_string(t).expect("serializes")
+        }
+        let (mut sets, mut statuses, mut with_issues, mut views) = (0, 0, 0, 0);
+        crate::testkit::each_mutated_set(60, &mut |at, set, schema, v| {
+            let ca = if std::ptr::eq(schema, &crate::x276::SCHEMA_277) {
+                false
+            } else if std::ptr::eq(schema, &crate::x276::SCHEMA_277CA) {
+                true
+            } else {
+                return;
+            };
+            let whole = std::str::from_utf8(&set.bytes).ok();
+            let segs = || v.iter().copied();
+            let mut owned_issues = Vec::new();
+            let owned = crate::x276::read_277_segments::<crate::Text, _>(
+                segs,
+                whole,
+                &set.bytes,
+                set.segment,
+                ca,
+                true,
+                &mut owned_issues,
+            );
+            let want = json(&owned);
+            for whole in [whole, None] {
+                let mut issues = Vec::new();
+                let view = crate::x276::read_277_segments::<&str, _>(
+                    segs,
+                    whole,
+                    &set.bytes,
+                    set.segment,
+                    ca,
+                    true,
+                    &mut issues,
+                );
+                assert_eq!(json(&view), want, "{at}");
+                assert_eq!(issues, owned_issues, "{at}");
+            }
+            // Through the tree, as the pass reads the model when the statuses are out of order.
+            let root = crate::tree::build(schema, segs(), &mut Vec::new());
+            assert_eq!(json(&crate::x276::extract_277_as::<&str>(&root)), want, "{at}");
+            if v.len() == set.segments().count() && v.iter().zip(set.segments()).all(|(a, b)| *a == b) {
+                let parsed = crate::parse_set(set);
+                let Some((view, issues)) = crate::view_set(set) else { panic!("{at}: no view") };
+                assert!(matches!(view, crate::View::ClaimStatus(_)), "{at}");
+                assert_eq!(json(&view), json(&parsed.transaction), "{at}");
+                assert_eq!(issues, parsed.issues, "{at}");
+                views += 1;
+            }
+            sets += 1;
+            statuses += owned.statuses.len();
+            with_issues += usize::from(!owned_issues.is_empty());
+        });
+        assert!(
+            sets > 400 && statuses > 600 && with_issues > 300 && views > 10,
+            "{sets} sets, {statuses} statuses, {with_issues} with issues, {views} views"
         );
     }
 

@@ -7,7 +7,7 @@
 //! wait, expect an 835, send records) rather than on raw codes. A 276 is read into the same
 //! [`StatusRequest`] model that [`build_276`] writes from.
 
-use crate::common::{Party, Procedure, Text};
+use crate::common::{Model, Party, Procedure, Text};
 use crate::issue::{Issue, IssueCode};
 use crate::tree::{
     build, check_usage, loop_key, one_pass, pack_id, seg_pack, LoopDef, Node, OnePass, SegSpec, Sink, Trigger,
@@ -366,15 +366,18 @@ impl StatusCategory {
 }
 
 /// One status composite of an STC (STC01, STC10 or STC11) with the segment's dates and amounts.
+///
+/// Like every response model here, generic over its text: `Text` (owned, the default) or
+/// `&'a str` borrowed from the set's bytes (the view, see `hipaa::view_set`).
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Status {
+pub struct Status<S = Text> {
     /// Category code (A7, P1, F2 ...), its class and its meaning.
-    pub category_code: Text,
+    pub category_code: S,
     pub category: StatusCategory,
-    pub meaning: Text,
+    pub meaning: S,
     /// Status code (code source 508) and entity identifier (code source 237) when given.
-    pub code: Text,
-    pub entity: Text,
+    pub code: S,
+    pub entity: S,
     /// STC02 status information effective date.
     pub date: Option<NaiveDate>,
     /// STC04 total charge and STC05 payment.
@@ -383,68 +386,128 @@ pub struct Status {
     /// STC06 adjudication or payment date, STC08 check date, STC09 check number.
     pub adjudicated: Option<NaiveDate>,
     pub check_date: Option<NaiveDate>,
-    pub check_number: Text,
+    pub check_number: S,
 }
 
 /// One service line status (2220D/2220E).
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct LineStatus {
-    pub procedure: Procedure,
+pub struct LineStatus<S = Text> {
+    pub procedure: Procedure<S>,
     pub charge: Option<Decimal>,
     pub paid: Option<Decimal>,
     pub units: Option<Decimal>,
     /// REF*FJ line item control number.
-    pub control: Text,
+    pub control: S,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
-    pub statuses: Vec<Status>,
+    pub statuses: Vec<Status<S>>,
 }
 
 /// One status answer: about a claim, or about the whole receiver or provider level.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct ClaimStatus {
+pub struct ClaimStatus<S = Text> {
     /// `receiver`, `provider` or `claim`.
-    pub level: Text,
-    pub payer: Party,
-    pub receiver: Party,
-    pub provider: Party,
-    pub subscriber: Option<Party>,
-    pub patient: Option<Party>,
+    pub level: S,
+    pub payer: Party<S>,
+    pub receiver: Party<S>,
+    pub provider: Party<S>,
+    pub subscriber: Option<Party<S>>,
+    pub patient: Option<Party<S>>,
     /// TRN02.
-    pub trace: Text,
+    pub trace: S,
     /// The practice's claim id: REF*EJ, else (277CA, where TRN02 carries CLM01) the trace.
-    pub claim_id: Text,
+    pub claim_id: S,
     /// REF*1K payer claim control number, REF*D9 clearinghouse trace, REF*BLT bill type.
-    pub payer_claim_id: Text,
-    pub clearinghouse_trace: Text,
-    pub bill_type: Text,
+    pub payer_claim_id: S,
+    pub clearinghouse_trace: S,
+    pub bill_type: S,
     /// The class of the first status, the one that decides what to do.
     pub category: StatusCategory,
-    pub statuses: Vec<Status>,
+    pub statuses: Vec<Status<S>>,
     /// DTP*472 service dates (claim level).
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
-    pub lines: Vec<LineStatus>,
+    pub lines: Vec<LineStatus<S>>,
 }
 
-impl ClaimStatus {
+impl<S> ClaimStatus<S> {
     /// The first status (STC01 of the first STC).
-    pub fn primary(&self) -> Option<&Status> {
+    pub fn primary(&self) -> Option<&Status<S>> {
         self.statuses.first()
     }
 }
 
 /// A parsed 277 or 277CA transaction set.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct ClaimStatusReport {
+pub struct ClaimStatusReport<S = Text> {
     /// `277` or `277CA`.
-    pub kind: Text,
-    pub reference: Text,
+    pub kind: S,
+    pub reference: S,
     pub created: Option<NaiveDate>,
     /// DTP*050 received and DTP*009 process date (277CA 2200A).
     pub received: Option<NaiveDate>,
     pub processed: Option<NaiveDate>,
-    pub statuses: Vec<ClaimStatus>,
+    pub statuses: Vec<ClaimStatus<S>>,
+}
+
+/// The text of a 277 model read from a set borrowed for `'a`: owned [`Text`] or `&'a str`,
+/// with what the readers need beyond [`Model`]: fixed texts built without a copy (the levels
+/// at compile time) and text written into an empty field in place (a short `Text` built in a
+/// temporary and moved stalls on the reload; a `&str` is just stored).
+pub(crate) trait StatusText<'a>: Model<'a> {
+    const RECEIVER: Self;
+    const PROVIDER: Self;
+    const CLAIM: Self;
+    /// A fixed text (a category meaning, a set kind).
+    fn fixed(t: &'static str) -> Self;
+    /// Appends `t` to the text (set it, when empty).
+    fn push(&mut self, t: &'a str);
+    /// Sets the text to `t`.
+    fn put(&mut self, t: &'a str);
+}
+
+impl<'a> StatusText<'a> for Text {
+    const RECEIVER: Text = Text::const_new("receiver");
+    const PROVIDER: Text = Text::const_new("provider");
+    const CLAIM: Text = Text::const_new("claim");
+
+    #[inline]
+    fn fixed(t: &'static str) -> Text {
+        Text::const_new(t)
+    }
+
+    #[inline]
+    fn push(&mut self, t: &'a str) {
+        self.push_str(t);
+    }
+
+    #[inline]
+    fn put(&mut self, t: &'a str) {
+        self.clear();
+        self.push_str(t);
+    }
+}
+
+impl<'a> StatusText<'a> for &'a str {
+    const RECEIVER: &'a str = "receiver";
+    const PROVIDER: &'a str = "provider";
+    const CLAIM: &'a str = "claim";
+
+    #[inline]
+    fn fixed(t: &'static str) -> &'a str {
+        t
+    }
+
+    #[inline]
+    fn push(&mut self, t: &'a str) {
+        // Only ever called on an empty field.
+        *self = t;
+    }
+
+    #[inline]
+    fn put(&mut self, t: &'a str) {
+        *self = t;
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -465,7 +528,7 @@ const ID_SVC: u32 = pack_id(b"SVC");
 const ID_QTY: u32 = pack_id(b"QTY");
 
 /// BHT03, BHT04 and BHT05 of the first BHT of the root.
-fn bht(root: &Node<'_>) -> Option<(Text, Option<NaiveDate>, Text)> {
+fn bht<'a, S: From<&'a str>>(root: &Node<'a>) -> Option<(S, Option<NaiveDate>, S)> {
     let b = root.segments.iter().find(|s| seg_pack(s) == ID_BHT)?;
     let f = Fields::new(b);
     Some((text(f.get(3)), date8(f.get(4)), text(f.get(5))))
@@ -483,7 +546,7 @@ fn first<T>(slot: &mut Option<T>, value: impl FnOnce() -> T) {
 type Dates = Option<Option<(NaiveDate, NaiveDate)>>;
 
 /// Appends the statuses of one STC (STC01, STC10, STC11 composites), already split.
-fn push_stc(f: &Fields<'_>, out: &mut Vec<Status>) {
+fn push_stc<'a, S: StatusText<'a>>(f: &Fields<'a>, out: &mut Vec<Status<S>>) {
     let values = StcValues {
         date: date8(f.get(2)),
         charge: decimal(f.get(4)),
@@ -498,7 +561,7 @@ fn push_stc(f: &Fields<'_>, out: &mut Vec<Status>) {
 /// [`push_stc`] with the STC's dates and amounts already parsed (as its checks give them).
 /// Each status is written in place in `out` (text pushed into its fields, not built apart and
 /// moved: a short string copied into a temporary and read back as words stalls the load).
-fn push_stc_with(f: &Fields<'_>, values: &StcValues<'_>, out: &mut Vec<Status>) {
+fn push_stc_with<'a, S: StatusText<'a>>(f: &Fields<'a>, values: &StcValues<'a>, out: &mut Vec<Status<S>>) {
     if out.is_empty() {
         // Most answers carry one status: sized exactly (a first push would reserve four).
         out.reserve_exact(values.composites.iter().flatten().count());
@@ -508,48 +571,53 @@ fn push_stc_with(f: &Fields<'_>, values: &StcValues<'_>, out: &mut Vec<Status>) 
         out.push(Status::default());
         let Some(s) = out.last_mut() else { return };
         s.category = c.category;
-        s.meaning = Text::const_new(StatusCategory::meaning(category_code));
+        s.meaning = S::fixed(StatusCategory::meaning(category_code));
         s.date = values.date;
         s.charge = values.charge;
         s.paid = values.paid;
         s.adjudicated = values.adjudicated;
         s.check_date = values.check_date;
-        s.category_code.push_str(category_code);
-        s.code.push_str(code);
-        s.entity.push_str(entity);
-        s.check_number.push_str(f.str(9));
+        s.category_code.push(category_code);
+        s.code.push(code);
+        s.entity.push(entity);
+        s.check_number.push(f.str(9));
     }
 }
 
 /// An empty party filled from an NM1 already split: `Party::nm1`, written in place.
-fn nm1_into(p: &mut Party, f: &Fields<'_>) {
-    p.entity.push_str(f.str(1));
-    p.last_or_org.push_str(f.str(3));
-    p.first.push_str(f.str(4));
-    p.id_qualifier.push_str(f.str(8));
-    p.id.push_str(f.str(9));
-}
-
-/// An empty text set to `value`, in place.
-#[inline]
-fn put(t: &mut Text, value: &str) {
-    t.clear();
-    t.push_str(value);
+fn nm1_into<'a, S: StatusText<'a>>(p: &mut Party<S>, f: &Fields<'a>) {
+    p.entity.push(f.str(1));
+    p.last_or_org.push(f.str(3));
+    p.first.push(f.str(4));
+    p.id_qualifier.push(f.str(8));
+    p.id.push(f.str(9));
 }
 
 /// The parties a status answer carries, borrowed from the loops above it.
-#[derive(Clone, Copy)]
-struct Above<'p> {
-    payer: &'p Party,
-    receiver: &'p Party,
-    provider: &'p Party,
-    subscriber: Option<&'p Party>,
-    patient: Option<&'p Party>,
+struct Above<'p, S> {
+    payer: &'p Party<S>,
+    receiver: &'p Party<S>,
+    provider: &'p Party<S>,
+    subscriber: Option<&'p Party<S>>,
+    patient: Option<&'p Party<S>>,
 }
 
-fn tracking(node: &Node<'_>, level: &'static str, above: &Above<'_>, ca: bool) -> ClaimStatus {
+impl<S> Clone for Above<'_, S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<S> Copy for Above<'_, S> {}
+
+fn tracking<'a, S: StatusText<'a>>(
+    node: &Node<'a>,
+    level: &'static str,
+    above: &Above<'_, S>,
+    ca: bool,
+) -> ClaimStatus<S> {
     let mut c = ClaimStatus {
-        level: Text::const_new(level),
+        level: S::fixed(level),
         payer: above.payer.clone(),
         receiver: above.receiver.clone(),
         provider: above.provider.clone(),
@@ -558,7 +626,7 @@ fn tracking(node: &Node<'_>, level: &'static str, above: &Above<'_>, ca: bool) -
         trace: text(Fields::new(node.first()).get(2)),
         ..ClaimStatus::default()
     };
-    let (mut ej, mut k1, mut d9, mut blt, mut dates): (Option<Text>, _, _, _, Dates) = (None, None, None, None, None);
+    let (mut ej, mut k1, mut d9, mut blt, mut dates): (Option<S>, _, _, _, Dates) = (None, None, None, None, None);
     for s in &node.segments {
         match seg_pack(s) {
             ID_STC => push_stc(&Fields::new(s), &mut c.statuses),
@@ -584,7 +652,7 @@ fn tracking(node: &Node<'_>, level: &'static str, above: &Above<'_>, ca: bool) -
     }
     c.category = c.statuses.first().map(|s| s.category).unwrap_or_default();
     c.claim_id = ej.unwrap_or_default();
-    if c.claim_id.is_empty() && ca && level == "claim" {
+    if c.claim_id.as_ref().is_empty() && ca && level == "claim" {
         c.claim_id = c.trace.clone();
     }
     c.payer_claim_id = k1.unwrap_or_default();
@@ -617,8 +685,11 @@ fn tracking(node: &Node<'_>, level: &'static str, above: &Above<'_>, ca: bool) -
 
 /// A service line loop's (2210, 2220) first REF*FJ line control and first DTP*472 dates
 /// (`None` when they do not parse); `stc` is given each STC, split.
-fn line_facts(svc: &Node<'_>, mut stc: impl FnMut(&Fields<'_>)) -> (Text, Option<(NaiveDate, NaiveDate)>) {
-    let (mut fj, mut dates): (Option<Text>, Dates) = (None, None);
+fn line_facts<'a, S: From<&'a str> + Default>(
+    svc: &Node<'a>,
+    mut stc: impl FnMut(&Fields<'a>),
+) -> (S, Option<(NaiveDate, NaiveDate)>) {
+    let (mut fj, mut dates): (Option<S>, Dates) = (None, None);
     for seg in &svc.segments {
         match seg_pack(seg) {
             ID_STC => stc(&Fields::new(seg)),
@@ -652,14 +723,24 @@ fn dtp_start(node: &Node<'_>, q: &[u8]) -> Option<NaiveDate> {
 }
 
 /// The first child loop with this id and its NM1 party.
-fn kid_party(node: &Node<'_>, id: &str) -> Option<Party> {
+fn kid_party<'a, S: From<&'a str> + Default>(node: &Node<'a>, id: &str) -> Option<Party<S>> {
     node.kid(id).map(|n| Party::from_nm1(n.first()))
+}
+
+/// The NM1 party of a name loop (`x270::party` with any text).
+fn party_of<'a, S: From<&'a str> + Default>(node: Option<&Node<'a>>) -> Party<S> {
+    node.map(|n| Party::from_nm1(n.first())).unwrap_or_default()
 }
 
 /// Reads the statuses of a built 277 or 277CA tree.
 pub fn extract_277(root: &Node<'_>) -> ClaimStatusReport {
+    extract_277_as(root)
+}
+
+/// [`extract_277`] with the text owned or borrowed from the set.
+pub(crate) fn extract_277_as<'a, S: StatusText<'a>>(root: &Node<'a>) -> ClaimStatusReport<S> {
     let ca = root.def.id == "277CA";
-    let mut out = ClaimStatusReport { kind: root.def.id.into(), ..ClaimStatusReport::default() };
+    let mut out = ClaimStatusReport { kind: S::fixed(root.def.id), ..ClaimStatusReport::default() };
     if let Some((reference, created, _)) = bht(root) {
         (out.reference, out.created) = (reference, created);
     }
@@ -669,16 +750,16 @@ pub fn extract_277(root: &Node<'_>) -> ClaimStatusReport {
             out.received = dtp_start(t, b"050");
             out.processed = dtp_start(t, b"009");
         }
-        let payer = party(a.kid("2100A"));
+        let payer = party_of(a.kid("2100A"));
         let above = Above { payer: &payer, receiver: &none, provider: &none, subscriber: None, patient: None };
         for b in a.kids("2000B") {
-            let receiver = party(b.kid("2100B"));
+            let receiver = party_of(b.kid("2100B"));
             let above = Above { receiver: &receiver, ..above };
             for t in b.kids("2200B") {
                 out.statuses.push(tracking(t, "receiver", &above, ca));
             }
             for c in b.kids("2000C") {
-                let provider = party(c.kid("2100C"));
+                let provider = party_of(c.kid("2100C"));
                 let above = Above { provider: &provider, ..above };
                 for t in c.kids("2200C") {
                     out.statuses.push(tracking(t, "provider", &above, ca));
@@ -1032,7 +1113,12 @@ pub fn parse_277<'a>(
 /// are (or usage needs the full walk) the tree is built and checked for them. The report is
 /// exactly [`extract_277`] of that tree. With `extract` false the report is left empty (what
 /// `validate_set` needs).
-pub(crate) fn read_277(set: &x12::OwnedSet, ca: bool, extract: bool, issues: &mut Vec<Issue>) -> ClaimStatusReport {
+pub(crate) fn read_277<'a, S: StatusText<'a>>(
+    set: &'a x12::OwnedSet,
+    ca: bool,
+    extract: bool,
+    issues: &mut Vec<Issue>,
+) -> ClaimStatusReport<S> {
     // Text is sliced from the set once it is known to be UTF-8 (only the model reads text).
     // (A set is UTF-8 only with an ASCII element separator, as `ST*` shows: element text is
     // never cut inside a character, so its components read as from their bytes.)
@@ -1044,7 +1130,7 @@ pub(crate) fn read_277(set: &x12::OwnedSet, ca: bool, extract: bool, issues: &mu
 /// more when the statuses are not in the tree's order); `whole` is the set's text when it is UTF-8 (element text
 /// is then sliced from it), `backing` its bytes (segments are split in place; empty for
 /// segments from elsewhere), `set_start` the file segment number of the ST.
-pub(crate) fn read_277_segments<'a, I: IntoIterator<Item = SegmentRef<'a>>>(
+pub(crate) fn read_277_segments<'a, S: StatusText<'a>, I: IntoIterator<Item = SegmentRef<'a>>>(
     segments: impl Fn() -> I,
     whole: Option<&'a str>,
     backing: &'a [u8],
@@ -1052,14 +1138,14 @@ pub(crate) fn read_277_segments<'a, I: IntoIterator<Item = SegmentRef<'a>>>(
     ca: bool,
     extract: bool,
     issues: &mut Vec<Issue>,
-) -> ClaimStatusReport {
+) -> ClaimStatusReport<S> {
     let root = if ca { &SCHEMA_277CA } else { &SCHEMA_277 };
     let mut found = Vec::new();
     let pass = Pass::new(root, set_start, &mut found, extract, whole, backing);
     match one_pass(root, pass, &segments, set_start, validate, issues) {
         Some(report) => report,
         // The statuses came in another order than the tree lists them: read from the tree.
-        None => extract_277(&build(root, segments(), &mut Vec::new())),
+        None => extract_277_as(&build(root, segments(), &mut Vec::new())),
     }
 }
 
@@ -1085,35 +1171,29 @@ const K_2220: u64 = loop_key("2220");
 /// level has opened in it (a status tracking loop after that would be listed by the tree
 /// before statuses that came earlier in the file).
 #[derive(Default)]
-struct Level {
+struct Level<S> {
     from: usize,
     /// The party (default until `named`).
-    party: Party,
+    party: Party<S>,
     named: bool,
     nested: bool,
 }
 
-impl Level {
+impl<S: Clone + Default> Level<S> {
     fn open(&mut self, from: usize) {
         (self.from, self.named, self.nested) = (from, false, false);
         self.party = Party::default();
     }
 
     /// The party as `kid_party` reads it.
-    fn named(&self) -> Option<Party> {
+    fn named(&self) -> Option<Party<S>> {
         self.named.then(|| self.party.clone())
     }
 }
 
-/// The levels of a status answer, built at compile time (`const_new` at run time copies the
-/// text byte by byte).
-const RECEIVER: Text = Text::const_new("receiver");
-const PROVIDER: Text = Text::const_new("provider");
-const CLAIM: Text = Text::const_new("claim");
-
 /// The state of one pass over a 277 or 277CA set (see [`read_277`]). "First" below means what
 /// `Node::seg`, `seg_q` and `kid` find: the first occurrence within the loop occurrence.
-struct Pass<'i, 'a> {
+struct Pass<'i, 'a, S> {
     r: Reading<'i, 'a>,
     set: &'static str,
     ca: bool,
@@ -1124,15 +1204,15 @@ struct Pass<'i, 'a> {
     /// A status tracking loop came after a nested HL level of its own level: the tree orders
     /// the statuses otherwise, so the report is read from the tree.
     disorder: bool,
-    out: ClaimStatusReport,
+    out: ClaimStatusReport<S>,
     /// Root: the first BHT seen.
     bht: bool,
     /// The open HL levels 2000A to 2000E.
-    a: Level,
-    b: Level,
-    c: Level,
-    d: Level,
-    e: Level,
+    a: Level<S>,
+    b: Level<S>,
+    c: Level<S>,
+    d: Level<S>,
+    e: Level<S>,
     /// 2000A: its first 2200A seen; the open 2200A is that first one; its first DTP*050 and
     /// DTP*009 start dates.
     a_2200a: bool,
@@ -1154,7 +1234,7 @@ struct Pass<'i, 'a> {
     line_stc: bool,
 }
 
-impl<'i, 'a> Pass<'i, 'a> {
+impl<'i, 'a, S: StatusText<'a>> Pass<'i, 'a, S> {
     fn new(
         root: &'static LoopDef,
         set_start: u64,
@@ -1162,8 +1242,8 @@ impl<'i, 'a> Pass<'i, 'a> {
         extract: bool,
         whole: Option<&'a str>,
         backing: &'a [u8],
-    ) -> Pass<'i, 'a> {
-        let mut out = ClaimStatusReport { kind: Text::const_new(root.id), ..ClaimStatusReport::default() };
+    ) -> Pass<'i, 'a, S> {
+        let mut out = ClaimStatusReport { kind: S::fixed(root.id), ..ClaimStatusReport::default() };
         if extract {
             // A status answer with its line takes 300 bytes or so (`claims_in` assumes claims of
             // 512 or more): sized at one per 256 bytes, so the list does not grow and move; at
@@ -1233,10 +1313,10 @@ impl<'i, 'a> Pass<'i, 'a> {
         (self.ej, self.k1, self.d9, self.blt, self.t472, self.dates, self.stc) =
             (false, false, false, false, false, None, false);
         let (level, nested) = match key {
-            K_2200B => (&RECEIVER, self.b.nested),
-            K_2200C => (&PROVIDER, self.c.nested),
-            K_2200D => (&CLAIM, self.d.nested),
-            _ => (&CLAIM, false),
+            K_2200B => (S::RECEIVER, self.b.nested),
+            K_2200C => (S::PROVIDER, self.c.nested),
+            K_2200D => (S::CLAIM, self.d.nested),
+            _ => (S::CLAIM, false),
         };
         self.disorder |= nested;
         if !self.r.extract {
@@ -1245,10 +1325,10 @@ impl<'i, 'a> Pass<'i, 'a> {
         // Written in place (see `push_stc_with`).
         self.out.statuses.push(ClaimStatus::default());
         let Some(st) = self.out.statuses.last_mut() else { return };
-        st.level = level.clone();
+        st.level = level;
         st.payer.clone_from(&self.a.party);
         st.receiver.clone_from(&self.b.party);
-        st.trace.push_str(f.str(2));
+        st.trace.push(f.str(2));
         if key != K_2200B {
             st.provider.clone_from(&self.c.party);
         }
@@ -1280,7 +1360,7 @@ impl<'i, 'a> Pass<'i, 'a> {
                     _ => return,
                 };
                 if !std::mem::replace(seen, true) {
-                    put(slot, f.str(2));
+                    slot.put(f.str(2));
                 }
             }
             ID_DTP if !self.t472 && f.get(1) == b"472" => {
@@ -1312,9 +1392,9 @@ impl<'i, 'a> Pass<'i, 'a> {
         // `Procedure::from_fields`, written in place.
         let p = &mut line.procedure;
         let mut parts = f.components(1, f.seg.delimiters().component);
-        p.qualifier.push_str(parts.next().map_or("", |x| x.1));
-        p.code.push_str(parts.next().map_or("", |x| x.1));
-        p.modifiers.extend(parts.take(4).filter(|m| !m.0.is_empty()).map(|m| Text::from(m.1)));
+        p.qualifier.push(parts.next().map_or("", |x| x.1));
+        p.code.push(parts.next().map_or("", |x| x.1));
+        p.modifiers.extend(parts.take(4).filter(|m| !m.0.is_empty()).map(|m| S::from(m.1)));
     }
 
     /// What a segment of a service line gives it.
@@ -1327,7 +1407,7 @@ impl<'i, 'a> Pass<'i, 'a> {
             },
             ID_REF if !self.fj && f.get(1) == b"FJ" => {
                 self.fj = true;
-                put(&mut line.control, f.str(2));
+                line.control.put(f.str(2));
             }
             ID_DTP if !self.l472 && f.get(1) == b"472" => {
                 self.l472 = true;
@@ -1339,18 +1419,18 @@ impl<'i, 'a> Pass<'i, 'a> {
     }
 }
 
-impl<'a> OnePass<'a> for Pass<'_, 'a> {
+impl<'a, S: StatusText<'a>> OnePass<'a> for Pass<'_, 'a, S> {
     /// `None` when the statuses must be read from the tree.
-    type Model = Option<ClaimStatusReport>;
+    type Model = Option<ClaimStatusReport<S>>;
 
     /// The report read, and whether nothing was found and every rule held.
-    fn finish(self) -> (Option<ClaimStatusReport>, bool) {
+    fn finish(self) -> (Option<ClaimStatusReport<S>>, bool) {
         let clean = !self.doubt && self.r.c.issues.is_empty();
         ((!self.disorder || !self.r.extract).then_some(self.out), clean)
     }
 }
 
-impl<'a> Sink<'a> for Pass<'_, 'a> {
+impl<'a, S: StatusText<'a>> Sink<'a> for Pass<'_, 'a, S> {
     #[inline]
     fn segment(&mut self, def: &'static LoopDef, key: u64, id: u32, seg: &SegmentRef<'a>, opens: bool) {
         // Every segment goes through the checks, as the tree validator's walk does.
@@ -1438,7 +1518,7 @@ impl<'a> Sink<'a> for Pass<'_, 'a> {
                 let (ca, dates) = (self.ca, self.dates);
                 let Some(st) = self.out.statuses.last_mut() else { return };
                 st.category = st.statuses.first().map(|s| s.category).unwrap_or_default();
-                if st.claim_id.is_empty() && ca && st.level == "claim" {
+                if st.claim_id.as_ref().is_empty() && ca && st.level.as_ref() == "claim" {
                     st.claim_id = st.trace.clone();
                 }
                 if let Some((a, b)) = dates {
