@@ -214,7 +214,7 @@ fn view_all(sets: &[OwnedSet]) -> usize {
         .map(|s| match hipaa::view_set(s).map(|v| v.0) {
             Some(hipaa::View::Claims(c)) => c.claims.len(),
             Some(hipaa::View::Remittance(r)) => r.claims.len(),
-            None => 0,
+            Some(hipaa::View::Eligibility(_)) | None => 0,
         })
         .sum()
 }
