@@ -594,11 +594,14 @@ fn repeats_in<'a, S: AnswerText<'a>>(f: &Fields<'a>, n: usize, rep: Option<u8>, 
     if el.is_empty() {
         return Vec::new();
     }
-    let whole = f.str(n);
-    let known = (whole.len() == el.len()).then_some(whole);
-    let piece = |from: usize, to: usize| match known {
-        Some(t) => t.get(from..to).unwrap_or(""),
-        None => std::str::from_utf8(&el[from..to]).unwrap_or(""),
+    // Only wanted when `codes` builds the text (owned text reuses most).
+    let piece = |from: usize, to: usize| {
+        let whole = f.str(n);
+        if whole.len() == el.len() {
+            whole.get(from..to).unwrap_or("")
+        } else {
+            std::str::from_utf8(&el[from..to]).unwrap_or("")
+        }
     };
     let Some(r) = rep else {
         return vec![codes.text(el, || piece(0, el.len()))];
@@ -688,6 +691,9 @@ impl<'a, S: AnswerText<'a>> Codes<S> {
         let v = f.get(n);
         if S::SHARED_CODES && v.len() <= 3 {
             self.text(v, || f.str(n))
+        } else if v.is_empty() {
+            // Many elements are empty: their text needs no slicing.
+            S::default()
         } else {
             f.text(n)
         }
@@ -855,11 +861,10 @@ fn procedure_in<'a, S: AnswerText<'a>>(f: &Fields<'a>, n: usize, component: u8, 
 /// Element `n` as model text (`Fields::text`), the empty text without copying anything.
 #[inline]
 fn txt<'a, S: AnswerText<'a>>(f: &Fields<'a>, n: usize) -> S {
-    let s = f.str(n);
-    if s.is_empty() {
+    if f.get(n).is_empty() {
         S::default()
     } else {
-        S::from(s)
+        f.text(n)
     }
 }
 
@@ -892,29 +897,48 @@ fn benefit_segment<'a, S: AnswerText<'a>>(
 
 /// "2 USED", "USED 2": the count a payer writes into a free-text MSG. Words are runs of
 /// ASCII letters and digits (any other character, multibyte ones included, separates them),
-/// read byte by byte.
+/// read byte by byte: for each word "used" (any case) in order, the word before it, then the
+/// word after it, when it is a number. Only the bytes that can start "used" are looked at
+/// closely (a word-by-word walk spent most of a coverage's completion here).
 fn used_from_messages<S: AsRef<str>>(messages: &[S]) -> Option<Decimal> {
     for m in messages {
-        let mut words = ascii_words(m.as_ref().as_bytes());
-        let mut before: Option<&[u8]> = None;
-        while let Some(w) = words.next() {
-            if w.eq_ignore_ascii_case(b"used") {
-                let after = words.clone().next();
-                for cand in [before, after].into_iter().flatten() {
-                    if let Some(d) = decimal(cand) {
-                        return Some(d);
-                    }
+        let b = m.as_ref().as_bytes();
+        let mut from = 0;
+        while let Some(i) = b.get(from..).and_then(|r| r.iter().position(|&c| c | 0x20 == b'u')).map(|i| from + i) {
+            from = i + 1;
+            let word = b.get(i..i + 4).is_some_and(|w| w.eq_ignore_ascii_case(b"used"));
+            if !word || alnum_at(b, i.wrapping_sub(1)) || alnum_at(b, i + 4) {
+                continue;
+            }
+            for cand in [word_before(b, i), word_after(b, i + 4)].into_iter().flatten() {
+                if let Some(d) = decimal(cand) {
+                    return Some(d);
                 }
             }
-            before = Some(w);
         }
     }
     None
 }
 
-/// The runs of ASCII letters and digits of a text, in order.
-fn ascii_words(b: &[u8]) -> impl Iterator<Item = &[u8]> + Clone {
-    b.split(|c| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty())
+/// Whether byte `i` of `b` is an ASCII letter or digit (false past either end).
+#[inline]
+fn alnum_at(b: &[u8], i: usize) -> bool {
+    b.get(i).is_some_and(u8::is_ascii_alphanumeric)
+}
+
+/// The last run of ASCII letters and digits that ends at or before `end`.
+fn word_before(b: &[u8], end: usize) -> Option<&[u8]> {
+    let end = b[..end].iter().rposition(u8::is_ascii_alphanumeric)? + 1;
+    let start = b[..end].iter().rposition(|c| !c.is_ascii_alphanumeric()).map_or(0, |i| i + 1);
+    Some(&b[start..end])
+}
+
+/// The first run of ASCII letters and digits that starts at or after `start`.
+fn word_after(b: &[u8], start: usize) -> Option<&[u8]> {
+    let rest = b.get(start..)?;
+    let start = rest.iter().position(u8::is_ascii_alphanumeric)?;
+    let len = rest[start..].iter().position(|c| !c.is_ascii_alphanumeric()).unwrap_or(rest.len() - start);
+    Some(&rest[start..start + len])
 }
 
 fn frequency_limit<S: Clone + AsRef<str>>(b: &Benefit<S>) -> Option<FrequencyLimit<S>> {
@@ -2203,7 +2227,7 @@ HSD*VS*4***23~HSD*é*1***29~AAA*N**72*C~EB*C*IÑD*é*PR**29*10~MSG*é~DTP*é*D8*
     proptest::proptest! {
         /// Words read byte by byte are the words read by characters (the reading before).
         #[test]
-        fn used_count_by_bytes_reads_as_by_chars(m in "([0-9]{1,3}|USED|used|[a-zé\\.;: ]{1,4}|ü){0,12}") {
+        fn used_count_by_bytes_reads_as_by_chars(m in "([0-9]{1,3}|USED|used|UsEd|USEDX|U|[a-zé\\.;: ]{1,4}|ü){0,12}") {
             fn by_chars(messages: &[Text]) -> Option<Decimal> {
                 for m in messages {
                     let mut words = m.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty());
