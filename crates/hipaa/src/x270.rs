@@ -904,7 +904,7 @@ fn used_from_messages<S: AsRef<str>>(messages: &[S]) -> Option<Decimal> {
     for m in messages {
         let b = m.as_ref().as_bytes();
         let mut from = 0;
-        while let Some(i) = b.get(from..).and_then(|r| r.iter().position(|&c| c | 0x20 == b'u')).map(|i| from + i) {
+        while let Some(i) = next_u(b, from) {
             from = i + 1;
             let word = b.get(i..i + 4).is_some_and(|w| w.eq_ignore_ascii_case(b"used"));
             if !word || alnum_at(b, i.wrapping_sub(1)) || alnum_at(b, i + 4) {
@@ -918,6 +918,22 @@ fn used_from_messages<S: AsRef<str>>(messages: &[S]) -> Option<Decimal> {
         }
     }
     None
+}
+
+/// The first `u` or `U` of `b` from `from` on: 16 bytes tested at once (a test the compiler
+/// vectorizes), then the block that has one byte by byte.
+#[inline]
+fn next_u(b: &[u8], from: usize) -> Option<usize> {
+    let rest = b.get(from..)?;
+    let mut blocks = rest.chunks_exact(16);
+    let mut at = from;
+    for block in &mut blocks {
+        if block.iter().fold(false, |any, &c| any | (c | 0x20 == b'u')) {
+            return block.iter().position(|&c| c | 0x20 == b'u').map(|i| at + i);
+        }
+        at += 16;
+    }
+    blocks.remainder().iter().position(|&c| c | 0x20 == b'u').map(|i| at + i)
 }
 
 /// Whether byte `i` of `b` is an ASCII letter or digit (false past either end).
@@ -1039,7 +1055,12 @@ fn derive<S: Clone + Default + AsRef<str>>(c: &mut Coverage<S>) {
     // The first remaining deductible (C) and out-of-pocket (G) amount in network, out of
     // network and with the network not said.
     let mut left = [[None::<Decimal>; 3]; 2];
+    // Procedure-level benefits, and those that may carry a frequency limit: the two lists are
+    // sized once (a first push would take room for four).
+    let (mut procedures, mut limits) = (0, 0);
     for b in &c.benefits {
+        procedures += usize::from(b.procedure.is_some());
+        limits += usize::from(!b.deliveries.is_empty());
         let code = b.code.as_ref().as_bytes();
         let plan_level = b.procedure.is_none();
         if matches!(code, [b'1'..=b'5']) {
@@ -1079,6 +1100,8 @@ fn derive<S: Clone + Default + AsRef<str>>(c: &mut Coverage<S>) {
     let at = if c.in_network.unwrap_or(true) { 0 } else { 1 };
     c.deductible_remaining = left[0][at].or(left[0][2]);
     c.out_of_pocket_remaining = left[1][at].or(left[1][2]);
+    c.procedures.reserve_exact(procedures);
+    c.frequency_limits.reserve_exact(limits);
     for b in &c.benefits {
         if let Some(p) = &b.procedure {
             c.procedures.push(ProcedureCoverage {
@@ -1367,7 +1390,12 @@ impl<'i, 'a, S: AnswerText<'a>> Pass<'i, 'a, S> {
     fn open_member(&mut self, member: u8, dependent: Option<Party<S>>) {
         self.member = member;
         let benefits = Vec::with_capacity(self.benefits);
-        *self.cov() = Coverage { dependent, benefits, ..Coverage::default() };
+        // The coverage is the default its last answer left behind (`mem::take` as its HL loop
+        // closed; a member loop opens a coverage only once per HL loop): only these are set,
+        // not a whole new coverage written over it.
+        let c = self.cov();
+        c.dependent = dependent;
+        c.benefits = benefits;
         self.dates = MemberDates::default();
         self.eb_errors.clear();
     }
