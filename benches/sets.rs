@@ -1,7 +1,8 @@
 //! Throughput of typed 271 and 277 parsing on synthetic files generated here (about 32 MB
 //! each; nothing large is committed): the loop-aware reader, SNIP 2 validation and extraction
 //! into `Coverage` / `ClaimStatus`, measured on sets already read (`typed`) and from bytes
-//! through the streaming reader (`end_to_end`).
+//! through the streaming reader (`end_to_end`); for the 271 also the borrowed view
+//! (`hipaa::view_set`, the same pass and checks with text sliced from the set: `view`).
 
 /// The binary's allocator, so the figures are the product's.
 #[global_allocator]
@@ -119,6 +120,14 @@ HL*2*1*21*1~\nNM1*1P*2*SYNTHETIC PAIN CENTER*****XX*1747000010~\n",
         g.bench_function(format!("{name}_typed"), |b| {
             b.iter(|| read.iter().map(|s| hipaa::parse_set(black_box(s)).issues.len()).sum::<usize>())
         });
+        if *name == "271" {
+            let first = read.first().and_then(hipaa::view_set);
+            assert!(matches!(first, Some((hipaa::View::Eligibility(_), ref i)) if i.is_empty()), "271 view");
+            // The view is dropped in the loop, as the owned model is.
+            g.bench_function("271_view", |b| {
+                b.iter(|| read.iter().map(|s| hipaa::view_set(black_box(s)).map_or(0, |v| v.1.len())).sum::<usize>())
+            });
+        }
         g.bench_function(format!("{name}_end_to_end"), |b| {
             b.iter(|| {
                 StreamReader::new(black_box(&bytes[..]))

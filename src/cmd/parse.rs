@@ -39,7 +39,7 @@ struct Doc<'a> {
     set: &'a hipaa::ParsedSet,
 }
 
-/// [`Doc`] for a claims or remittance set read into its borrowed view: the same fields, in
+/// [`Doc`] for a claims, remittance or 271 set read into its borrowed view: the same fields, in
 /// the same order, as `ParsedSet` flattened (`id`, `control`, `version`, `transaction`,
 /// `issues`), without copying the model's text.
 #[derive(serde::Serialize)]
@@ -77,7 +77,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         let mut writer: Option<(String, String, EnvelopeWriter<Vec<u8>>)> = None;
         let result = for_each_read_set(path, |interchange, set| {
             if args.format == ParseFormat::Json {
-                // Claims and remittances as borrowed views (no text copied); other sets typed.
+                // Claims, remittances and 271s as borrowed views (no text copied); other sets typed.
                 let (json, valid) = match hipaa::view_set(&set) {
                     Some((view, issues)) => {
                         let doc = ViewDoc {

@@ -177,27 +177,31 @@ fn tree_transaction(
     }
 }
 
-/// The typed content of a claims, remittance or claim status set with its text borrowed from
-/// the set's bytes: the hot path's view. Same fields, values and JSON as the owned models,
-/// without copying any text; `Claims837<&str>`, `Remittance<&str>` and
-/// `ClaimStatusReport<&str>` are the owned types' borrowed instances.
+/// The typed content of a claims, remittance, eligibility response or claim status set with
+/// its text borrowed from the set's bytes: the hot path's view. Same fields, values and JSON as
+/// the owned models, without copying any text; `Claims837<&str>`, `Remittance<&str>`,
+/// `EligibilityResponse<&str>` and `ClaimStatusReport<&str>` are the owned types' borrowed
+/// instances.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum View<'a> {
     Claims(Claims837<&'a str>),
     Remittance(Remittance<&'a str>),
+    /// 271 eligibility response (`Transaction::Eligibility`).
+    Eligibility(EligibilityResponse<&'a str>),
     /// 277 claim status response or 277CA claim acknowledgment.
     ClaimStatus(ClaimStatusReport<&'a str>),
 }
 
-/// Reads and validates an 837P, 835, 277 or 277CA set into a borrowed [`View`] (`None` for
-/// other sets), in the same one pass as [`parse_set`]: the issues are exactly
+/// Reads and validates an 837P, 835, 271, 277 or 277CA set into a borrowed [`View`] (`None`
+/// for other sets), in the same one pass as [`parse_set`]: the issues are exactly
 /// `parse_set(set).issues`.
 pub fn view_set(set: &OwnedSet) -> Option<(View<'_>, Vec<Issue>)> {
     let mut issues = Vec::new();
     let view = match set_guide(set).0 {
         Some("837P") => View::Claims(x837::read(set, true, &mut issues)),
         Some("835") => View::Remittance(x835::read(set, true, &mut issues)),
+        Some("271") => View::Eligibility(x270::read_271(set, true, &mut issues)),
         Some(g @ ("277" | "277CA")) => View::ClaimStatus(x276::read_277(set, g == "277CA", true, &mut issues)),
         _ => return None,
     };
@@ -217,7 +221,7 @@ pub fn validate_set(set: &OwnedSet) -> Vec<Issue> {
             x835::read::<&str>(set, false, &mut issues);
         }
         Some("271") => {
-            x270::read_271(set, false, &mut issues);
+            x270::read_271::<&str>(set, false, &mut issues);
         }
         Some(g @ ("277" | "277CA")) => {
             x276::read_277::<&str>(set, g == "277CA", false, &mut issues);
@@ -301,7 +305,7 @@ mod tests {
                 })
             } else if std::ptr::eq(schema, &crate::x270::SCHEMA_271) {
                 (crate::x270::validate, |v, start, issues| {
-                    crate::x270::read_271_segments(|| v.iter().copied(), None, &[], start, true, issues);
+                    crate::x270::read_271_segments::<&str, _>(|| v.iter().copied(), None, &[], start, true, issues);
                 })
             } else if std::ptr::eq(schema, &crate::x276::SCHEMA_277) {
                 (crate::x276::validate, |v, start, issues| {
@@ -376,8 +380,14 @@ mod tests {
             }
             // As `validate_set` reads it: checks only.
             let mut issues = Vec::new();
-            let none =
-                crate::x270::read_271_segments(|| v.iter().copied(), None, &set.bytes, set.segment, false, &mut issues);
+            let none = crate::x270::read_271_segments::<crate::Text, _>(
+                || v.iter().copied(),
+                None,
+                &set.bytes,
+                set.segment,
+                false,
+                &mut issues,
+            );
             assert_eq!((none, issues), (crate::EligibilityResponse::default(), tree_issues.clone()), "{at}");
             sets += 1;
             clean += usize::from(tree_issues.is_empty());
@@ -570,5 +580,50 @@ mod tests {
             }
         });
         assert!(variants > 300, "{variants} variants");
+    }
+
+    /// The borrowed 271 (`EligibilityResponse<&str>`, what `view_set` returns) holds what the
+    /// owned model holds, as the same JSON, with the same issues, over every shipped and corpus
+    /// 271 and 200 mutations of each: split in place with the set's text, and from segments
+    /// alone; and through `view_set` and `parse_set` for the sets as read.
+    #[test]
+    fn view_271_reads_as_the_owned_model() {
+        let (mut sets, mut with_issues, mut answers) = (0, 0, 0);
+        crate::testkit::each_mutated_set(200, &mut |at, set, schema, v| {
+            if !std::ptr::eq(schema, &crate::x270::SCHEMA_271) {
+                return;
+            }
+            let whole = std::str::from_utf8(&set.bytes).ok();
+            for (whole, backing) in [(whole, &set.bytes[..]), (None, &[][..])] {
+                let (mut owned_issues, mut view_issues) = (Vec::new(), Vec::new());
+                let segments = || v.iter().copied();
+                let start = set.segment;
+                let owned = crate::x270::read_271_segments::<crate::Text, _>(
+                    segments,
+                    whole,
+                    backing,
+                    start,
+                    true,
+                    &mut owned_issues,
+                );
+                let view =
+                    crate::x270::read_271_segments::<&str, _>(segments, whole, backing, start, true, &mut view_issues);
+                let json = serde_json::to_string(&view).expect("serializes");
+                assert_eq!(json, serde_json::to_string(&owned).expect("serializes"), "{at}");
+                assert_eq!(view_issues, owned_issues, "{at}");
+                with_issues += usize::from(!owned_issues.is_empty());
+                answers += view.answers.len();
+            }
+            if at.ends_with(" round 0") {
+                let parsed = crate::parse_set(set);
+                let (view, issues) = crate::view_set(set).expect("a 271 has a view");
+                assert!(matches!(view, crate::View::Eligibility(_)), "{at}");
+                let json = serde_json::to_string(&view).expect("serializes");
+                assert_eq!(json, serde_json::to_string(&parsed.transaction).expect("serializes"), "{at}");
+                assert_eq!(issues, parsed.issues, "{at}");
+            }
+            sets += 1;
+        });
+        assert!(sets > 1000 && with_issues > 1000 && answers > 1500, "{sets} sets, {with_issues}, {answers} answers");
     }
 }

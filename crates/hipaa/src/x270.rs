@@ -10,7 +10,7 @@
 //! schema constructors, the envelope-free segment builders and the element checks every one of
 //! them needs (NM1, HL, TRN, DMG, REF, PER, DTP).
 
-use crate::common::{Party, Procedure, Text};
+use crate::common::{Model, Party, Procedure, Text};
 use crate::issue::{Issue, IssueCode};
 use crate::tree::{
     build, check_usage, l, loop_key, one_pass, pack_id, s, seg_pack, LoopDef, Node, OnePass, SegSpec, Sink, Trigger,
@@ -244,80 +244,80 @@ pub struct EligibilityRequest {
 
 /// HSD health care services delivery: a quantity per period.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Delivery {
+pub struct Delivery<S = Text> {
     /// HSD01 quantity qualifier (`VS` visits, `DY` days, `FL` units ...).
-    pub qualifier: Text,
+    pub qualifier: S,
     pub quantity: Option<Decimal>,
     /// HSD05 time period qualifier (`23` calendar year, `29` remaining, `22` service year ...).
-    pub period: Text,
+    pub period: S,
     /// HSD06 number of periods.
     pub periods: Option<Decimal>,
 }
 
 /// One EB benefit (loop 2110C/2110D) with its HSD, MSG and related entities.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Benefit {
+pub struct Benefit<S = Text> {
     /// EB01 eligibility or benefit information code (`1` active, `6` inactive, `C` deductible,
     /// `G` out of pocket, `A` co-insurance, `B` co-payment, `F` limitations ...).
-    pub code: Text,
+    pub code: S,
     /// EB02 coverage level (`IND`, `FAM` ...).
-    pub coverage_level: Text,
+    pub coverage_level: S,
     /// EB03 service type codes.
-    pub service_types: Vec<Text>,
+    pub service_types: Vec<S>,
     /// EB04 insurance type, EB05 plan coverage description.
-    pub insurance_type: Text,
-    pub plan: Text,
+    pub insurance_type: S,
+    pub plan: S,
     /// EB06 time period qualifier (`23` calendar year, `29` remaining ...).
-    pub period: Text,
+    pub period: S,
     pub amount: Option<Decimal>,
     pub percent: Option<Decimal>,
     /// EB09 quantity qualifier and EB10 quantity.
-    pub quantity_qualifier: Text,
+    pub quantity_qualifier: S,
     pub quantity: Option<Decimal>,
     /// EB11 authorization or certification required (Y/N, `None` when not sent or U).
     pub auth_required: Option<bool>,
     /// EB12 in plan network (Y/N, `None` when not sent, U or W).
     pub in_network: Option<bool>,
     /// EB13 composite procedure.
-    pub procedure: Option<Procedure>,
-    pub deliveries: Vec<Delivery>,
-    pub messages: Vec<Text>,
+    pub procedure: Option<Procedure<S>>,
+    pub deliveries: Vec<Delivery<S>>,
+    pub messages: Vec<S>,
     /// 2120C benefit related entities (inside LS/LE).
-    pub related: Vec<Party>,
+    pub related: Vec<Party<S>>,
     /// DTP dates on the benefit (qualifier, from, to).
-    pub dates: Vec<BenefitDate>,
+    pub dates: Vec<BenefitDate<S>>,
 }
 
 /// A dated qualifier (DTP) on a benefit or member.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct BenefitDate {
-    pub qualifier: Text,
+pub struct BenefitDate<S = Text> {
+    pub qualifier: S,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
 }
 
 /// Coverage of one procedure code (EB with EB13).
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct ProcedureCoverage {
-    pub procedure: Procedure,
+pub struct ProcedureCoverage<S = Text> {
+    pub procedure: Procedure<S>,
     /// False when the payer says inactive (6-8), non-covered (I) or cannot process (V).
     pub covered: bool,
     pub in_network: Option<bool>,
     pub auth_required: Option<bool>,
-    pub messages: Vec<Text>,
+    pub messages: Vec<S>,
 }
 
 /// A frequency limit with what is used and what remains, as far as the payer said.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct FrequencyLimit {
+pub struct FrequencyLimit<S = Text> {
     /// The procedure the limit is for, when procedure-level.
-    pub procedure: Option<Procedure>,
-    pub service_types: Vec<Text>,
+    pub procedure: Option<Procedure<S>>,
+    pub service_types: Vec<S>,
     /// HSD01 (`VS` visits ...).
-    pub unit: Text,
+    pub unit: S,
     pub limit: Decimal,
     /// HSD05 period of the limit (`23` calendar year, `22` service year, `25` rolling 12 months ...).
-    pub period: Text,
+    pub period: S,
     /// Used so far: from a MSG ("2 USED") or the limit less the remaining count.
     pub used: Option<Decimal>,
     /// Remaining: from HSD with period 29 or the limit less the used count.
@@ -326,36 +326,36 @@ pub struct FrequencyLimit {
 
 /// One AAA request validation error.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct RequestError {
+pub struct RequestError<S = Text> {
     /// The loop that carried the AAA (`2100A`, `2100B`, `2100C`, `2110C` ...).
-    pub loop_id: Text,
+    pub loop_id: S,
     /// AAA01: Y the request was valid but the answer is an error, N invalid request.
     pub valid_request: bool,
     /// AAA03 reject reason and its meaning.
-    pub reason: Text,
-    pub reason_text: Text,
+    pub reason: S,
+    pub reason_text: S,
     /// AAA04 follow-up action and its meaning.
-    pub follow_up: Text,
-    pub follow_up_text: Text,
+    pub follow_up: S,
+    pub follow_up_text: S,
 }
 
 /// What a payer said about one subscriber or dependent.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Coverage {
-    pub payer: Party,
-    pub provider: Party,
-    pub subscriber: Party,
+pub struct Coverage<S = Text> {
+    pub payer: Party<S>,
+    pub provider: Party<S>,
+    pub subscriber: Party<S>,
     /// The dependent, when the answer is about one.
-    pub dependent: Option<Party>,
+    pub dependent: Option<Party<S>>,
     /// TRN02 of the trace the payer echoed (the request's own), else the first TRN02.
-    pub trace: Text,
+    pub trace: S,
     /// An active-coverage EB (EB01 1-5) was sent and no inactive one (6-8) for plan coverage.
     pub active: bool,
     /// EB12 of the first active-coverage EB that carries one: whether the inquiring provider's
     /// services fall under in-network benefits. `None` when no active EB says.
     pub in_network: Option<bool>,
     /// EB05 of the first active-coverage EB.
-    pub plan: Text,
+    pub plan: S,
     /// DTP*346 plan begin, DTP*347 plan end, DTP*356 eligibility begin (member level).
     pub plan_begin: Option<NaiveDate>,
     pub plan_end: Option<NaiveDate>,
@@ -364,63 +364,66 @@ pub struct Coverage {
     /// for the network the provider is in (in network when unknown).
     pub deductible_remaining: Option<Decimal>,
     pub out_of_pocket_remaining: Option<Decimal>,
-    pub procedures: Vec<ProcedureCoverage>,
-    pub frequency_limits: Vec<FrequencyLimit>,
-    pub benefits: Vec<Benefit>,
+    pub procedures: Vec<ProcedureCoverage<S>>,
+    pub frequency_limits: Vec<FrequencyLimit<S>>,
+    pub benefits: Vec<Benefit<S>>,
     /// AAA errors sent alongside benefits.
-    pub errors: Vec<RequestError>,
+    pub errors: Vec<RequestError<S>>,
 }
 
-impl Coverage {
+impl<S: AsRef<str>> Coverage<S> {
     /// Whether the payer said the procedure needs authorization (`None`: not said).
     pub fn auth_required(&self, code: &str) -> Option<bool> {
-        self.procedures.iter().find(|p| p.procedure.code == code).and_then(|p| p.auth_required)
+        self.procedures.iter().find(|p| p.procedure.code.as_ref() == code).and_then(|p| p.auth_required)
     }
 
     /// The frequency limit for a procedure code, when the payer sent one.
-    pub fn limit_for(&self, code: &str) -> Option<&FrequencyLimit> {
-        self.frequency_limits.iter().find(|f| f.procedure.as_ref().is_some_and(|p| p.code == code))
+    pub fn limit_for(&self, code: &str) -> Option<&FrequencyLimit<S>> {
+        self.frequency_limits.iter().find(|f| f.procedure.as_ref().is_some_and(|p| p.code.as_ref() == code))
     }
 }
 
 /// The payer could not answer: AAA errors instead of benefits.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct EligibilityRejection {
+pub struct EligibilityRejection<S = Text> {
     /// `source`, `receiver`, `subscriber` or `dependent`: the level the error was given at.
-    pub level: Text,
-    pub payer: Party,
-    pub provider: Party,
-    pub subscriber: Option<Party>,
-    pub dependent: Option<Party>,
-    pub trace: Text,
-    pub errors: Vec<RequestError>,
+    pub level: S,
+    pub payer: Party<S>,
+    pub provider: Party<S>,
+    pub subscriber: Option<Party<S>>,
+    pub dependent: Option<Party<S>>,
+    pub trace: S,
+    pub errors: Vec<RequestError<S>>,
 }
 
 /// One answer of a 271.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "answer", rename_all = "kebab-case")]
-pub enum EligibilityAnswer {
-    Coverage(Coverage),
-    Rejected(EligibilityRejection),
+pub enum EligibilityAnswer<S = Text> {
+    Coverage(Coverage<S>),
+    Rejected(EligibilityRejection<S>),
 }
 
 /// A parsed 271 transaction set.
+///
+/// Like the 271's other answer types, generic over its text: `Text` (owned, the default) or
+/// `&'a str` borrowed from the set's bytes (the hot path's view, see `hipaa::view_set`).
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct EligibilityResponse {
-    pub reference: Text,
+pub struct EligibilityResponse<S = Text> {
+    pub reference: S,
     pub created: Option<NaiveDate>,
-    pub answers: Vec<EligibilityAnswer>,
+    pub answers: Vec<EligibilityAnswer<S>>,
 }
 
-impl EligibilityResponse {
-    pub fn coverages(&self) -> impl Iterator<Item = &Coverage> {
+impl<S> EligibilityResponse<S> {
+    pub fn coverages(&self) -> impl Iterator<Item = &Coverage<S>> {
         self.answers.iter().filter_map(|a| match a {
             EligibilityAnswer::Coverage(c) => Some(c),
             EligibilityAnswer::Rejected(_) => None,
         })
     }
 
-    pub fn rejections(&self) -> impl Iterator<Item = &EligibilityRejection> {
+    pub fn rejections(&self) -> impl Iterator<Item = &EligibilityRejection<S>> {
         self.answers.iter().filter_map(|a| match a {
             EligibilityAnswer::Rejected(r) => Some(r),
             EligibilityAnswer::Coverage(_) => None,
@@ -494,8 +497,8 @@ const AAA_FOLLOW_UPS: &[(&str, &str)] = &[
 const AAA_FOLLOW_UP_CODES: [&str; 8] = ["C", "N", "P", "R", "S", "W", "X", "Y"];
 
 /// The meaning of a code from a table, borrowed from the table (no copy of the text).
-fn meaning(table: &[(&str, &'static str)], code: &[u8]) -> Text {
-    table.iter().find(|(c, _)| c.as_bytes() == code).map(|(_, m)| Text::const_new(m)).unwrap_or_default()
+fn meaning<'a, S: AnswerText<'a>>(table: &[(&str, &'static str)], code: &[u8]) -> S {
+    table.iter().find(|(c, _)| c.as_bytes() == code).map(|(_, m)| S::fixed(m)).unwrap_or_default()
 }
 
 pub(crate) fn request_error(seg: &SegmentRef<'_>, loop_id: &'static str) -> RequestError {
@@ -503,15 +506,15 @@ pub(crate) fn request_error(seg: &SegmentRef<'_>, loop_id: &'static str) -> Requ
 }
 
 /// An AAA already split.
-fn aaa(f: &Fields<'_>, loop_id: &'static str) -> RequestError {
+fn aaa<'a, S: AnswerText<'a>>(f: &Fields<'a>, loop_id: &'static str) -> RequestError<S> {
     let (reason, follow_up) = (f.get(3), f.get(4));
     RequestError {
-        loop_id: Text::const_new(loop_id),
+        loop_id: S::fixed(loop_id),
         valid_request: f.get(1) == b"Y",
         reason_text: meaning(AAA_REASONS, reason),
         follow_up_text: meaning(AAA_FOLLOW_UPS, follow_up),
-        reason: text(reason),
-        follow_up: text(follow_up),
+        reason: f.text(3),
+        follow_up: f.text(4),
     }
 }
 
@@ -583,21 +586,64 @@ fn repeats(el: &[u8], rep: Option<u8>) -> Vec<Text> {
     out
 }
 
-/// [`repeats`] with each piece's text from `codes`.
-fn repeats_in(el: &[u8], rep: Option<u8>, codes: &mut Codes) -> Vec<Text> {
-    let Some(r) = rep else {
-        return if el.is_empty() { Vec::new() } else { vec![codes.text(el)] };
-    };
+/// [`repeats`] of element `n` of a split segment, each piece's text from `codes`: sliced
+/// from the element's text when it is all UTF-8 (`""` where a separator byte cuts a
+/// character, as `from_utf8` of the piece's bytes would fail), else read piece by piece.
+fn repeats_in<'a, S: AnswerText<'a>>(f: &Fields<'a>, n: usize, rep: Option<u8>, codes: &mut Codes<S>) -> Vec<S> {
+    let el = f.get(n);
     if el.is_empty() {
         return Vec::new();
     }
+    // Only wanted when `codes` builds the text (owned text reuses most).
+    let piece = |from: usize, to: usize| {
+        let whole = f.str(n);
+        if whole.len() == el.len() {
+            whole.get(from..to).unwrap_or("")
+        } else {
+            std::str::from_utf8(&el[from..to]).unwrap_or("")
+        }
+    };
+    let Some(r) = rep else {
+        return vec![codes.text(el, || piece(0, el.len()))];
+    };
     let mut out = Vec::with_capacity(1 + el.iter().filter(|&&c| c == r).count());
+    let mut at = 0;
     for t in el.split(|&c| c == r) {
         if !t.is_empty() {
-            out.push(codes.text(t));
+            out.push(codes.text(t, || piece(at, at + t.len())));
         }
+        at += t.len() + 1;
     }
     out
+}
+
+/// The text of the 271's answer types as the one pass reads them: owned `Text` or `&'a str`
+/// borrowed from the set ([`Model`]), with how fixed text is made and short codes shared.
+pub(crate) trait AnswerText<'a>: Model<'a> {
+    /// Whether short codes are cloned from the ones already built ([`Codes`]): owned text,
+    /// which costs more to build than to clone; borrowed text is sliced where it is.
+    const SHARED_CODES: bool;
+
+    /// Fixed text (a code's meaning, a level, a loop id) as model text, without a copy.
+    fn fixed(s: &'static str) -> Self;
+}
+
+impl AnswerText<'_> for Text {
+    const SHARED_CODES: bool = true;
+
+    #[inline]
+    fn fixed(s: &'static str) -> Text {
+        Text::const_new(s)
+    }
+}
+
+impl<'a> AnswerText<'a> for &'a str {
+    const SHARED_CODES: bool = false;
+
+    #[inline]
+    fn fixed(s: &'static str) -> &'a str {
+        s
+    }
 }
 
 /// Model text for short values (codes and qualifiers of one to three bytes), cloned from the
@@ -605,41 +651,51 @@ fn repeats_in(el: &[u8], rep: Option<u8>, codes: &mut Codes) -> Vec<Text> {
 /// back whole, which stalls on store forwarding (most of building a benefit), while a clone
 /// copies one built long ago. A direct-mapped table keyed by the packed value, so a slot
 /// holds exactly the text of its key; other values are built as `text` builds them.
-struct Codes {
-    slots: [(u32, Text); 64],
+/// Borrowed text (`AnswerText::SHARED_CODES` false) is sliced where it is, the table unused.
+struct Codes<S> {
+    slots: [(u32, S); 64],
 }
 
-impl Default for Codes {
-    fn default() -> Codes {
-        Codes { slots: std::array::from_fn(|_| (0, Text::const_new(""))) }
+impl<S: Default> Default for Codes<S> {
+    fn default() -> Codes<S> {
+        Codes { slots: std::array::from_fn(|_| (0, S::default())) }
     }
 }
 
-impl Codes {
-    /// `text(v)`.
+impl<'a, S: AnswerText<'a>> Codes<S> {
+    /// The model text of value `v`, whose text (`text(v)`) `t` gives.
     #[inline(always)]
-    fn text(&mut self, v: &[u8]) -> Text {
+    fn text(&mut self, v: &[u8], t: impl FnOnce() -> &'a str) -> S {
+        if !S::SHARED_CODES {
+            return S::from(t());
+        }
         let p = pack_id(v);
         if p == 0 {
-            return if v.is_empty() { Text::const_new("") } else { text(v) };
+            return if v.is_empty() { S::default() } else { S::from(t()) };
         }
         let slot = &mut self.slots[(p.wrapping_mul(0x9E37_79B1) >> 26) as usize];
         if slot.0 != p {
             // A value that is not UTF-8 reads as "" and is not kept.
-            let Ok(t) = std::str::from_utf8(v) else { return Text::const_new("") };
-            *slot = (p, Text::from(t));
+            let t = t();
+            if t.is_empty() {
+                return S::default();
+            }
+            *slot = (p, S::from(t));
         }
         slot.1.clone()
     }
 
     /// Element `n` of a split segment as model text (`Fields::text`).
     #[inline(always)]
-    fn of(&mut self, f: &Fields<'_>, n: usize) -> Text {
+    fn of(&mut self, f: &Fields<'a>, n: usize) -> S {
         let v = f.get(n);
-        if v.len() <= 3 {
-            self.text(v)
+        if S::SHARED_CODES && v.len() <= 3 {
+            self.text(v, || f.str(n))
+        } else if v.is_empty() {
+            // Many elements are empty: their text needs no slicing.
+            S::default()
         } else {
-            Text::from(f.str(n))
+            f.text(n)
         }
     }
 }
@@ -656,7 +712,7 @@ fn bht(root: &Node<'_>) -> Option<(Text, Option<NaiveDate>, Text)> {
 }
 
 /// BHT03, BHT04 and BHT05 of a BHT.
-fn bht_of(f: &Fields<'_>) -> Option<(Text, Option<NaiveDate>, Text)> {
+fn bht_of<'a, S: From<&'a str>>(f: &Fields<'a>) -> Option<(S, Option<NaiveDate>, S)> {
     Some((f.text(3), date8(f.get(4)), f.text(5)))
 }
 
@@ -749,7 +805,7 @@ fn member_inquiry(hl: &Node<'_>, nm1: &Node<'_>, q: &mut Inquiry) {
 }
 
 /// One EB loop (2110C/2110D) as a benefit; its AAA errors go to `errors`.
-fn benefit(node: &Node<'_>, errors: &mut Vec<RequestError>, codes: &mut Codes) -> Benefit {
+fn benefit(node: &Node<'_>, errors: &mut Vec<RequestError>, codes: &mut Codes<Text>) -> Benefit {
     let e = Fields::new(node.first());
     let mut b = Benefit::default();
     benefit_head(&mut b, &e, [decimal(e.get(7)), decimal(e.get(8)), decimal(e.get(10))], codes);
@@ -770,12 +826,17 @@ fn benefit(node: &Node<'_>, errors: &mut Vec<RequestError>, codes: &mut Codes) -
 /// A benefit from its EB, before the loop's other segments, written over `b` (a default
 /// benefit; filled in place, as a benefit is a few hundred bytes to move); `amounts` are EB07,
 /// EB08 and EB10 as `decimal` reads them.
-fn benefit_head(b: &mut Benefit, e: &Fields<'_>, [amount, percent, quantity]: [Option<Decimal>; 3], codes: &mut Codes) {
+fn benefit_head<'a, S: AnswerText<'a>>(
+    b: &mut Benefit<S>,
+    e: &Fields<'a>,
+    [amount, percent, quantity]: [Option<Decimal>; 3],
+    codes: &mut Codes<S>,
+) {
     let delims = e.seg.delimiters();
     let p = e.get(13);
     b.code = codes.of(e, 1);
     b.coverage_level = codes.of(e, 2);
-    b.service_types = repeats_in(e.get(3), delims.repetition, codes);
+    b.service_types = repeats_in(e, 3, delims.repetition, codes);
     b.insurance_type = codes.of(e, 4);
     b.plan = txt(e, 5);
     b.period = codes.of(e, 6);
@@ -789,36 +850,35 @@ fn benefit_head(b: &mut Benefit, e: &Fields<'_>, [amount, percent, quantity]: [O
 }
 
 /// `Procedure::from_fields` with its qualifier from `codes`.
-fn procedure_in(f: &Fields<'_>, n: usize, component: u8, codes: &mut Codes) -> Procedure {
+fn procedure_in<'a, S: AnswerText<'a>>(f: &Fields<'a>, n: usize, component: u8, codes: &mut Codes<S>) -> Procedure<S> {
     let mut parts = f.components(n, component);
-    let qualifier = parts.next().map_or(Text::const_new(""), |p| codes.text(p.0));
-    let code = Text::from(parts.next().map_or("", |p| p.1));
-    let modifiers = parts.take(4).filter(|m| !m.0.is_empty()).map(|m| codes.text(m.0)).collect();
+    let qualifier = parts.next().map_or(S::default(), |p| codes.text(p.0, || p.1));
+    let code = S::from(parts.next().map_or("", |p| p.1));
+    let modifiers = parts.take(4).filter(|m| !m.0.is_empty()).map(|m| codes.text(m.0, || m.1)).collect();
     Procedure { qualifier, code, modifiers }
 }
 
 /// Element `n` as model text (`Fields::text`), the empty text without copying anything.
 #[inline]
-fn txt(f: &Fields<'_>, n: usize) -> Text {
-    let s = f.str(n);
-    if s.is_empty() {
-        Text::const_new("")
+fn txt<'a, S: AnswerText<'a>>(f: &Fields<'a>, n: usize) -> S {
+    if f.get(n).is_empty() {
+        S::default()
     } else {
-        Text::from(s)
+        f.text(n)
     }
 }
 
 /// What one of an EB loop's own segments after the EB (an HSD, MSG, DTP or AAA, packed id
 /// `id`) gives its benefit; an AAA goes to `errors` with the loop's id. `parsed` is what its
 /// checks parsed, when they ran.
-fn benefit_segment(
-    b: &mut Benefit,
-    errors: &mut Vec<RequestError>,
+fn benefit_segment<'a, S: AnswerText<'a>>(
+    b: &mut Benefit<S>,
+    errors: &mut Vec<RequestError<S>>,
     id: u32,
-    f: &Fields<'_>,
+    f: &Fields<'a>,
     lid: &'static str,
     parsed: Parsed,
-    codes: &mut Codes,
+    codes: &mut Codes<S>,
 ) {
     match id {
         ID_HSD => {
@@ -837,35 +897,70 @@ fn benefit_segment(
 
 /// "2 USED", "USED 2": the count a payer writes into a free-text MSG. Words are runs of
 /// ASCII letters and digits (any other character, multibyte ones included, separates them),
-/// read byte by byte.
-fn used_from_messages(messages: &[Text]) -> Option<Decimal> {
+/// read byte by byte: for each word "used" (any case) in order, the word before it, then the
+/// word after it, when it is a number. Only the bytes that can start "used" are looked at
+/// closely (a word-by-word walk spent most of a coverage's completion here).
+fn used_from_messages<S: AsRef<str>>(messages: &[S]) -> Option<Decimal> {
     for m in messages {
-        let mut words = ascii_words(m.as_bytes());
-        let mut before: Option<&[u8]> = None;
-        while let Some(w) = words.next() {
-            if w.eq_ignore_ascii_case(b"used") {
-                let after = words.clone().next();
-                for cand in [before, after].into_iter().flatten() {
-                    if let Some(d) = decimal(cand) {
-                        return Some(d);
-                    }
+        let b = m.as_ref().as_bytes();
+        let mut from = 0;
+        while let Some(i) = next_u(b, from) {
+            from = i + 1;
+            let word = b.get(i..i + 4).is_some_and(|w| w.eq_ignore_ascii_case(b"used"));
+            if !word || alnum_at(b, i.wrapping_sub(1)) || alnum_at(b, i + 4) {
+                continue;
+            }
+            for cand in [word_before(b, i), word_after(b, i + 4)].into_iter().flatten() {
+                if let Some(d) = decimal(cand) {
+                    return Some(d);
                 }
             }
-            before = Some(w);
         }
     }
     None
 }
 
-/// The runs of ASCII letters and digits of a text, in order.
-fn ascii_words(b: &[u8]) -> impl Iterator<Item = &[u8]> + Clone {
-    b.split(|c| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty())
+/// The first `u` or `U` of `b` from `from` on: 16 bytes tested at once (a test the compiler
+/// vectorizes), then the block that has one byte by byte.
+#[inline]
+fn next_u(b: &[u8], from: usize) -> Option<usize> {
+    let rest = b.get(from..)?;
+    let mut blocks = rest.chunks_exact(16);
+    let mut at = from;
+    for block in &mut blocks {
+        if block.iter().fold(false, |any, &c| any | (c | 0x20 == b'u')) {
+            return block.iter().position(|&c| c | 0x20 == b'u').map(|i| at + i);
+        }
+        at += 16;
+    }
+    blocks.remainder().iter().position(|&c| c | 0x20 == b'u').map(|i| at + i)
 }
 
-fn frequency_limit(b: &Benefit) -> Option<FrequencyLimit> {
-    let limit = b.deliveries.iter().find(|d| d.period != "29" && d.quantity.is_some())?;
+/// Whether byte `i` of `b` is an ASCII letter or digit (false past either end).
+#[inline]
+fn alnum_at(b: &[u8], i: usize) -> bool {
+    b.get(i).is_some_and(u8::is_ascii_alphanumeric)
+}
+
+/// The last run of ASCII letters and digits that ends at or before `end`.
+fn word_before(b: &[u8], end: usize) -> Option<&[u8]> {
+    let end = b[..end].iter().rposition(u8::is_ascii_alphanumeric)? + 1;
+    let start = b[..end].iter().rposition(|c| !c.is_ascii_alphanumeric()).map_or(0, |i| i + 1);
+    Some(&b[start..end])
+}
+
+/// The first run of ASCII letters and digits that starts at or after `start`.
+fn word_after(b: &[u8], start: usize) -> Option<&[u8]> {
+    let rest = b.get(start..)?;
+    let start = rest.iter().position(u8::is_ascii_alphanumeric)?;
+    let len = rest[start..].iter().position(|c| !c.is_ascii_alphanumeric()).unwrap_or(rest.len() - start);
+    Some(&rest[start..start + len])
+}
+
+fn frequency_limit<S: Clone + AsRef<str>>(b: &Benefit<S>) -> Option<FrequencyLimit<S>> {
+    let limit = b.deliveries.iter().find(|d| d.period.as_ref() != "29" && d.quantity.is_some())?;
     let total = limit.quantity?;
-    let remaining_hsd = b.deliveries.iter().find(|d| d.period == "29").and_then(|d| d.quantity);
+    let remaining_hsd = b.deliveries.iter().find(|d| d.period.as_ref() == "29").and_then(|d| d.quantity);
     let used_msg = used_from_messages(&b.messages);
     let used = used_msg.or(remaining_hsd.map(|r| total - r));
     let remaining = remaining_hsd.or(used_msg.map(|u| total - u));
@@ -888,7 +983,13 @@ struct Who<'p> {
     trace: &'p Text,
 }
 
-fn coverage(hl: &Node<'_>, member: &Node<'_>, who: &Who<'_>, dependent: Option<Party>, codes: &mut Codes) -> Coverage {
+fn coverage(
+    hl: &Node<'_>,
+    member: &Node<'_>,
+    who: &Who<'_>,
+    dependent: Option<Party>,
+    codes: &mut Codes<Text>,
+) -> Coverage {
     let t = trace(hl);
     let mut c = Coverage {
         payer: who.payer.clone(),
@@ -936,7 +1037,7 @@ impl MemberDates {
         }
     }
 
-    fn set(self, c: &mut Coverage) {
+    fn set<S>(self, c: &mut Coverage<S>) {
         let [begin, plan_date, end, elig] = self.0;
         c.plan_begin = begin.flatten().or(plan_date.flatten());
         c.plan_end = end.flatten();
@@ -947,15 +1048,20 @@ impl MemberDates {
 /// What a coverage says from its benefits: active, network, plan, remaining amounts,
 /// procedures and frequency limits. One walk finds, for each, the first benefit that
 /// qualifies, as one search per field did (`remaining`, the `ACTIVE` and `INACTIVE` codes).
-fn derive(c: &mut Coverage) {
+fn derive<S: Clone + Default + AsRef<str>>(c: &mut Coverage<S>) {
     let (mut active, mut inactive) = (false, false);
     let (mut network_plan, mut network_any) = (None, None);
     let mut plan = None;
     // The first remaining deductible (C) and out-of-pocket (G) amount in network, out of
     // network and with the network not said.
     let mut left = [[None::<Decimal>; 3]; 2];
+    // Procedure-level benefits, and those that may carry a frequency limit: the two lists are
+    // sized once (a first push would take room for four).
+    let (mut procedures, mut limits) = (0, 0);
     for b in &c.benefits {
-        let code = b.code.as_bytes();
+        procedures += usize::from(b.procedure.is_some());
+        limits += usize::from(!b.deliveries.is_empty());
+        let code = b.code.as_ref().as_bytes();
         let plan_level = b.procedure.is_none();
         if matches!(code, [b'1'..=b'5']) {
             active = true;
@@ -965,7 +1071,7 @@ fn derive(c: &mut Coverage) {
             if network_any.is_none() {
                 network_any = b.in_network;
             }
-            if plan.is_none() && !b.plan.is_empty() {
+            if plan.is_none() && !b.plan.as_ref().is_empty() {
                 plan = Some(&b.plan);
             }
         } else if plan_level && matches!(code, [b'6'..=b'8']) {
@@ -976,7 +1082,7 @@ fn derive(c: &mut Coverage) {
             b"G" => 1,
             _ => continue,
         };
-        if b.period == "29" && matches!(b.coverage_level.as_str(), "" | "IND") {
+        if b.period.as_ref() == "29" && matches!(b.coverage_level.as_ref(), "" | "IND") {
             if let Some(a) = b.amount {
                 let slot = match b.in_network {
                     Some(true) => 0,
@@ -994,11 +1100,13 @@ fn derive(c: &mut Coverage) {
     let at = if c.in_network.unwrap_or(true) { 0 } else { 1 };
     c.deductible_remaining = left[0][at].or(left[0][2]);
     c.out_of_pocket_remaining = left[1][at].or(left[1][2]);
+    c.procedures.reserve_exact(procedures);
+    c.frequency_limits.reserve_exact(limits);
     for b in &c.benefits {
         if let Some(p) = &b.procedure {
             c.procedures.push(ProcedureCoverage {
                 procedure: p.clone(),
-                covered: !matches!(b.code.as_str(), "6" | "7" | "8" | "I" | "V"),
+                covered: !matches!(b.code.as_ref(), "6" | "7" | "8" | "I" | "V"),
                 in_network: b.in_network,
                 auth_required: b.auth_required,
                 messages: b.messages.clone(),
@@ -1073,10 +1181,15 @@ pub fn extract_271(root: &Node<'_>) -> EligibilityResponse {
     out
 }
 
-fn member_answer(c: Coverage, level: &'static str, answers: &mut Vec<EligibilityAnswer>, has_dependents: bool) {
+fn member_answer<'a, S: AnswerText<'a>>(
+    c: Coverage<S>,
+    level: &'static str,
+    answers: &mut Vec<EligibilityAnswer<S>>,
+    has_dependents: bool,
+) {
     if c.benefits.is_empty() && !c.errors.is_empty() {
         answers.push(EligibilityAnswer::Rejected(EligibilityRejection {
-            level: Text::const_new(level),
+            level: S::fixed(level),
             payer: c.payer,
             provider: c.provider,
             subscriber: Some(c.subscriber),
@@ -1101,7 +1214,11 @@ fn member_answer(c: Coverage, level: &'static str, answers: &mut Vec<Eligibility
 /// there are (or usage needs the full walk) the tree is built and checked for them. The
 /// answers are those [`extract_271`] reads from the tree, whatever the input. With `extract`
 /// false they are left empty (what `validate_set` needs).
-pub(crate) fn read_271(set: &x12::OwnedSet, extract: bool, issues: &mut Vec<Issue>) -> EligibilityResponse {
+pub(crate) fn read_271<'a, S: AnswerText<'a>>(
+    set: &'a x12::OwnedSet,
+    extract: bool,
+    issues: &mut Vec<Issue>,
+) -> EligibilityResponse<S> {
     // Text is sliced from the set once it is known to be UTF-8 (only the model reads text).
     let whole = if extract { std::str::from_utf8(&set.bytes).ok() } else { None };
     read_271_segments(|| set.segments(), whole, &set.bytes, set.segment, extract, issues)
@@ -1111,14 +1228,14 @@ pub(crate) fn read_271(set: &x12::OwnedSet, extract: bool, issues: &mut Vec<Issu
 /// the set's text when it is UTF-8 (element text is then sliced from it), `backing` its bytes
 /// (segments are split in place; empty for segments from elsewhere), `set_start` the file
 /// segment number of the ST.
-pub(crate) fn read_271_segments<'a, I: IntoIterator<Item = SegmentRef<'a>>>(
+pub(crate) fn read_271_segments<'a, S: AnswerText<'a>, I: IntoIterator<Item = SegmentRef<'a>>>(
     segments: impl Fn() -> I,
     whole: Option<&'a str>,
     backing: &'a [u8],
     set_start: u64,
     extract: bool,
     issues: &mut Vec<Issue>,
-) -> EligibilityResponse {
+) -> EligibilityResponse<S> {
     let mut found = Vec::new();
     let pass = Pass::new(set_start, &mut found, extract, whole, backing);
     one_pass(&SCHEMA_271, pass, segments, set_start, validate, issues)
@@ -1137,14 +1254,19 @@ const K_2110: u64 = loop_key("2110");
 const K_2120: u64 = loop_key("2120");
 
 /// The TRN of an HL loop that [`trace`] picks: TRN02 of the first TRN*2, else of the first TRN.
-#[derive(Default)]
-struct Trace {
-    echo: Option<Text>,
-    first: Option<Text>,
+struct Trace<S> {
+    echo: Option<S>,
+    first: Option<S>,
 }
 
-impl Trace {
-    fn see(&mut self, f: &Fields<'_>) {
+impl<S> Default for Trace<S> {
+    fn default() -> Trace<S> {
+        Trace { echo: None, first: None }
+    }
+}
+
+impl<'a, S: AnswerText<'a>> Trace<S> {
+    fn see(&mut self, f: &Fields<'a>) {
         if f.get(1) == b"2" {
             if self.echo.is_none() {
                 self.echo = Some(f.text(2));
@@ -1154,7 +1276,7 @@ impl Trace {
         }
     }
 
-    fn take(&mut self) -> Text {
+    fn take(&mut self) -> S {
         self.echo.take().or(self.first.take()).unwrap_or_default()
     }
 }
@@ -1163,58 +1285,58 @@ impl Trace {
 /// `Node::seg` and `kid` find: the first occurrence within the loop occurrence. A loop's
 /// answers are pushed as its members close and completed when it closes (a party or trace
 /// can come after the loops below it: a loop takes its own segments back after its children).
-struct Pass<'i, 'a> {
+struct Pass<'i, 'a, S> {
     r: Reading<'i, 'a>,
-    out: EligibilityResponse,
+    out: EligibilityResponse<S>,
     /// Root: the first BHT seen.
     bht: bool,
     /// 2000A: where its answers start, the first 2100A's party (and whether the open 2100A is
     /// it), the AAA errors of the 2000A and of its first 2100A.
     a_from: usize,
-    payer: Option<Party>,
+    payer: Option<Party<S>>,
     in_payer: bool,
-    a_errors: Vec<RequestError>,
-    payer_errors: Vec<RequestError>,
+    a_errors: Vec<RequestError<S>>,
+    payer_errors: Vec<RequestError<S>>,
     /// 2000B: where its answers start, the first 2100B's party and AAA errors.
     b_from: usize,
-    provider: Option<Party>,
+    provider: Option<Party<S>>,
     in_provider: bool,
-    provider_errors: Vec<RequestError>,
+    provider_errors: Vec<RequestError<S>>,
     /// 2000C: where its answers start (dependents' go in as their 2000D closes, the
     /// subscriber's is put before them when the 2000C closes), the first 2100C's party and
     /// coverage (`sub`: read), whether a 2000D came, its trace.
     c_from: usize,
-    subscriber: Option<Party>,
+    subscriber: Option<Party<S>>,
     sub: bool,
-    sub_cov: Coverage,
+    sub_cov: Coverage<S>,
     dependents: bool,
-    c_trace: Trace,
+    c_trace: Trace<S>,
     /// 2000D: whether its 2100D came, its coverage, its trace.
     dep: bool,
-    dep_cov: Coverage,
-    d_trace: Trace,
+    dep_cov: Coverage<S>,
+    d_trace: Trace<S>,
     /// The member loop (2100C/2100D) being read, when it is the first of its HL loop
     /// (`SUB` or `DEP`: its coverage is `sub_cov` or `dep_cov`, member AAA errors included):
     /// its dates and its benefits' AAA errors.
     member: u8,
     dates: MemberDates,
-    eb_errors: Vec<RequestError>,
+    eb_errors: Vec<RequestError<S>>,
     /// Benefits of the last member read, to size the next one's list.
     benefits: usize,
-    codes: Codes,
+    codes: Codes<S>,
 }
 
 const SUB: u8 = 1;
 const DEP: u8 = 2;
 
-impl<'i, 'a> Pass<'i, 'a> {
+impl<'i, 'a, S: AnswerText<'a>> Pass<'i, 'a, S> {
     fn new(
         set_start: u64,
         issues: &'i mut Vec<Issue>,
         extract: bool,
         whole: Option<&'a str>,
         backing: &'a [u8],
-    ) -> Pass<'i, 'a> {
+    ) -> Pass<'i, 'a, S> {
         let mut out = EligibilityResponse::default();
         if extract {
             // An answer per 512 bytes of the set, so the list (hundreds of bytes an answer)
@@ -1253,22 +1375,27 @@ impl<'i, 'a> Pass<'i, 'a> {
 
     /// The coverage of the member loop being read.
     #[inline]
-    fn cov(&mut self) -> &mut Coverage {
+    fn cov(&mut self) -> &mut Coverage<S> {
         self.cov_codes().0
     }
 
     /// The coverage of the member loop being read, and the short texts.
     #[inline]
-    fn cov_codes(&mut self) -> (&mut Coverage, &mut Codes) {
+    fn cov_codes(&mut self) -> (&mut Coverage<S>, &mut Codes<S>) {
         let cov = if self.member == SUB { &mut self.sub_cov } else { &mut self.dep_cov };
         (cov, &mut self.codes)
     }
 
     /// Starts reading a member loop's coverage (`SUB` or `DEP`).
-    fn open_member(&mut self, member: u8, dependent: Option<Party>) {
+    fn open_member(&mut self, member: u8, dependent: Option<Party<S>>) {
         self.member = member;
         let benefits = Vec::with_capacity(self.benefits);
-        *self.cov() = Coverage { dependent, benefits, ..Coverage::default() };
+        // The coverage is the default its last answer left behind (`mem::take` as its HL loop
+        // closed; a member loop opens a coverage only once per HL loop): only these are set,
+        // not a whole new coverage written over it.
+        let c = self.cov();
+        c.dependent = dependent;
+        c.benefits = benefits;
         self.dates = MemberDates::default();
         self.eb_errors.clear();
     }
@@ -1377,7 +1504,7 @@ impl<'i, 'a> Pass<'i, 'a> {
 
     /// Pushes a member's answer at the end of the answers, or at `at` (before the answers
     /// pushed since).
-    fn answer(&mut self, c: Coverage, level: &'static str, has_dependents: bool, at: usize) {
+    fn answer(&mut self, c: Coverage<S>, level: &'static str, has_dependents: bool, at: usize) {
         let n = self.out.answers.len();
         member_answer(c, level, &mut self.out.answers, has_dependents);
         if self.out.answers.len() > n && at < n {
@@ -1413,17 +1540,17 @@ fn read_by_pass(id: u32) -> bool {
     )
 }
 
-impl<'a> OnePass<'a> for Pass<'_, 'a> {
-    type Model = EligibilityResponse;
+impl<'a, S: AnswerText<'a>> OnePass<'a> for Pass<'_, 'a, S> {
+    type Model = EligibilityResponse<S>;
 
     /// The answers read, and whether no check found anything.
-    fn finish(self) -> (EligibilityResponse, bool) {
+    fn finish(self) -> (EligibilityResponse<S>, bool) {
         let clean = self.r.c.issues.is_empty();
         (self.out, clean)
     }
 }
 
-impl<'a> Sink<'a> for Pass<'_, 'a> {
+impl<'a, S: AnswerText<'a>> Sink<'a> for Pass<'_, 'a, S> {
     #[inline]
     fn segment(&mut self, def: &'static LoopDef, key: u64, id: u32, seg: &SegmentRef<'a>, opens: bool) {
         if !read_by_pass(id) {
@@ -1473,7 +1600,7 @@ impl<'a> Sink<'a> for Pass<'_, 'a> {
                         EligibilityAnswer::Rejected(r) => (r.subscriber.insert(Party::default()), &mut r.trace),
                     };
                     *party = subscriber.clone();
-                    if t.is_empty() {
+                    if t.as_ref().is_empty() {
                         *t = trace.clone();
                     }
                 }
@@ -1488,7 +1615,7 @@ impl<'a> Sink<'a> for Pass<'_, 'a> {
                 }
                 if !self.provider_errors.is_empty() {
                     let r = EligibilityRejection {
-                        level: Text::const_new("receiver"),
+                        level: S::fixed("receiver"),
                         provider,
                         errors: std::mem::take(&mut self.provider_errors),
                         ..EligibilityRejection::default()
@@ -1508,7 +1635,7 @@ impl<'a> Sink<'a> for Pass<'_, 'a> {
                 errors.append(&mut self.payer_errors);
                 if !errors.is_empty() {
                     let r = EligibilityRejection {
-                        level: Text::const_new("source"),
+                        level: S::fixed("source"),
                         payer,
                         errors,
                         ..EligibilityRejection::default()
@@ -2069,14 +2196,66 @@ HL*6**20*1~NM1*PR*2*SECOND PAYER~HL*7*6*21*0~NM1*1P*2*CLINIC~AAA*N**51*C~",
             let got = read_271(&set, true, &mut issues);
             assert_eq!(got, want, "{body}");
             assert_eq!(issues, tree_issues, "{body}");
+            let mut view_issues = Vec::new();
+            let view = read_271::<&str>(&set, true, &mut view_issues);
+            assert_eq!(serde_json::to_string(&view).ok(), serde_json::to_string(&want).ok(), "{body}");
+            assert_eq!(view_issues, tree_issues, "{body}");
             assert!(want.answers.len() >= 2, "{body}: {:?}", want.answers);
+        }
+    }
+
+    /// The borrowed answers read what the owned ones read (the same JSON, the same issues),
+    /// which is what the tree extraction reads, with text that needs care: multibyte
+    /// characters in repeated, composite and free-text elements, a byte that is not UTF-8
+    /// (the set's text is then unknown and each element is read alone), and a repetition
+    /// separator that cuts a character in two.
+    #[test]
+    fn borrowed_answers_read_as_owned() {
+        let isa = "ISA*00*          *00*          *ZZ*A              *ZZ*B              *261201*0900*^*00501*000000001*0*T*:~\
+GS*HB*A*B*20261201*0900*1*X*005010X279A1~";
+        let body = "HL*1**20*1~NM1*PR*2*PAYÉR~HL*2*1*21*1~NM1*1P*2*CLINIC~HL*3*2*22*0~TRN*2*T1é~\
+NM1*IL*1*DOE*JANÉ~EB*1*IND*30^é1^^A7^é*PR*PLAN É*******Y*HC:64493:5é:50~MSG*2 USÉD; USED 3~\
+HSD*VS*4***23~HSD*é*1***29~AAA*N**72*C~EB*C*IÑD*é*PR**29*10~MSG*é~DTP*é*D8*20260101~EB*F~";
+        for (rep, extra) in
+            [(b'^', &b""[..]), (b'^', &b"MSG*\xFFX\xC3~"[..]), (0xA9, &b""[..]), (0xA9, &b"MSG*\xA9~"[..])]
+        {
+            let mut file = isa.as_bytes().to_vec();
+            let at = isa.find("*^*").expect("ISA11") + 1;
+            file[at] = rep;
+            let mut body = body.as_bytes().to_vec();
+            body.extend_from_slice(extra);
+            let n = body.iter().filter(|&&c| c == b'~').count() + 3;
+            file.extend_from_slice(b"ST*271*0001*005010X279A1~BHT*0022*11*R1*20261201*0900~");
+            file.extend_from_slice(&body);
+            file.extend_from_slice(format!("SE*{n}*0001~GE*1*1~IEA*1*000000001~").as_bytes());
+            let set = x12::StreamReader::new(&file[..])
+                .find_map(|e| match e.expect("in memory") {
+                    x12::Event::Set(s) => Some(s),
+                    _ => None,
+                })
+                .expect("one set");
+            let mut tree_issues = Vec::new();
+            let root = build(&SCHEMA_271, set.segments(), &mut tree_issues);
+            validate(&root, set.segment, &mut tree_issues);
+            let want = extract_271(&root);
+            let (mut issues, mut view_issues) = (Vec::new(), Vec::new());
+            let got = read_271(&set, true, &mut issues);
+            let view = read_271::<&str>(&set, true, &mut view_issues);
+            let label = format!("{rep} {extra:?}");
+            assert_eq!(got, want, "{label}");
+            assert_eq!(serde_json::to_string(&view).ok(), serde_json::to_string(&want).ok(), "{label}");
+            assert_eq!((&issues, &view_issues), (&tree_issues, &tree_issues), "{label}");
+            let c = want.coverages().next().expect("a coverage");
+            assert_eq!(c.benefits.len(), 3, "{label}");
+            // As the 270's reading, piece by piece, reads them.
+            assert_eq!(c.benefits[0].service_types, repeats("30^é1^^A7^é".as_bytes(), Some(rep)), "{label}");
         }
     }
 
     proptest::proptest! {
         /// Words read byte by byte are the words read by characters (the reading before).
         #[test]
-        fn used_count_by_bytes_reads_as_by_chars(m in "([0-9]{1,3}|USED|used|[a-zé\\.;: ]{1,4}|ü){0,12}") {
+        fn used_count_by_bytes_reads_as_by_chars(m in "([0-9]{1,3}|USED|used|UsEd|USEDX|U|[a-zé\\.;: ]{1,4}|ü){0,12}") {
             fn by_chars(messages: &[Text]) -> Option<Decimal> {
                 for m in messages {
                     let mut words = m.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty());
