@@ -39,9 +39,9 @@ struct Doc<'a> {
     set: &'a hipaa::ParsedSet,
 }
 
-/// [`Doc`] for a claims, remittance or 271 set read into its borrowed view: the same fields, in
-/// the same order, as `ParsedSet` flattened (`id`, `control`, `version`, `transaction`,
-/// `issues`), without copying the model's text.
+/// [`Doc`] for a claims, remittance, 271, 277 or 277CA set read into its borrowed view: the
+/// same fields, in the same order, as `ParsedSet` flattened (`id`, `control`, `version`,
+/// `transaction`, `issues`), without copying the model's text.
 #[derive(serde::Serialize)]
 struct ViewDoc<'a> {
     file: &'a str,
@@ -77,7 +77,8 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         let mut writer: Option<(String, String, EnvelopeWriter<Vec<u8>>)> = None;
         let result = for_each_read_set(path, |interchange, set| {
             if args.format == ParseFormat::Json {
-                // Claims, remittances and 271s as borrowed views (no text copied); other sets typed.
+                // Claims, remittances, 271s and 277s as borrowed views (no text copied); other
+                // sets typed.
                 let (json, valid) = match hipaa::view_set(&set) {
                     Some((view, issues)) => {
                         let doc = ViewDoc {

@@ -1,7 +1,7 @@
 //! `validate_set` (checks without the typed model, what `painrcm validate` runs) reports
 //! exactly the issues `parse_set` reports, and the loop tree gives back every segment in file
-//! order, on every set the project ships and every corpus set. The borrowed view of claims
-//! and remittances (`view_set`) holds what the owned model holds, as the same JSON.
+//! order, on every set the project ships and every corpus set. The borrowed view of claims,
+//! remittances, 271s and 277s (`view_set`) holds what the owned model holds, as the same JSON.
 
 mod common;
 
