@@ -851,6 +851,10 @@ fn benefit_head<'a, S: AnswerText<'a>>(
 
 /// `Procedure::from_fields` with its qualifier from `codes`.
 fn procedure_in<'a, S: AnswerText<'a>>(f: &Fields<'a>, n: usize, component: u8, codes: &mut Codes<S>) -> Procedure<S> {
+    if !S::SHARED_CODES {
+        // Borrowed text: the codes table would slice the same text.
+        return Procedure::from_fields(f, n, component);
+    }
     let mut parts = f.components(n, component);
     let qualifier = parts.next().map_or(S::default(), |p| codes.text(p.0, || p.1));
     let code = S::from(parts.next().map_or("", |p| p.1));
@@ -1757,7 +1761,7 @@ pub(crate) fn check_procedure(c: &mut Checks<'_>, f: &Fields<'_>, lid: &'static 
             format!("invalid product/service id qualifier in {id}{el:02}-1"),
         ));
     }
-    if code.is_empty() || std::str::from_utf8(code).is_err() {
+    if code.is_empty() || !code.is_ascii() && std::str::from_utf8(code).is_err() {
         let id = String::from_utf8_lossy(seg.id());
         c.issues.push(Issue::element(
             seg,
