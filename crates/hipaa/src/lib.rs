@@ -393,7 +393,8 @@ mod tests {
             clean += usize::from(tree_issues.is_empty());
             answers += want.answers.len();
         });
-        assert!(sets > 2000 && clean > 50 && answers > 1500, "{sets} sets, {clean} clean, {answers} answers");
+        let (s, c, a) = if crate::testkit::corpus_present() { (2000, 50, 1500) } else { (1000, 200, 800) };
+        assert!(sets > s && clean > c && answers > a, "{sets} sets, {clean} clean, {answers} answers");
     }
 
     /// The one-pass reader of the 277 and 277CA gives exactly what `extract_277` reads from the
@@ -513,8 +514,9 @@ mod tests {
             statuses += owned.statuses.len();
             with_issues += usize::from(!owned_issues.is_empty());
         });
+        let (s, t, i, v) = if crate::testkit::corpus_present() { (400, 600, 300, 10) } else { (200, 300, 150, 5) };
         assert!(
-            sets > 400 && statuses > 600 && with_issues > 300 && views > 10,
+            sets > s && statuses > t && with_issues > i && views > v,
             "{sets} sets, {statuses} statuses, {with_issues} with issues, {views} views"
         );
     }
@@ -579,7 +581,8 @@ mod tests {
                 }
             }
         });
-        assert!(variants > 300, "{variants} variants");
+        let least = if crate::testkit::corpus_present() { 300 } else { 150 };
+        assert!(variants > least, "{variants} variants");
     }
 
     /// The borrowed 271 (`EligibilityResponse<&str>`, what `view_set` returns) holds what the
@@ -624,6 +627,7 @@ mod tests {
             }
             sets += 1;
         });
-        assert!(sets > 1000 && with_issues > 1000 && answers > 1500, "{sets} sets, {with_issues}, {answers} answers");
+        let (s, i, a) = if crate::testkit::corpus_present() { (1000, 1000, 1500) } else { (500, 500, 700) };
+        assert!(sets > s && with_issues > i && answers > a, "{sets} sets, {with_issues}, {answers} answers");
     }
 }

@@ -6,6 +6,12 @@ use x12::{Event, OwnedSet, SegmentRef, StreamReader};
 /// What [`each_mutated_set`] calls: a label, the set as read, its schema, and its segments.
 pub(crate) type Visit<'f> = dyn FnMut(&str, &OwnedSet, &'static LoopDef, &[SegmentRef<'_>]) + 'f;
 
+/// Whether the shared corpus is beside the checkout (the tests read it when it is): the
+/// coverage the tests ask of their walks is lower without it.
+pub(crate) fn corpus_present() -> bool {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus").is_dir()
+}
+
 /// Calls `f` for every set with a schema in the shipped samples and fixtures and in the shared
 /// corpus (when `../shared` exists), as read and then in `rounds` mutations (one to three
 /// segments dropped, duplicated or swapped, seeded, so every run sees the same), with a label
