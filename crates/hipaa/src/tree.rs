@@ -256,14 +256,16 @@ struct Kid {
 }
 
 impl Kid {
+    /// Whether a segment with packed id `id` opens this child (a trigger without a qualifier
+    /// is decided here, without reading the segment).
+    #[inline(always)]
+    fn takes(&self, id: u32, qualifier: &mut Qualifier<'_>) -> bool {
+        id == self.id && (self.element == 0 || self.raw_values.is_empty() || self.qualified(qualifier))
+    }
+
+    /// Whether the segment's trigger element holds one of this child's values.
     #[inline]
-    fn matches(&self, id: u32, qualifier: &mut Qualifier<'_>) -> bool {
-        if id != self.id {
-            return false;
-        }
-        if self.element == 0 || self.raw_values.is_empty() {
-            return true;
-        }
+    fn qualified(&self, qualifier: &mut Qualifier<'_>) -> bool {
         let (v, packed) = qualifier.get(self.element);
         match packed {
             Some(p) if !self.long => self.values.contains(&p),
@@ -567,9 +569,7 @@ pub(crate) fn place<'a>(
             let cl = stack[k].cl;
             let Some(slot) = cl.slot(id) else { continue };
             let kids = &cl.by_id[usize::from(slot.from)..usize::from(slot.to)];
-            // (A trigger with no qualifier, most of them, needs no call.)
-            let takes = |kid: &Kid, q: &mut Qualifier<'_>| kid.id == id && (kid.element == 0 || kid.matches(id, q));
-            if let Some(&j) = kids.iter().find(|&&j| takes(&cl.kids[usize::from(j)], &mut q)) {
+            if let Some(&j) = kids.iter().find(|&&j| cl.kids[usize::from(j)].takes(id, &mut q)) {
                 placed = Some((k, Some(usize::from(j)), NONE));
                 break;
             }
