@@ -110,7 +110,25 @@ pub fn cas_adjustments(seg: &SegmentRef<'_>) -> Vec<Adjustment> {
 
 /// Appends the adjustments of a CAS segment already split.
 pub(crate) fn cas_into<'a, S: From<&'a str>>(f: &Fields<'a>, out: &mut Vec<Adjustment<S>>) {
-    cas_into_with(f, out, |i| (decimal(f.get(3 + i * 3)), decimal(f.get(4 + i * 3))));
+    for i in 0..cas_slots(f) {
+        if !f.get(2 + i * 3).is_empty() {
+            out.push(Adjustment::of_cas(f, i, decimal(f.get(3 + i * 3)), decimal(f.get(4 + i * 3))));
+        }
+    }
+}
+
+impl<'a, S: From<&'a str>> Adjustment<S> {
+    /// Adjustment `i` (0 to 5) of a CAS already split, with its amount and quantity as
+    /// `decimal` reads them (an absent amount is zero).
+    #[inline]
+    pub(crate) fn of_cas(
+        f: &Fields<'a>,
+        i: usize,
+        amount: Option<Decimal>,
+        quantity: Option<Decimal>,
+    ) -> Adjustment<S> {
+        Adjustment { group: f.text(1), reason: f.text(2 + i * 3), amount: amount.unwrap_or_default(), quantity }
+    }
 }
 
 /// How many of a CAS's six adjustments (reason, amount, quantity from element 2 on) the
@@ -120,26 +138,6 @@ pub(crate) fn cas_slots(f: &Fields<'_>) -> usize {
     match f.count() {
         0 | 1 => 0,
         n => ((n - 2) / 3 + 1).min(6),
-    }
-}
-
-/// [`cas_into`] with the amount and quantity of adjustment `i` (0 to 5) already parsed.
-pub(crate) fn cas_into_with<'a, S: From<&'a str>>(
-    f: &Fields<'a>,
-    out: &mut Vec<Adjustment<S>>,
-    parsed: impl Fn(usize) -> (Option<Decimal>, Option<Decimal>),
-) {
-    for i in 0..cas_slots(f) {
-        if f.get(2 + i * 3).is_empty() {
-            continue;
-        }
-        let (amount, quantity) = parsed(i);
-        out.push(Adjustment {
-            group: f.text(1),
-            reason: f.text(2 + i * 3),
-            amount: amount.unwrap_or_default(),
-            quantity,
-        });
     }
 }
 

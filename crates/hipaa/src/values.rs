@@ -481,6 +481,17 @@ impl<'a> Elements<'a> for Fields<'a> {
     }
 }
 
+/// A set's text when its model is read (`extract`) and it is UTF-8: element text is then sliced
+/// from it, checked once. (A set is UTF-8 only with an ASCII element separator, as `ST*` shows,
+/// so element text is never cut inside a character.)
+pub(crate) fn set_text(set: &x12::OwnedSet, extract: bool) -> Option<&str> {
+    if extract {
+        std::str::from_utf8(&set.bytes).ok()
+    } else {
+        None
+    }
+}
+
 /// What a one-pass reader of a set carries whatever its guide: its checks, whether it fills a
 /// model, and the set's bytes (and text, when UTF-8) to split segments in place.
 pub(crate) struct Reading<'i, 'a> {

@@ -1223,8 +1223,7 @@ pub(crate) fn read_271<'a, S: AnswerText<'a>>(
     extract: bool,
     issues: &mut Vec<Issue>,
 ) -> EligibilityResponse<S> {
-    // Text is sliced from the set once it is known to be UTF-8 (only the model reads text).
-    let whole = if extract { std::str::from_utf8(&set.bytes).ok() } else { None };
+    let whole = crate::values::set_text(set, extract);
     read_271_segments(|| set.segments(), whole, &set.bytes, set.segment, extract, issues)
 }
 

@@ -1119,10 +1119,7 @@ pub(crate) fn read_277<'a, S: StatusText<'a>>(
     extract: bool,
     issues: &mut Vec<Issue>,
 ) -> ClaimStatusReport<S> {
-    // Text is sliced from the set once it is known to be UTF-8 (only the model reads text).
-    // (A set is UTF-8 only with an ASCII element separator, as `ST*` shows: element text is
-    // never cut inside a character, so its components read as from their bytes.)
-    let whole = if extract && set.delimiters.element.is_ascii() { std::str::from_utf8(&set.bytes).ok() } else { None };
+    let whole = crate::values::set_text(set, extract);
     read_277_segments(|| set.segments(), whole, &set.bytes, set.segment, ca, extract, issues)
 }
 

@@ -218,8 +218,7 @@ const ID_PER: u32 = pack_id(b"PER");
 /// are (or usage needs the full walk) the tree is built and checked for them. With `extract`
 /// false the remittance is left empty (what `validate_set` needs).
 pub(crate) fn read<'a, S: Model<'a>>(set: &'a x12::OwnedSet, extract: bool, issues: &mut Vec<Issue>) -> Remittance<S> {
-    // Text is sliced from the set once it is known to be UTF-8 (only the model reads text).
-    let whole = if extract { std::str::from_utf8(&set.bytes).ok() } else { None };
+    let whole = crate::values::set_text(set, extract);
     read_segments(|| set.segments(), whole, &set.bytes, set.segment, extract, issues)
 }
 
@@ -351,35 +350,19 @@ impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
         let lid = def.id;
         match id {
             ID_CAS => {
-                // `check_cas`, the adjustments' sum and `cas_into` in one walk over the slots
-                // (same checks in the same order).
-                let c = &mut self.r.c;
-                c.required(f, lid, 1);
-                c.code(f, lid, 1, &["CO", "OA", "PI", "PR"]);
-                c.required(f, lid, 2);
-                let into = match key {
+                // The checks, the adjustments' sum and `cas_into` in one walk over the slots.
+                let mut into = match key {
                     K_2110 if x => Some(&mut self.line_adjustments),
                     K_2100 if x => self.out.claims.last_mut().map(|claim| &mut claim.adjustments),
                     _ => None,
                 };
-                let mut into = into;
                 let mut sum = Sum::ZERO;
-                for i in 0..cas_slots(f) {
-                    let amount = c.decimal(f, lid, 3 + i * 3);
-                    let quantity = c.decimal(f, lid, 4 + i * 3);
-                    if f.get(2 + i * 3).is_empty() {
-                        continue;
-                    }
+                check_cas(&mut self.r.c, lid, f, |i, amount, quantity| {
                     sum += amount.unwrap_or_default();
                     if let Some(out) = into.as_deref_mut() {
-                        out.push(Adjustment {
-                            group: f.text(1),
-                            reason: f.text(2 + i * 3),
-                            amount: amount.unwrap_or_default(),
-                            quantity,
-                        });
+                        out.push(Adjustment::of_cas(f, i, amount, quantity));
                     }
-                }
+                });
                 match key {
                     K_2110 => {
                         self.svc_adj = self.svc_adj.plus(sum);
@@ -773,19 +756,25 @@ impl Parsed {
     }
 }
 
-/// The amount and the quantity of each of a CAS's six adjustments: `decimal` of each.
-type CasAmounts = ([Option<Decimal>; 6], [Option<Decimal>; 6]);
-
-/// The checks of a CAS, with the amounts and quantities they parsed.
-fn check_cas(c: &mut Checks<'_>, lid: &'static str, f: &Fields<'_>, out: &mut CasAmounts) {
+/// The checks of a CAS, calling `each` with the index, amount and quantity (as `decimal` reads
+/// them) of every adjustment that has a reason.
+#[inline]
+fn check_cas(
+    c: &mut Checks<'_>,
+    lid: &'static str,
+    f: &Fields<'_>,
+    mut each: impl FnMut(usize, Option<Decimal>, Option<Decimal>),
+) {
     c.required(f, lid, 1);
     c.code(f, lid, 1, &["CO", "OA", "PI", "PR"]);
     c.required(f, lid, 2);
-    // Past the last slot every element is empty: nothing to check, and nobody reads `out`
-    // there (its readers stop at the same slot).
+    // Past the last slot every element is empty: nothing to check.
     for i in 0..cas_slots(f) {
-        out.0[i] = c.decimal(f, lid, 3 + i * 3);
-        out.1[i] = c.decimal(f, lid, 4 + i * 3);
+        let amount = c.decimal(f, lid, 3 + i * 3);
+        let quantity = c.decimal(f, lid, 4 + i * 3);
+        if !f.get(2 + i * 3).is_empty() {
+            each(i, amount, quantity);
+        }
     }
 }
 
@@ -810,7 +799,7 @@ fn check_segment(c: &mut Checks<'_>, lid: &'static str, id: u32, f: &Fields<'_>)
             return Parsed::Amounts([charge, paid, units]);
         }
         ID_CAS => {
-            check_cas(c, lid, f, &mut ([None; 6], [None; 6]));
+            check_cas(c, lid, f, |_, _, _| {});
         }
         ID_DTM => {
             c.required(f, lid, 1);

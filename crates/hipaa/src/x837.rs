@@ -346,8 +346,7 @@ const ID_LX: u32 = pack_id(b"LX");
 /// there are (or usage needs the full walk) the tree is built and checked for them. With
 /// `extract` false the claims are left empty (what `validate_set` needs).
 pub(crate) fn read<'a, S: Model<'a>>(set: &'a x12::OwnedSet, extract: bool, issues: &mut Vec<Issue>) -> Claims837<S> {
-    // Text is sliced from the set once it is known to be UTF-8 (only the model reads text).
-    let whole = if extract { std::str::from_utf8(&set.bytes).ok() } else { None };
+    let whole = crate::values::set_text(set, extract);
     read_segments(|| set.segments(), whole, &set.bytes, set.segment, &set.control, extract, issues)
 }
 
@@ -744,27 +743,6 @@ impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
     }
 }
 
-/// The segments [`Pass`] reads for the model.
-#[inline]
-fn extracted(id: u32) -> bool {
-    matches!(
-        id,
-        ID_BHT
-            | ID_NM1
-            | ID_REF
-            | ID_SBR
-            | ID_DMG
-            | ID_CLM
-            | ID_HI
-            | ID_DTP
-            | ID_LX
-            | ID_SV1
-            | ID_SVD
-            | ID_CAS
-            | ID_AMT
-    )
-}
-
 impl<'a, S: Model<'a>> OnePass<'a> for Pass<'_, 'a, S> {
     type Model = Claims837<S>;
 
@@ -778,7 +756,8 @@ impl<'a, S: Model<'a>> OnePass<'a> for Pass<'_, 'a, S> {
 impl<'a, S: Model<'a>> Sink<'a> for Pass<'_, 'a, S> {
     #[inline]
     fn segment(&mut self, def: &'static LoopDef, key: u64, id: u32, seg: &SegmentRef<'a>, opens: bool) {
-        // `checked(id) || id == ID_BHT` and `extracted(id)` in one match.
+        // Whether the checks read the segment (`checked`, and the BHT) and whether the model
+        // does, in one match.
         let (check, read) = match id {
             ID_BHT | ID_NM1 | ID_REF | ID_SBR | ID_CLM | ID_HI | ID_DTP | ID_SV1 | ID_SVD | ID_CAS | ID_AMT => {
                 (true, true)
@@ -787,7 +766,7 @@ impl<'a, S: Model<'a>> Sink<'a> for Pass<'_, 'a, S> {
             ID_DMG | ID_LX => (false, true),
             _ => (false, false),
         };
-        debug_assert_eq!((check, read), (checked(id) || id == ID_BHT, extracted(id)));
+        debug_assert_eq!(check, checked(id) || id == ID_BHT);
         let keep = self.r.extract && (opens || read);
         if opens && id == ID_LX {
             self.sv1 = false;
