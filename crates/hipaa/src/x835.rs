@@ -517,11 +517,12 @@ impl<'i, 'a, S: Model<'a>> Pass<'i, 'a, S> {
             }
             ID_BPR if key == K_ROOT && self.bpr.is_none() => {
                 check_bpr(&mut self.r.c, f);
-                self.bpr = Some((decimal(f.get(2)), f.get(3) == b"D"));
+                let payment = decimal(f.get(2));
+                self.bpr = Some((payment, f.get(3) == b"D"));
                 if x {
                     let r = &mut self.out;
                     r.handling = f.text(1);
-                    r.payment = decimal(f.get(2)).unwrap_or_default();
+                    r.payment = payment.unwrap_or_default();
                     r.credit_debit = f.text(3);
                     r.method = f.text(4);
                     r.payment_date = date8(f.get(16));
